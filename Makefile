@@ -1,0 +1,43 @@
+# AdminTS — `make run` serves the app with a demo establishment; `make test` runs every test.
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PYTEST_ARGS ?=
+
+.PHONY: run test test-pg bench lint migrate clean
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) admints demo --if-empty --uai 0999999X --eleves 600
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(VENV)/.dev
+	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+# The same suite (browser tests aside) on a throw-away PostgreSQL cluster.
+test-pg: $(VENV)/.dev
+	bash scripts/with-postgres.sh $(BIN)/pytest -n 2 -q -m "not browser" $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check admints tests bench app.py
+
+migrate: $(VENV)/.runtime
+	$(FLASK) db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,74 @@
+"""AdminTS application factory: configuration, extensions, blueprints, admin shell, CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import INSTANCE, ROOT, Config, apply_environment, ensure_instance_secrets
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Defaults, then environment overrides, then the mapping a test passes."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(Config)
+    overrides: dict = {}
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        overrides = dict(config)
+    apply_environment(app.config)
+    app.config.update(overrides)
+    if not app.config.get("TESTING"):
+        ensure_instance_secrets(app.config, Path(app.instance_path))
+    Path(app.config["OUTPUT_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import database, i18n
+
+    db.init_app(app)
+    database.configure_engine_events(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "warning"
+    i18n.register_filters(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth import bp as auth_bp
+    from .security_headers import register as register_headers
+
+    app.register_blueprint(auth_bp)
+    register_headers(app)
+
+
+def register_admin(app: Flask) -> None:
+    from .views import init_admin
+
+    init_admin(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import admints_cli
+
+    app.cli.add_command(admints_cli)

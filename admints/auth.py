@@ -1,0 +1,100 @@
+"""Staff login and logout (Flask-Login), rate-limited per IP and per login (R-SEC-2)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from . import audit, tenancy
+from .extensions import db, limiter, login_manager
+from .models import StaffUser
+from .users import authenticate, mark_login
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Identifiant", validators=[DataRequired("Saisissez votre identifiant.")])
+    password = PasswordField(
+        "Mot de passe", validators=[DataRequired("Saisissez votre mot de passe.")]
+    )
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.actif else None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_key() -> str:
+    return "login:" + (request.form.get("login") or "").strip().lower()
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count against the limits."""
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed,
+               error_message="Trop de tentatives de connexion. Réessayez dans une minute.")
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed,
+               error_message="Trop de tentatives de connexion. Réessayez dans une minute.")
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.login.data, form.password.data)
+        if user is None:
+            audit.record("connexion.echec", target=(form.login.data or "")[:80],
+                         login=(form.login.data or "")[:80])
+            db.session.commit()
+            flash("Identifiant ou mot de passe incorrect.", "error")
+            return render_template("auth/login.html", form=form), 200
+        next_url = request.args.get("next") or ""
+        # A new session at login: nothing of the anonymous session survives.
+        session.clear()
+        login_user(user)
+        mark_login(user)
+        audit.record("connexion", etablissement_id=user.etablissement_id, target=user.login,
+                     login=user.login, user_id=user.id)
+        db.session.commit()
+        if not next_url.startswith("/") or next_url.startswith("//"):
+            next_url = url_for("admin.index")
+        return redirect(next_url)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/etablissement", methods=["POST"])
+@login_required
+def switch():
+    """The académie administrator's establishment switcher."""
+    from flask_login import current_user
+
+    wanted = request.form.get("etablissement_id", type=int)
+    if wanted is None or not tenancy.switch_etablissement(current_user, wanted):
+        flash("Établissement inaccessible.", "error")
+    else:
+        audit.record("etablissement.choix", etablissement_id=wanted, target=str(wanted))
+        db.session.commit()
+    return redirect(url_for("admin.index"))
+
+
+@bp.app_errorhandler(429)
+def too_many(error):
+    return render_template("errors/429.html", message=getattr(error, "description", None)), 429

@@ -1,0 +1,1 @@
+"""Commands of « accounts » (filled by its issue)."""

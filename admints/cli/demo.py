@@ -1,0 +1,1 @@
+"""Commands of « demo » (filled by its issue)."""

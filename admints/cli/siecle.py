@@ -1,0 +1,1 @@
+"""Commands of « siecle » (filled by its issue)."""

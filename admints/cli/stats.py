@@ -1,0 +1,1 @@
+"""Commands of « stats » (filled by its issue)."""

@@ -1,0 +1,107 @@
+"""Configuration classes. Every key can be overridden by an environment variable of the same
+name (typed after the default's type); secrets come from `instance/` files made at first run."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+class Config:
+    SECRET_KEY = "change-me"  # replaced from instance/secret_key or the environment
+    # Comma-separated Fernet keys, newest first (MultiFernet: rotatable).
+    DATA_KEYS = ""
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE / 'admints.sqlite'}"
+    DATABASE_URL = ""
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # SIECLE uploads; larger is refused (413)
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    FLASK_ADMIN_SWATCH = "cerulean"
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "ne-pas-repondre@admints.localhost"
+    MAIL_TIMEOUT = 10
+    MAIL_SUPPRESS_SEND = False
+    # Where generated PDFs and job outputs are kept.
+    OUTPUT_DIR = str(INSTANCE / "output")
+    # Jobs above this many accounts run in the background (R-ACC-6).
+    JOB_THRESHOLD = 300
+    JOB_RUNNER = "thread"  # thread | inline
+    PORTAL_URL = "https://teleservices.localhost/"
+    ACADEMIE_URL_TEMPLATE = "https://teleservices.ac-{academie}.fr/"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    DATA_KEYS = "bGV0bWVpbnRoaXNpc2F0ZXN0a2V5Zm9yYWRtaW50cyE="
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
+    LOGIN_RATE_LIMIT = "5 per minute"
+    JOB_RUNNER = "inline"
+
+
+def _coerce(default: object, raw: str) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, list | dict):
+        return json.loads(raw)
+    return raw
+
+
+def apply_environment(config: dict) -> None:
+    """Override every upper-case key present in the environment; DATABASE_URL sets the URI."""
+    for key in list(config):
+        if key.isupper() and key in os.environ:
+            config[key] = _coerce(config[key], os.environ[key])
+    url = config.get("DATABASE_URL")
+    if url:
+        # SQLAlchemy wants an explicit driver for psycopg 3.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def ensure_instance_secrets(config: dict, instance: Path) -> None:
+    """Create `instance/secret_key` and `instance/data_keys` at first run (never committed)."""
+    from cryptography.fernet import Fernet
+    import secrets
+
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "secret_key"
+    keys_file = instance / "data_keys"
+    if config.get("SECRET_KEY") in (None, "", "change-me"):
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(48))
+            secret_file.chmod(0o600)
+        config["SECRET_KEY"] = secret_file.read_text().strip()
+    if not config.get("DATA_KEYS"):
+        if not keys_file.exists():
+            keys_file.write_text(Fernet.generate_key().decode())
+            keys_file.chmod(0o600)
+        config["DATA_KEYS"] = keys_file.read_text().strip()

@@ -1,0 +1,83 @@
+"""Staff users: creation with role checks, authentication (argon2id), login bookkeeping."""
+
+from __future__ import annotations
+
+from .errors import DomainError
+from .extensions import db
+from .models import DROITS_DELEGUE, Academie, Etablissement, Role, StaffUser, utcnow
+from .secrets_store import hash_password, verify_password
+from . import audit
+
+MIN_PASSWORD_LENGTH = 8
+# Hash of a random password: failed logins of unknown users cost the same time as known ones.
+_DUMMY_HASH = None
+
+
+def create_user(
+    login: str,
+    role: str,
+    password: str,
+    *,
+    etablissement: Etablissement | None = None,
+    academie: Academie | None = None,
+    droits: list[str] | None = None,
+    nom: str | None = None,
+) -> StaffUser:
+    login = (login or "").strip().lower()
+    if not login:
+        raise DomainError("L'identifiant de connexion est obligatoire.")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise DomainError(f"Rôle inconnu : {role}.") from None
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+    if db.session.scalar(db.select(StaffUser.id).where(StaffUser.login == login)):
+        raise DomainError(f"L'utilisateur « {login} » existe déjà.")
+    if role == Role.ACADEMIE:
+        if academie is None:
+            raise DomainError("Un administrateur académique doit être rattaché à une académie.")
+    elif etablissement is None:
+        raise DomainError("Ce rôle doit être rattaché à un établissement (UAI).")
+    droits = list(droits or [])
+    unknown = [d for d in droits if d not in DROITS_DELEGUE]
+    if unknown:
+        raise DomainError(f"Droits inconnus : {', '.join(unknown)}.")
+    user = StaffUser(
+        login=login,
+        role=role.value,
+        password_hash=hash_password(password),
+        etablissement_id=etablissement.id if etablissement else None,
+        academie_id=academie.id if academie else (etablissement.academie_id if etablissement else None),
+        droits=droits if role == Role.DELEGUE else [],
+        nom=nom,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "utilisateur.creation",
+        etablissement_id=user.etablissement_id,
+        target=login,
+        after={"role": role.value, "droits": user.droits},
+    )
+    return user
+
+
+def authenticate(login: str, password: str) -> StaffUser | None:
+    """The active user with this login and password, or None. Always verifies one hash."""
+    global _DUMMY_HASH
+    user = db.session.scalar(
+        db.select(StaffUser).where(StaffUser.login == (login or "").strip().lower())
+    )
+    if user is None or not user.actif:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password("dummy-password-for-timing")
+        verify_password(_DUMMY_HASH, password or "")
+        return None
+    return user if verify_password(user.password_hash, password or "") else None
+
+
+def mark_login(user: StaffUser) -> None:
+    user.last_login = utcnow()

@@ -1,0 +1,5 @@
+"""Menu area « donnees » (filled by its issue)."""
+
+
+def register(admin) -> None:
+    return None

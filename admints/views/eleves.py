@@ -1,0 +1,5 @@
+"""Menu area « eleves » (filled by its issue)."""
+
+
+def register(admin) -> None:
+    return None

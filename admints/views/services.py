@@ -1,0 +1,5 @@
+"""Menu area « services » (filled by its issue)."""
+
+
+def register(admin) -> None:
+    return None
