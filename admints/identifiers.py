@@ -17,6 +17,11 @@ _SPECIAL = str.maketrans({
     "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ß": "ss", "ł": "l",
     "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i",
     "ħ": "h", "Ħ": "h", "ŧ": "t", "Ŧ": "t",
+    # Hyphen look-alikes (typed or pasted from a word processor) are still hyphens; NFKD would
+    # turn U+2011 into U+2010, which the ASCII step then silently drops (« Jean‑Pierre » must
+    # not become « jeanpierre »). The soft hyphen is invisible: dropped.
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-", "\ufe63": "-",
+    "\uff0d": "-", "\u00ad": "",
 })
 _DROP = re.compile(r"[^a-z0-9-]")
 _HYPHENS = re.compile(r"-{2,}")
@@ -70,5 +75,9 @@ def generate_temporary_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
+_VALID = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
 def is_valid_identifier(ident: str) -> bool:
-    return bool(re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\d*", ident))
+    """`prenom.nom[N]` in lower-case ASCII (no Unicode digit sneaks in through `\\d`)."""
+    return bool(_VALID.fullmatch(ident)) and len(ident) <= 80
