@@ -84,6 +84,8 @@ class Academie(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     nom: Mapped[str] = mapped_column(String(120))
+    # Codes of the services the rector made mandatory in the académie (R-SRV-2, guide §1.4).
+    services_obligatoires: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     etablissements: Mapped[list[Etablissement]] = relationship(back_populates="academie")
 

@@ -18,10 +18,18 @@ from .models import Parametre
 
 # Keys whose change families see at once (guide §3: welcome message and ENT settings).
 IMMEDIATE_KEYS = frozenset({"message_accueil", "ent"})
+# Letter texts (`courrier.<key>`, R-PAR-4) apply at once too: families never see them in the
+# portal, staff print them, and the guide asks to check the letters right after editing them —
+# a next-day effect would print yesterday's text under today's preview.
+IMMEDIATE_PREFIXES = ("courrier.",)
+
+
+def is_immediate(key: str) -> bool:
+    return key in IMMEDIATE_KEYS or key.startswith(IMMEDIATE_PREFIXES)
 
 
 def effective_date_for(key: str, today: dt.date) -> dt.date:
-    return today if key in IMMEDIATE_KEYS else today + dt.timedelta(days=1)
+    return today if is_immediate(key) else today + dt.timedelta(days=1)
 
 
 def get(etablissement_id: int, key: str, day: dt.date, default: object = None) -> object:
