@@ -150,3 +150,28 @@ def link(eleve, responsable, niveau: int = 1, etat: str = EtatCompte.NON_NOTIFIE
     db.session.add(lien)
     db.session.flush()
     return lien
+
+
+def make_teleservice(code: str = "notes", libelle: str = "Notes", categorie: str = "Notes"):
+    """A catalogue entry, created once per code (helper "stats")."""
+    from admints.models import Teleservice
+
+    service = db.session.scalar(db.select(Teleservice).where(Teleservice.code == code))
+    if service is None:
+        service = Teleservice(code=code, libelle=libelle, categorie=categorie)
+        db.session.add(service)
+        db.session.flush()
+    return service
+
+
+def make_acces(etab, teleservice, visited_at: dt.datetime, mef=None, compte=None, count: int = 1):
+    """`count` visits of a family to a service (R-POR-2 → R-STA-3)."""
+    from admints.models import AccesTeleservice
+
+    rows = [AccesTeleservice(etablissement_id=etab.id, teleservice_id=teleservice.id,
+                             mef_id=mef.id if mef else None,
+                             compte_id=compte.id if compte else None, visited_at=visited_at)
+            for _ in range(count)]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
