@@ -1,0 +1,156 @@
+"""Paiement en ligne des factures (R-SRV-5, guide §8.2) and the académie's TIPI référentiel.
+
+The settings (`paiement` = {"numero_tipi", "regie", "montant_minimum", "email"}) are versioned and
+take effect the next day (guide §8.2: « reconnu par le téléservice Paiement que le lendemain »).
+The amount is kept as a string of a `Decimal` with two decimals (JSON has no decimal type).
+Functions add/flush, never commit, raise `DomainError` (French message) and write the audit.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from decimal import Decimal, InvalidOperation
+
+from . import audit, settings
+from .emails import is_valid_email
+from .errors import DomainError
+from .extensions import db
+from .models import Academie, Etablissement, TipiRegie
+
+KEY = "paiement"
+NUMERO_RE = re.compile(r"\d{1,20}")
+MAX_AMOUNT = Decimal("99999.99")
+
+
+def normalise_numero(raw: object) -> str:
+    numero = re.sub(r"\s+", "", str(raw or ""))
+    if not numero:
+        raise DomainError("Saisissez le numéro de client TIPI.")
+    if not NUMERO_RE.fullmatch(numero):
+        raise DomainError(f"Numéro de client TIPI mal formé : « {str(raw)[:40]} » "
+                          "(uniquement des chiffres).")
+    return numero
+
+
+def find_regie(academie_id: int | None, raw_numero: object) -> TipiRegie:
+    """The régie of the académie's référentiel for this TIPI client number."""
+    numero = normalise_numero(raw_numero)
+    regie = None
+    if academie_id is not None:
+        regie = db.session.scalar(db.select(TipiRegie).where(
+            TipiRegie.academie_id == academie_id, TipiRegie.numero_client == numero))
+    if regie is None:
+        raise DomainError(f"Le numéro de client TIPI {numero} est introuvable dans le "
+                          "référentiel de l'académie.")
+    return regie
+
+
+def parse_amount(raw: object) -> Decimal:
+    """A minimum amount in euros: > 0, at most two decimals (« 15 », « 15,50 », « 15.5 »)."""
+    text = str(raw or "").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    text = text.removesuffix("€")
+    if not text:
+        raise DomainError("Saisissez le montant minimum.")
+    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        raise DomainError(f"Montant minimum invalide : « {str(raw)[:30]} » n'est pas un nombre.")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise DomainError("Montant minimum invalide.") from None
+    if amount <= 0:
+        raise DomainError("Le montant minimum doit être strictement positif.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("Le montant minimum a au plus deux décimales (centimes).")
+    if amount > MAX_AMOUNT:
+        raise DomainError("Le montant minimum ne peut pas dépasser 99 999,99 €.")
+    return amount.quantize(Decimal("0.01"))
+
+
+def check_email(raw: object) -> str:
+    email = str(raw or "").strip()
+    if not email:
+        raise DomainError("Saisissez l'adresse de messagerie de contact.")
+    if not is_valid_email(email):
+        raise DomainError(f"Adresse de messagerie invalide : « {email[:80]} ».")
+    return email
+
+
+def validate(etab: Etablissement, numero: object, montant: object, email: object) -> dict:
+    """Everything checked; returns the value to save (with the régie found)."""
+    regie = find_regie(etab.academie_id, numero)
+    amount = parse_amount(montant)
+    return {"numero_tipi": regie.numero_client, "regie": regie.libelle_regie,
+            "montant_minimum": f"{amount:.2f}", "email": check_email(email)}
+
+
+def save(etab: Etablissement, numero: object, montant: object, email: object, *,
+         today: dt.date, by: str | None = None) -> dt.date:
+    """Confirmed settings, effective the next day; returns that day."""
+    value = validate(etab, numero, montant, email)
+    return settings.set_value(etab.id, KEY, value, today, by=by)
+
+
+def format_amount(value: str | None) -> str:
+    if not value:
+        return ""
+    return f"{Decimal(value):,.2f}".replace(",", "\u202f").replace(".", ",") + " €"
+
+
+# --- Référentiel TIPI (académie) -------------------------------------------------------------
+
+def import_referentiel(academie: Academie, data: bytes) -> dict[str, int]:
+    """CSV `numero_client;libelle_regie` (header optional, `;` or `,`, UTF-8 or Windows-1252).
+
+    Every line is checked first: one bad line refuses the whole file (nothing changed).
+    Existing numbers get the new label, new ones are created; none is deleted.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    if not text.strip():
+        raise DomainError("Le fichier est vide.")
+    dialect = ";" if text.count(";") >= text.count(",") else ","
+    rows, errors, seen = [], [], set()
+    for lineno, cells in enumerate(csv.reader(io.StringIO(text), delimiter=dialect), start=1):
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if lineno == 1 and cells and not re.sub(r"\s", "", cells[0]).isdigit():
+            continue  # header
+        if len(cells) < 2 or not cells[1]:
+            errors.append(f"ligne {lineno} : deux colonnes attendues (numéro ; régie)")
+            continue
+        numero = re.sub(r"\s", "", cells[0])
+        if not NUMERO_RE.fullmatch(numero):
+            errors.append(f"ligne {lineno} : numéro de client mal formé « {cells[0][:30]} »")
+            continue
+        if numero in seen:
+            errors.append(f"ligne {lineno} : numéro {numero} en double")
+            continue
+        seen.add(numero)
+        rows.append((numero, cells[1][:200]))
+    if errors:
+        raise DomainError("Fichier refusé, rien n'a été modifié : " + " ; ".join(errors[:10])
+                          + (" …" if len(errors) > 10 else "") + ".")
+    if not rows:
+        raise DomainError("Le fichier ne contient aucune régie.")
+    existing = {r.numero_client: r for r in db.session.scalars(
+        db.select(TipiRegie).where(TipiRegie.academie_id == academie.id))}
+    created = updated = 0
+    for numero, libelle in rows:
+        row = existing.get(numero)
+        if row is None:
+            db.session.add(TipiRegie(academie_id=academie.id, numero_client=numero,
+                                     libelle_regie=libelle))
+            created += 1
+        elif row.libelle_regie != libelle:
+            row.libelle_regie = libelle
+            updated += 1
+    db.session.flush()
+    audit.record("academie.tipi.import", target=academie.code, rows=[n for n, _ in rows],
+                 after={"crees": created, "modifies": updated})
+    return {"crees": created, "modifies": updated}
