@@ -141,3 +141,17 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def smtp(app):
+    """A real aiosmtpd server on 127.0.0.1 (tests/smtp_server.py), wired into the app's
+    config; `smtp.handler.refuse` / `.die_after` drive the fault tests."""
+    from .smtp_server import SmtpServer
+
+    server = SmtpServer().start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False,
+                      MAIL_USE_SSL=False, MAIL_TIMEOUT=5)
+    app.extensions["mail"].suppress = False
+    yield server
+    server.stop()

@@ -1,0 +1,100 @@
+"""A real SMTP server on 127.0.0.1 for the email tests and benchmarks (aiosmtpd).
+
+`SmtpServer().start()` picks a free port first (aiosmtpd's `Controller` cannot take port 0),
+records every accepted message, refuses the recipients in `refuse` (550), and with
+`die_after = N` stops listening and drops the connection when the (N+1)-th message arrives —
+the server « stopped mid-batch » of the fault tests.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["subject"])
+
+    def text(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    def html(self) -> str:
+        return self.message.get_body(("html",)).get_content()
+
+
+@dataclass
+class Handler:
+    refuse: set[str] = field(default_factory=set)
+    die_after: int | None = None
+    keep_data: bool = True
+    messages: list[Received] = field(default_factory=list)
+    count: int = 0
+    controller: Controller | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            return "550 5.1.1 Destinataire inconnu"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.die_after is not None and self.count >= self.die_after:
+                # Stop listening, then drop this client: no reconnection can succeed.
+                if self.controller is not None and self.controller.server is not None:
+                    self.controller.server.close()
+                server.transport.close()
+                return "421 4.3.2 Arrêt du service"
+            self.count += 1
+            if self.keep_data:
+                self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
+                                              envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self, **handler_kw):
+        self.handler = Handler(**handler_kw)
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.handler.controller = self.controller
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        try:
+            self.controller.stop(no_assert=True)
+        except Exception:  # noqa: BLE001 - already stopped by die_after
+            pass
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def to(self, address: str) -> list[Received]:
+        return [m for m in self.messages if address in m.rcpt_tos]
