@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -42,6 +44,16 @@ def _failed(response) -> bool:
     return response.status_code != 302
 
 
+def _safe_next(url: str) -> bool:
+    """Only a local path: no scheme, no host, no `//` or `/\\` that browsers read as a host."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return False
+    if any(ord(c) < 32 for c in url):
+        return False
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed,
                error_message="Trop de tentatives de connexion. Réessayez dans une minute.")
@@ -52,8 +64,12 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.login.data, form.password.data)
         if user is None:
-            audit.record("connexion.echec", target=(form.login.data or "")[:80],
-                         login=(form.login.data or "")[:80])
+            typed = (form.login.data or "").strip().lower()[:80]
+            # A failed login on a known account shows in that establishment's journal.
+            known_etab = db.session.scalar(
+                db.select(StaffUser.etablissement_id).where(StaffUser.login == typed))
+            audit.record("connexion.echec", etablissement_id=known_etab, target=typed,
+                         login=typed)
             db.session.commit()
             flash("Identifiant ou mot de passe incorrect.", "error")
             return render_template("auth/login.html", form=form), 200
@@ -65,7 +81,7 @@ def login():
         audit.record("connexion", etablissement_id=user.etablissement_id, target=user.login,
                      login=user.login, user_id=user.id)
         db.session.commit()
-        if not next_url.startswith("/") or next_url.startswith("//"):
+        if not _safe_next(next_url):
             next_url = url_for("admin.index")
         return redirect(next_url)
     return render_template("auth/login.html", form=form)
@@ -74,6 +90,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    from flask_login import current_user
+
+    audit.record("deconnexion", etablissement_id=current_user.etablissement_id,
+                 target=current_user.login)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")

@@ -14,6 +14,7 @@ PAIEMENT = "paiement"  # online payment settings (§2.3): head and comptable
 DONNEES = "donnees"  # SIECLE import
 JOURNAL = "journal"  # audit trail
 ACADEMIE_ADMIN = "academie_admin"  # establishments, staff users, académie lists
+UTILISATEURS = "utilisateurs"  # staff users of one establishment (DELEG-CE): head and académie
 
 # Areas the helpdesk may open for individual account help (no mass action, no settings).
 ASSISTANCE_AREAS = {RESPONSABLES, ELEVES}

@@ -24,6 +24,8 @@ def _user() -> StaffUser | None:
 def etablissements_of(user: StaffUser) -> list[Etablissement]:
     """The establishments this user may work on."""
     if user.role == Role.ACADEMIE:
+        if user.academie_id is None:  # `academie_id == None` would match orphan schools
+            return []
         return list(
             db.session.scalars(
                 db.select(Etablissement)
@@ -40,7 +42,8 @@ def etablissements_of(user: StaffUser) -> list[Etablissement]:
 def may_use(user: StaffUser, etablissement_id: int) -> bool:
     if user.role == Role.ACADEMIE:
         etab = db.session.get(Etablissement, etablissement_id)
-        return etab is not None and etab.academie_id == user.academie_id
+        return (etab is not None and user.academie_id is not None
+                and etab.academie_id == user.academie_id)
     return user.etablissement_id == etablissement_id
 
 
@@ -52,7 +55,7 @@ def current_etablissement() -> Etablissement | None:
     if user is not None:
         if user.role == Role.ACADEMIE:
             wanted = session.get(SESSION_KEY)
-            if wanted and may_use(user, wanted):
+            if isinstance(wanted, int) and may_use(user, wanted):
                 etab = db.session.get(Etablissement, wanted)
             else:
                 choices = etablissements_of(user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .errors import DomainError
 from .extensions import db
 from .models import DROITS_DELEGUE, Academie, Etablissement, Role, StaffUser, utcnow
@@ -9,6 +11,8 @@ from .secrets_store import hash_password, verify_password
 from . import audit
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256  # argon2 hashes anything; this bounds the work per login attempt
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 # Hash of a random password: failed logins of unknown users cost the same time as known ones.
 _DUMMY_HASH = None
 
@@ -26,19 +30,23 @@ def create_user(
     login = (login or "").strip().lower()
     if not login:
         raise DomainError("L'identifiant de connexion est obligatoire.")
+    if not LOGIN_RE.match(login):
+        raise DomainError(
+            "Identifiant invalide : de 2 à 80 caractères parmi lettres minuscules sans accent, "
+            "chiffres, « . », « _ », « - » et « @ »."
+        )
     try:
         role = Role(role)
     except ValueError:
         raise DomainError(f"Rôle inconnu : {role}.") from None
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+    check_password(password)
     if db.session.scalar(db.select(StaffUser.id).where(StaffUser.login == login)):
         raise DomainError(f"L'utilisateur « {login} » existe déjà.")
     if role == Role.ACADEMIE:
         if academie is None:
             raise DomainError("Un administrateur académique doit être rattaché à une académie.")
+        if etablissement is not None:
+            raise DomainError("Un administrateur académique n'est pas rattaché à un établissement.")
     elif etablissement is None:
         raise DomainError("Ce rôle doit être rattaché à un établissement (UAI).")
     droits = list(droits or [])
@@ -62,6 +70,50 @@ def create_user(
         target=login,
         after={"role": role.value, "droits": user.droits},
     )
+    return user
+
+
+def check_password(password: str | None) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError(
+            f"Le mot de passe doit comporter au plus {MAX_PASSWORD_LENGTH} caractères."
+        )
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Replace a user's password (argon2id); the audit says that it changed, never what to."""
+    check_password(password)
+    user.password_hash = hash_password(password)
+    audit.record("utilisateur.mot_de_passe", etablissement_id=user.etablissement_id,
+                 target=user.login)
+
+
+def update_user(user: StaffUser, *, nom: str | None = None, droits: list[str] | None = None,
+                actif: bool | None = None) -> StaffUser:
+    """Change what may change of a staff user (name, délégué rights, active flag); audited."""
+    before = {"nom": user.nom, "droits": list(user.droits or []), "actif": user.actif}
+    if droits is not None:
+        unknown = [d for d in droits if d not in DROITS_DELEGUE]
+        if unknown:
+            raise DomainError(f"Droits inconnus : {', '.join(unknown)}.")
+        if user.role != Role.DELEGUE and droits:
+            raise DomainError("Seul un délégué reçoit des droits sur les menus.")
+        user.droits = [d for d in DROITS_DELEGUE if d in droits]
+    if nom is not None:
+        user.nom = nom.strip() or None
+    if actif is not None:
+        user.actif = bool(actif)
+    after = {"nom": user.nom, "droits": list(user.droits or []), "actif": user.actif}
+    if after != before:
+        action = "utilisateur.modification"
+        if before["actif"] != after["actif"]:
+            action = "utilisateur.activation" if after["actif"] else "utilisateur.desactivation"
+        audit.record(action, etablissement_id=user.etablissement_id, target=user.login,
+                     before=before, after=after)
     return user
 
 

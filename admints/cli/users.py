@@ -16,8 +16,9 @@ from .output import emit, fail
 
 @admints_cli.command("create-user")
 @click.option("--login", required=True, help="Identifiant de connexion.")
+# A plain string: an unknown role gets the domain's French message and exit status 1.
 @click.option("--role", required=True,
-              type=click.Choice(["academie", "chef", "delegue", "comptable", "assistance"]))
+              help="Rôle : academie, chef, delegue, comptable ou assistance.")
 @click.option("--uai", help="UAI de l'établissement (sauf rôle académie).")
 @click.option("--academie", "academie_code", help="Code de l'académie (rôle académie).")
 @click.option("--droit", "droits", multiple=True,
@@ -27,11 +28,12 @@ from .output import emit, fail
 @click.option("--json", "as_json", is_flag=True)
 def create_user_command(login, role, uai, academie_code, droits, password_stdin, as_json):
     """Crée un utilisateur du personnel."""
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else ""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
     etab = academie = None
     try:
         if uai:
-            etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == uai.upper()))
+            etab = db.session.scalar(
+                db.select(Etablissement).where(Etablissement.uai == uai.strip().upper()))
             if etab is None:
                 raise DomainError(f"Établissement inconnu : {uai}.")
         if academie_code:
@@ -40,7 +42,9 @@ def create_user_command(login, role, uai, academie_code, droits, password_stdin,
                 raise DomainError(f"Académie inconnue : {academie_code}.")
         elif etab is not None and role == "academie":
             academie = etab.academie
-        user = create_user(login, role, password, etablissement=etab, academie=academie,
+        # An académie administrator belongs to the académie of the UAI given, not to the school.
+        user = create_user(login, role, password,
+                           etablissement=None if role == "academie" else etab, academie=academie,
                            droits=list(droits))
         db.session.commit()
     except DomainError as error:

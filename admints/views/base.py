@@ -10,12 +10,13 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from .. import permissions
+from .. import audit, permissions
 from ..extensions import db
-from ..models import ETAT_LABELS, EtatCompte
+from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
 
 
@@ -43,24 +44,48 @@ class TenantBaseView(AreaAccessMixin, BaseView):
         return require_etablissement_id()
 
 
-class TenantModelView(AreaAccessMixin, ModelView):
-    """A model list of the current establishment. Read-only unless a view says otherwise."""
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """An ajax relation loader that sees only the rows its view's scope allows (R-SEC-1):
+    Flask-Admin's own loader queries every tenant, for lookups and for the submitted id."""
+
+    def __init__(self, name, session, model, scope, **options):
+        super().__init__(name, session, model, **options)
+        self._scope = scope
+
+    def get_query(self):
+        return self._scope(self.model, super().get_query())
+
+    def get_one(self, pk):
+        with db.session.no_autoflush:
+            try:
+                pk = int(pk)
+            except (TypeError, ValueError):
+                return None
+            return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+
+
+class ScopedModelView(AreaAccessMixin, ModelView):
+    """What every scoped model view shares: `scope_clause()` filters the list, the count, the
+    single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
+    ajax loaders. Subclasses define `scope_clause()` and `scope_relation(entity, query)`."""
 
     can_create = False
     can_edit = False
     can_delete = False
     can_view_details = False
+    # Bulk delete through a query would skip `delete_model` and its audit.
+    fast_mass_delete = False
     page_size = 50
     can_set_page_size = True
-    form_excluded_columns = ("etablissement",)
-    column_exclude_list = ("etablissement",)
 
-    # The column that names the row's establishment; a view may point at a joined one.
-    def tenant_column(self):
-        return self.model.etablissement_id
+    def scope_clause(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def scope_relation(self, entity, query):  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def scoped(self, query):
-        return query.filter(self.tenant_column() == require_etablissement_id())
+        return query.filter(self.scope_clause())
 
     def get_query(self):
         return self.scoped(super().get_query())
@@ -75,16 +100,19 @@ class TenantModelView(AreaAccessMixin, ModelView):
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
 
+    def _create_ajax_loader(self, name, options):
+        attr = getattr(self.model, name)
+        remote = attr.prop.mapper.class_
+        return ScopedAjaxLoader(name, self.session, remote, self.scope_relation, **options)
+
     def _scope_relation_fields(self, form):
-        etab_id = require_etablissement_id()
         for field in form:
             factory = getattr(field, "query_factory", None)
             if factory is None:
                 continue
             query = factory()
             entity = query.column_descriptions[0]["entity"]
-            if hasattr(entity, "etablissement_id"):
-                field.query = query.filter(entity.etablissement_id == etab_id)
+            field.query = self.scope_relation(entity, query)
         return form
 
     def create_form(self, obj=None):
@@ -93,10 +121,87 @@ class TenantModelView(AreaAccessMixin, ModelView):
     def edit_form(self, obj=None):
         return self._scope_relation_fields(super().edit_form(obj))
 
+
+class TenantModelView(ScopedModelView):
+    """A model list of the current establishment. Read-only unless a view says otherwise.
+
+    Changes made through the generic create/edit/delete forms are audited (R-SEC-3) unless the
+    view's own code already wrote an audit entry in the same transaction."""
+
+    form_excluded_columns = ("etablissement",)
+    column_exclude_list = ("etablissement",)
+
+    # The column that names the row's establishment; a view may point at a joined one.
+    def tenant_column(self):
+        return self.model.etablissement_id
+
+    def scope_clause(self):
+        return self.tenant_column() == require_etablissement_id()
+
+    def scope_relation(self, entity, query):
+        etab_id = require_etablissement_id()
+        if entity is Etablissement:
+            return query.filter(Etablissement.id == etab_id)
+        if hasattr(entity, "etablissement_id"):
+            return query.filter(entity.etablissement_id == etab_id)
+        return query
+
     def on_model_change(self, form, model, is_created):
         # The establishment is never taken from a form.
         model.etablissement_id = require_etablissement_id()
         super().on_model_change(form, model, is_created)
+        _audit_generic(model, "creation" if is_created else "modification")
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        _audit_generic(model, "suppression")
+
+
+def _audit_generic(model, what: str) -> None:
+    """One audit entry per generic change, unless the view's domain code already wrote one."""
+    if any(isinstance(obj, AuditEntry) for obj in db.session.new):
+        return
+    audit.record(
+        f"{model.__tablename__}.{what}",
+        etablissement_id=getattr(model, "etablissement_id", None),
+        target=str(model)[:300],
+        rows=[model.id] if getattr(model, "id", None) else None,
+    )
+
+
+def current_academie_id() -> int:
+    """The académie of an académie administrator; anyone else is refused (403)."""
+    user = current_user
+    if (not user.is_authenticated or user.role != Role.ACADEMIE
+            or getattr(user, "academie_id", None) is None):
+        abort(403)
+    return user.academie_id
+
+
+def academie_etablissement_ids(academie_id: int):
+    """Subquery: the ids of the establishments of an académie."""
+    return db.select(Etablissement.id).where(Etablissement.academie_id == academie_id)
+
+
+class AcademieModelView(ScopedModelView):
+    """A model list of the académie administrator's académie (académie-wide screens): rows whose
+    `academie_id` is its académie, or, for rows of an establishment, one of its establishments."""
+
+    area = permissions.ACADEMIE_ADMIN
+
+    def scope_clause(self):
+        aid = current_academie_id()
+        if hasattr(self.model, "academie_id"):
+            return self.model.academie_id == aid
+        return self.model.etablissement_id.in_(academie_etablissement_ids(aid))
+
+    def scope_relation(self, entity, query):
+        aid = current_academie_id()
+        if hasattr(entity, "academie_id"):
+            return query.filter(entity.academie_id == aid)
+        if hasattr(entity, "etablissement_id"):
+            return query.filter(entity.etablissement_id.in_(academie_etablissement_ids(aid)))
+        return query
 
 
 def scoped_options(model, label=lambda row: str(row), order_by=None):

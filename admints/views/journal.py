@@ -1,5 +1,173 @@
-"""Menu area « journal » (filled by its issue)."""
+"""Menu « Journal »: the audit trail (R-SEC-3), read-only.
+
+« Journal de l'établissement » shows the entries of the current establishment only (the
+académie administrator: of the establishment it chose). « Journal académique » (académie role
+only) shows the entries of its académie's establishments and of its own académie
+administrators; never another académie's. No create, edit, delete, action or export.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask_admin.contrib.sqla.filters import (
+    DateTimeBetweenFilter,
+    FilterEqual,
+    FilterLike,
+    IntEqualFilter,
+)
+from markupsafe import Markup
+from sqlalchemy import or_
+
+from .. import permissions
+from ..extensions import db
+from ..models import AuditEntry, Etablissement, Role, StaffUser
+from .base import AcademieModelView, TenantModelView, academie_etablissement_ids, current_academie_id
+
+CATEGORY = "Journal"
+
+ACTION_LABELS = {
+    "connexion": "Connexion",
+    "connexion.echec": "Échec de connexion",
+    "deconnexion": "Déconnexion",
+    "etablissement.choix": "Choix de l'établissement",
+    "etablissement.creation": "Création d'établissement",
+    "etablissement.modification": "Modification d'établissement",
+    "utilisateur.creation": "Création d'utilisateur",
+    "utilisateur.modification": "Modification d'utilisateur",
+    "utilisateur.mot_de_passe": "Changement de mot de passe",
+    "utilisateur.desactivation": "Désactivation d'utilisateur",
+    "utilisateur.activation": "Réactivation d'utilisateur",
+}
+
+
+def _action_label(view, context, model, name):
+    label = ACTION_LABELS.get(model.action)
+    return f"{label} ({model.action})" if label else model.action
+
+
+def _short(view, context, model, name):
+    value = getattr(model, name) or ""
+    return value if len(value) <= 120 else value[:119] + "…"
+
+
+def _rows(view, context, model, name):
+    rows = model.rows or []
+    if len(rows) > 10:
+        return f"{len(rows)} lignes"
+    return ", ".join(str(r) for r in rows)
+
+
+def _at(view, context, model, name):
+    return Markup("<time>{}</time>").format(f"{model.at:%d/%m/%Y %H:%M:%S}") if model.at else ""
+
+
+class _JournalBase:
+    """What both journals share: read-only, newest first, filters, no export."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    can_export = False
+    details_modal = False
+    column_display_actions = True
+    column_default_sort = [("at", True), ("id", True)]
+    column_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
+    column_details_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
+    column_sortable_list = ("at", "login", "ip", "action", "target")
+    column_searchable_list = ("action", "login", "target")
+    column_labels = {
+        "at": "Date et heure (UTC)",
+        "login": "Utilisateur",
+        "ip": "Adresse IP",
+        "action": "Action",
+        "target": "Cible",
+        "rows": "Lignes",
+        "before": "Avant",
+        "after": "Après",
+        "etablissement_id": "Établissement",
+    }
+    column_formatters = {
+        "at": _at,
+        "action": _action_label,
+        "before": _short,
+        "after": _short,
+        "rows": _rows,
+    }
+    column_formatters_detail = {"at": _at, "action": _action_label, "rows": _rows}
+
+    def _action_options(self):
+        stmt = (db.select(AuditEntry.action).where(self.scope_clause())
+                .distinct().order_by(AuditEntry.action))
+        return [(a, ACTION_LABELS.get(a, a)) for a in db.session.scalars(stmt)]
+
+    def _filters(self):
+        return [
+            FilterEqual(AuditEntry.action, "Action", options=self._action_options),
+            FilterLike(AuditEntry.action, "Action"),
+            FilterLike(AuditEntry.login, "Utilisateur"),
+            FilterEqual(AuditEntry.login, "Utilisateur"),
+            DateTimeBetweenFilter(AuditEntry.at, "Date et heure (UTC)"),
+            FilterLike(AuditEntry.target, "Cible"),
+            FilterLike(AuditEntry.ip, "Adresse IP"),
+        ]
+
+
+class JournalView(_JournalBase, TenantModelView):
+    """The current establishment's entries."""
+
+    area = permissions.JOURNAL
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = self._filters()
+        super().__init__(AuditEntry, db.session, *args, **kwargs)
+
+
+def _uai(view, context, model, name):
+    if model.etablissement_id is None:
+        return "Académie"
+    cache = g.setdefault("admints_uai_cache", {})
+    if model.etablissement_id not in cache:
+        cache[model.etablissement_id] = db.session.scalar(
+            db.select(Etablissement.uai).where(Etablissement.id == model.etablissement_id))
+    return cache[model.etablissement_id]
+
+
+class JournalAcademiqueView(_JournalBase, AcademieModelView):
+    """Entries of the académie's establishments and of its académie administrators."""
+
+    column_list = ("at", "etablissement_id", *_JournalBase.column_list[1:])
+    column_details_list = ("at", "etablissement_id", *_JournalBase.column_details_list[1:])
+    column_formatters = {**_JournalBase.column_formatters, "etablissement_id": _uai}
+    column_formatters_detail = {**_JournalBase.column_formatters_detail, "etablissement_id": _uai}
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = self._filters() + [
+            IntEqualFilter(AuditEntry.etablissement_id, "Établissement",
+                        options=self._etab_options),
+        ]
+        super().__init__(AuditEntry, db.session, *args, **kwargs)
+
+    def scope_clause(self):
+        aid = current_academie_id()
+        admins = db.select(StaffUser.id).where(
+            StaffUser.academie_id == aid, StaffUser.role == Role.ACADEMIE.value)
+        return or_(
+            AuditEntry.etablissement_id.in_(academie_etablissement_ids(aid)),
+            (AuditEntry.etablissement_id.is_(None) & AuditEntry.user_id.in_(admins)),
+        )
+
+    def _etab_options(self):
+        aid = current_academie_id()
+        stmt = (db.select(Etablissement).where(Etablissement.academie_id == aid)
+                .order_by(Etablissement.uai))
+        return [(str(e.id), f"{e.uai} – {e.nom}") for e in db.session.scalars(stmt)]
 
 
 def register(admin) -> None:
-    return None
+    admin.add_view(JournalView(name="Journal de l'établissement", category=CATEGORY,
+                               endpoint="journal", url="journal"))
+    admin.add_view(JournalAcademiqueView(name="Journal académique", category=CATEGORY,
+                                         endpoint="journal_academique",
+                                         url="journal-academique"))
+
