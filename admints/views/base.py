@@ -7,7 +7,7 @@ only declare columns, filters and formatters.
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -80,6 +80,19 @@ class ScopedModelView(AreaAccessMixin, ModelView):
 
     def scope_clause(self):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _get_filter_groups(self):
+        # Flask-Admin computes filter options once, at start-up; options given as a callable
+        # (scoped_options) are recomputed here on each request, for the request's scope.
+        groups = super()._get_filter_groups()
+        if not groups or not self._filters or not has_request_context():
+            return groups
+        for items in groups.values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if callable(flt.options):
+                    item["options"] = [(k, str(v)) for k, v in (flt.options() or [])] or None
+        return groups
 
     def scope_relation(self, entity, query):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -208,6 +221,8 @@ def scoped_options(model, label=lambda row: str(row), order_by=None):
     """Filter options of the current establishment, computed per request."""
 
     def options():
+        if not has_request_context():  # Flask-Admin asks once at start-up
+            return []
         etab_id = current_etablissement_id()
         if etab_id is None:
             return []

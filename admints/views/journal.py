@@ -8,7 +8,7 @@ administrators; never another académie's. No create, edit, delete, action or ex
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, has_request_context
 from flask_admin.contrib.sqla.filters import (
     DateTimeBetweenFilter,
     FilterEqual,
@@ -97,6 +97,8 @@ class _JournalBase:
     column_formatters_detail = {"at": _at, "action": _action_label, "rows": _rows}
 
     def _action_options(self):
+        if not has_request_context():
+            return []
         stmt = (db.select(AuditEntry.action).where(self.scope_clause())
                 .distinct().order_by(AuditEntry.action))
         return [(a, ACTION_LABELS.get(a, a)) for a in db.session.scalars(stmt)]
@@ -158,6 +160,8 @@ class JournalAcademiqueView(_JournalBase, AcademieModelView):
         )
 
     def _etab_options(self):
+        if not has_request_context():
+            return []
         aid = current_academie_id()
         stmt = (db.select(Etablissement).where(Etablissement.academie_id == aid)
                 .order_by(Etablissement.uai))
