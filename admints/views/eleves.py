@@ -1,5 +1,110 @@
-"""Menu area « eleves » (filled by its issue)."""
+"""Menu « Accès des élèves » (guide §5, R-ACC-1/3/5/8/9/11): the pupils' account list with
+filters and mass actions (paper notification only), « Gérer le compte » and the class lists."""
+
+from __future__ import annotations
+
+from flask_admin.actions import action
+from sqlalchemy import func
+from sqlalchemy.orm import contains_eager
+
+from .. import permissions
+from ..extensions import db
+from ..models import Compte, Division, Eleve
+from . import class_lists, comptes_actions, comptes_gerer
+from .comptes import (
+    ETAT_OPTIONS,
+    BoolFilter,
+    ComptesListView,
+    MultiFilter,
+    StartsWithFilter,
+    fmt_date,
+    fmt_etat,
+    fmt_mode,
+    scoped,
+)
+from .responsables import _divisions, _mefs
+
+CATEGORY = "Accès des élèves"
+
+
+class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, ComptesListView):
+    """Notifier les accès des élèves / Gérer le compte élève (guide §5.1, §5.2)."""
+
+    area = permissions.ELEVES
+    kind = "eleve"
+    column_list = (
+        "eleve", "division", "date_naissance", "compte.date_notification",
+        "compte.mode_notification", "compte.etat", "compte.derniere_connexion",
+    )
+    column_labels = {
+        "eleve": "Élève", "division": "Division", "date_naissance": "Date de naissance",
+        "compte.date_notification": "Date de notification",
+        "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
+        "compte.derniere_connexion": "Dernier accès au compte",
+    }
+    column_formatters = {
+        "eleve": lambda v, c, m, n: f"{m.nom} {m.prenom}",
+        "division": lambda v, c, m, n: m.division.code if m.division else "",
+        "date_naissance": lambda v, c, m, n: fmt_date(m.date_naissance),
+        "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
+        "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
+        "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
+        "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+    }
+    sort_map = {
+        "eleve": (Eleve.nom, Eleve.prenom),
+        "division": (Division.code, Eleve.nom, Eleve.prenom),
+        "date_naissance": (Eleve.date_naissance,),
+        "compte.date_notification": (Compte.date_notification,),
+        "compte.etat": (Compte.etat, Eleve.nom), "compte.derniere_connexion": (Compte.derniere_connexion,),
+    }
+    default_sort_key = "eleve"
+    column_filters = (
+        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True),
+        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True),
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS),
+        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
+        BoolFilter(Compte.continuite, "Continuité d'accès"),
+    )
+
+    def compte_id_column(self):
+        return Eleve.compte_id
+
+    def row_compte(self, row):
+        return row.compte
+
+    def row_eleve(self, row):
+        return row
+
+    def get_query(self):
+        query = (
+            db.session.query(Eleve)
+            .outerjoin(Eleve.division)
+            .outerjoin(Eleve.compte)
+            .options(contains_eager(Eleve.division), contains_eager(Eleve.compte))
+        )
+        return self.scoped(query)
+
+    def get_count_query(self):
+        query = (db.session.query(func.count(Eleve.id)).select_from(Eleve)
+                 .outerjoin(Compte, Compte.id == Eleve.compte_id))
+        return self.scoped(query)
+
+    @action("notifier", "Notifier (papier)")
+    def action_notifier(self, ids):
+        return self.run_notifier(ids)
+
+    @action("reinitialiser", "Réinitialiser les mots de passe")
+    def action_reinitialiser(self, ids):
+        return self.run_reinitialiser(ids)
+
+    @action("exporter", "Exporter (CSV)")
+    def action_exporter(self, ids):
+        return self.run_exporter(ids)
 
 
 def register(admin) -> None:
-    return None
+    admin.add_view(ElevesView(
+        Eleve, db.session, name="Notifier / gérer les comptes", category=CATEGORY,
+        endpoint="eleves", url="/eleves/"))
+    class_lists.register(admin, CATEGORY)

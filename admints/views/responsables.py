@@ -1,5 +1,168 @@
-"""Menu area « responsables » (filled by its issue)."""
+"""Menu « Accès des responsables » (guide §4, R-ACC-1/3/4/7/8/9): one row per pupil–guardian
+pair of level légal 1 / légal 2, with filters, mass actions on the whole filtered set and the
+« Gérer le compte » page."""
+
+from __future__ import annotations
+
+from flask_admin.actions import action
+from markupsafe import Markup
+from sqlalchemy import func
+from sqlalchemy.orm import contains_eager
+
+from .. import permissions
+from ..emails import email_status
+from ..extensions import db
+from ..models import Compte, Division, Eleve, Mef, Responsable, ResponsableEleve
+from . import comptes_actions, comptes_gerer, jobs_view
+from .comptes import (
+    ETAT_OPTIONS,
+    BoolFilter,
+    ComptesListView,
+    MultiFilter,
+    StartsWithFilter,
+    fmt_date,
+    fmt_etat,
+    fmt_mode,
+    scoped,
+)
+
+CATEGORY = "Accès des responsables"
+QUALITES = {1: "Légal 1", 2: "Légal 2"}
+
+
+def _divisions(etab_id):
+    rows = db.session.execute(
+        db.select(Division.id, Division.code).where(Division.etablissement_id == etab_id)
+        .order_by(Division.code)).all()
+    return [(str(i), c) for i, c in rows]
+
+
+def _mefs(etab_id):
+    rows = db.session.execute(
+        db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == etab_id)
+        .order_by(Mef.libelle)).all()
+    return [(str(i), lib) for i, lib in rows]
+
+
+def _adresse(view, context, model, name):
+    """Adresse / Courriel: the SIECLE email, else the postal address (guide §4.1)."""
+    resp = model.responsable
+    if resp.email:
+        status = email_status(resp.email)
+        if status == "invalide":
+            return Markup(
+                '<span class="email-invalide" title="Format d\'adresse de messagerie invalide">'
+                '<span aria-hidden="true">⚠</span> {}</span>'
+            ).format(resp.email)
+        return resp.email
+    parts = [resp.adresse_ligne1, f"{resp.code_postal or ''} {resp.commune or ''}".strip()]
+    return ", ".join(p for p in parts if p)
+
+
+class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin,
+                       ComptesListView):
+    """Notifier les accès des responsables / Gérer le compte responsable (guide §4.1, §4.2)."""
+
+    area = permissions.RESPONSABLES
+    kind = "responsable"
+    column_list = (
+        "eleve.nom", "eleve.prenom", "eleve.division", "responsable", "niveau", "adresse",
+        "compte.date_notification", "compte.mode_notification", "compte.etat",
+        "compte.derniere_connexion",
+    )
+    column_labels = {
+        "eleve.nom": "Nom de l'élève", "eleve.prenom": "Prénom de l'élève",
+        "eleve.division": "Division", "responsable": "Responsable", "niveau": "Qualité",
+        "adresse": "Adresse / Courriel", "compte.date_notification": "Date de notification",
+        "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
+        "compte.derniere_connexion": "Dernier accès au compte",
+    }
+    column_formatters = {
+        "niveau": lambda v, c, m, n: QUALITES.get(m.niveau, ""),
+        "adresse": _adresse,
+        "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
+        "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
+        "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
+        "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+    }
+    sort_map = {
+        "eleve.nom": (Eleve.nom, Eleve.prenom), "eleve.prenom": (Eleve.prenom, Eleve.nom),
+        "eleve.division": (Division.code, Eleve.nom, Eleve.prenom),
+        "responsable": (Responsable.nom, Responsable.prenom),
+        "niveau": (ResponsableEleve.niveau, Eleve.nom),
+        "compte.date_notification": (Compte.date_notification,),
+        "compte.etat": (Compte.etat, Eleve.nom), "compte.derniere_connexion": (Compte.derniere_connexion,),
+    }
+    default_sort_key = "eleve.nom"
+    column_filters = (
+        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True),
+        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True),
+        MultiFilter(ResponsableEleve.niveau, "Qualité", (("1", "Légal 1"), ("2", "Légal 2")),
+                    as_int=True),
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS),
+        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
+        BoolFilter(Compte.continuite, "Continuité d'accès"),
+    )
+
+    def tenant_column(self):
+        return ResponsableEleve.etablissement_id
+
+    def compte_id_column(self):
+        return ResponsableEleve.compte_id
+
+    def row_compte(self, row):
+        return row.compte
+
+    def row_eleve(self, row):
+        return row.eleve
+
+    def get_query(self):
+        # One query for the page: pupil, division, guardian and account joined (no N+1).
+        query = (
+            db.session.query(ResponsableEleve)
+            .join(ResponsableEleve.eleve)
+            .join(ResponsableEleve.responsable)
+            .outerjoin(Eleve.division)
+            .outerjoin(ResponsableEleve.compte)
+            .options(
+                contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division),
+                contains_eager(ResponsableEleve.responsable),
+                contains_eager(ResponsableEleve.compte),
+            )
+            .filter(ResponsableEleve.niveau.in_((1, 2)))
+        )
+        return self.scoped(query)
+
+    def get_count_query(self):
+        # Only the joins the filters may need; the count stays an index range scan.
+        query = (
+            db.session.query(func.count(ResponsableEleve.id))
+            .select_from(ResponsableEleve)
+            .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+            .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
+            .filter(ResponsableEleve.niveau.in_((1, 2)))
+        )
+        return self.scoped(query)
+
+    @action("notifier", "Notifier")
+    def action_notifier(self, ids):
+        return self.run_notifier(ids)
+
+    @action("reinitialiser", "Réinitialiser les mots de passe")
+    def action_reinitialiser(self, ids):
+        return self.run_reinitialiser(ids)
+
+    @action("exporter", "Exporter (CSV)")
+    def action_exporter(self, ids):
+        return self.run_exporter(ids)
+
+    @action("ecrire", "Écrire à plusieurs responsables")
+    def action_ecrire(self, ids):
+        return self.run_ecrire(ids)
 
 
 def register(admin) -> None:
-    return None
+    admin.add_view(ResponsablesView(
+        ResponsableEleve, db.session, name="Notifier / gérer les comptes", category=CATEGORY,
+        endpoint="responsables", url="/responsables/"))
+    jobs_view.register(admin)

@@ -1,0 +1,264 @@
+"""What the two account lists (« Accès des responsables », « Accès des élèves ») share.
+
+- Filters that take several values (`?flt0_division_in_list=3&flt0_division_in_list=5`, or
+  `3,5`), with options computed per request for the current establishment, shown in a plain
+  filter bar rather than Flask-Admin's JavaScript filter builder.
+- « Sélectionner les M comptes correspondant aux filtres » (R-ACC-4): Flask-Admin actions see
+  only the ticked rows, so the action form is posted to `/action/?<the list's query string>`
+  and, when the hidden `select_all` flag is set, the selection is rebuilt on the server from
+  those filter arguments with `get_list(..., execute=False)` — always through the view's
+  establishment-scoped query, never from ids sent by the browser.
+- Mass actions are refused (403) to the helpdesk (permissions.can_mass_act).
+- Formatters: state badge, dates, modes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask import abort, flash, has_request_context, request
+from flask_admin import expose
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import false
+
+from .. import permissions
+from ..models import ETAT_LABELS, EtatCompte
+from ..tenancy import current_etablissement_id
+from .base import TenantModelView, etat_badge
+
+MODES_LABELS = {"courrier": "Document papier", "courriel": "Courrier électronique"}
+
+
+# ---------------------------------------------------------------------------- formatters
+
+def fmt_date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def fmt_mode(value) -> str:
+    return MODES_LABELS.get(value or "", value or "")
+
+
+def fmt_etat(value) -> Markup:
+    return etat_badge(value)
+
+
+# ------------------------------------------------------------------------------- filters
+
+def scoped(options_fn):
+    """Options that need the request's establishment; empty outside a request (class init)."""
+
+    def options():
+        if not has_request_context():
+            return []
+        etab_id = current_etablissement_id()
+        return options_fn(etab_id) if etab_id is not None else []
+
+    return options
+
+
+class MultiFilter(sqla_filters.FilterInList):
+    """« Dans la liste »: one, several or all values; `as_int` checks and converts ids."""
+
+    def __init__(self, column, name, options=None, as_int=False):
+        super().__init__(column, name, options)
+        self.as_int = as_int
+        self.data_type = None  # our filter bar draws it, not select2
+
+    def clean(self, value):
+        values = [v.strip() for v in str(value).split(",") if v.strip()]
+        return [int(v) for v in values] if self.as_int else values
+
+    def validate(self, value) -> bool:
+        values = [v.strip() for v in str(value).split(",") if v.strip()]
+        if not values:
+            return False
+        return all(v.isdigit() for v in values) if self.as_int else True
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.in_(value)) if value else query.filter(false())
+
+
+class StartsWithFilter(sqla_filters.BaseSQLAFilter):
+    """Première(s) lettre(s) du nom de l'élève (R-ACC-8)."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.istartswith(value.strip(), autoescape=True))
+
+    def validate(self, value) -> bool:
+        return bool(str(value).strip()) and len(str(value)) <= 60
+
+    def operation(self):
+        return "starts with"
+
+
+class BoolFilter(sqla_filters.BaseSQLAFilter):
+    def __init__(self, column, name):
+        super().__init__(column, name, options=(("1", "Oui"), ("0", "Non")))
+
+    def validate(self, value) -> bool:
+        return value in ("0", "1")
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.is_(value == "1"))
+
+    def operation(self):
+        return "equals"
+
+
+ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
+
+
+# ------------------------------------------------------------------------------ selection
+
+@dataclass
+class Selection:
+    """The rows an action applies to, resolved on the server and scoped to the establishment."""
+
+    row_ids: list[int] = field(default_factory=list)
+    compte_ids: list[int] = field(default_factory=list)
+    select_all: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.compte_ids)
+
+
+class ComptesListView(TenantModelView):
+    """Base of the two account lists: filter bar, select-all-matching, guarded actions."""
+
+    list_template = "admints/comptes/list.html"
+    named_filter_urls = True
+    page_size = 50
+    page_size_options = (50, 100, 200, 500)
+    can_set_page_size = True
+    column_display_actions = False
+    # get_query eager-loads the joined rows itself (contains_eager); Flask-Admin's automatic
+    # joinedload of the same relations would conflict.
+    column_auto_select_related = False
+    kind: str = ""  # KindCompte of the rows
+    # column name -> tuple of SQL expressions to order by (the list query joins them already)
+    sort_map: dict = {}
+    default_sort_key: str | None = None
+
+    def badge(self, etat) -> Markup:
+        return etat_badge(etat)
+
+    # -- access ------------------------------------------------------------------------
+    def is_action_allowed(self, name: str) -> bool:
+        return permissions.can_mass_act(current_user) and super().is_action_allowed(name)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        if not permissions.can_mass_act(current_user):
+            abort(403)
+        return self.handle_action()
+
+    # -- filters -------------------------------------------------------------------------
+    def _get_list_filter_args(self):
+        """Like Flask-Admin's, but a repeated argument (multi-select) means « any of »."""
+        if not self._filters:
+            return None
+        found = []
+        for arg in request.args:
+            if not arg.startswith("flt") or "_" not in arg:
+                continue
+            pos, key = arg[3:].split("_", 1)
+            if key not in self._filter_args:
+                continue
+            idx, flt = self._filter_args[key]
+            values = [v for v in request.args.getlist(arg) if v.strip()]
+            if not values:
+                continue
+            value = ",".join(values)
+            if flt.validate(value):
+                found.append((int(pos) if pos.isdigit() else 0, (idx, str(flt.name), value)))
+            else:
+                flash(f"Valeur de filtre invalide : {value[:60]}", "error")
+        return [item for _, item in sorted(found, key=lambda p: p[0])]
+
+    def filter_bar(self, active_filters) -> list[dict]:
+        """The filter bar's fields: name, label, options (computed now), current values."""
+        current: dict[int, list[str]] = {}
+        for idx, _name, value in active_filters or []:
+            current.setdefault(idx, []).extend(v for v in str(value).split(",") if v)
+        fields = []
+        for idx, flt in enumerate(self._filters or []):
+            options = flt.get_options(self)
+            fields.append({
+                "name": f"flt{idx}_{self.get_filter_arg(idx, flt)}",
+                "label": str(flt.name),
+                "kind": type(flt).__name__,
+                "options": [(str(k), str(v)) for k, v in (options or [])],
+                "values": current.get(idx, []),
+            })
+        return fields
+
+    def render(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["filter_bar"] = self.filter_bar(kwargs.get("active_filters"))
+            # Our own filter bar replaces Flask-Admin's JavaScript filter builder.
+            kwargs["filters"] = None
+            kwargs["filter_groups"] = None
+            kwargs["can_mass_act"] = permissions.can_mass_act(current_user)
+        return super().render(template, **kwargs)
+
+    # -- sorting: the list query already joins what it sorts on -------------------------
+    def get_sortable_columns(self):
+        self._sortable_joins = {}
+        return {name: name for name in self.sort_map}
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        key = sort_column if sort_column in self.sort_map else self.default_sort_key
+        desc = bool(sort_desc) if sort_column in self.sort_map else False
+        for expr in self.sort_map.get(key, ()):
+            query = query.order_by(expr.desc() if desc else expr)
+        query = query.order_by(self.model.id)
+        return query, joins
+
+    # -- selection -------------------------------------------------------------------------
+    def compte_id_column(self):
+        raise NotImplementedError
+
+    def filtered_query(self):
+        """The list's query with the request's filters and search, every page, unexecuted."""
+        view_args = self._get_list_extra_args()
+        _count, query = self.get_list(
+            0, None, None, view_args.search, view_args.filters, execute=False, page_size=0
+        )
+        return query
+
+    def selection(self, ids) -> Selection:
+        select_all = request.form.get("select_all") == "1"
+        if select_all:
+            query = self.filtered_query()
+        else:
+            pks = sorted({int(i) for i in ids if str(i).isdigit()})
+            query = self.get_query().filter(self.model.id.in_(pks)) if pks else None
+        if query is None:
+            return Selection(select_all=select_all)
+        rows = query.with_entities(self.model.id, self.compte_id_column()).all()
+        seen: set[int] = set()
+        compte_ids = []
+        for _row_id, compte_id in rows:
+            if compte_id is not None and compte_id not in seen:
+                seen.add(compte_id)
+                compte_ids.append(compte_id)
+        return Selection(row_ids=[r for r, _ in rows], compte_ids=compte_ids,
+                         select_all=select_all)
+
+    def selection_form_state(self, sel: Selection) -> dict:
+        """What a confirmation page posts back so the second POST re-resolves the same rows."""
+        return {
+            "select_all": sel.select_all,
+            "row_ids": [] if sel.select_all else sel.row_ids,
+            "action_url": request.full_path if request.query_string else request.path,
+            "return_url": request.form.get("url") or self.get_url(".index_view"),
+        }
+
+
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,157 @@
+"""Mass actions of the account lists (R-ACC-3/4/5/6/7), thin over `admints.actions`.
+
+Every action first resolves its selection on the server (`ComptesListView.selection`). The
+actions that change accounts or send mail only render a confirmation page on the first POST;
+the confirmation page posts the same selection back with `confirme=1` and the chosen options,
+and only that second POST acts. The domain functions write the audit entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
+from ..errors import DomainError
+from ..extensions import db
+from .comptes import Selection
+
+def _actions():
+    # Imported late: the domain module is written alongside these views.
+    from .. import actions
+
+    return actions
+
+
+MODES_RESPONSABLES = {
+    "courriel-et-papier": "Courriel et papier",
+    "courriel": "Courriel seul",
+    "papier": "Papier seul",
+}
+MODES_ELEVES = {"papier": "Papier seul"}
+
+
+class MassActionsMixin:
+    """`run_<action>(ids)` implementations shared by the two list views."""
+
+    kind: str
+
+    def modes(self) -> dict[str, str]:
+        return MODES_RESPONSABLES if self.kind == "responsable" else MODES_ELEVES
+
+    def _empty(self, sel: Selection):
+        if sel.count:
+            return None
+        flash("Aucun compte sélectionné.", "warning")
+        return redirect(request.form.get("url") or self.get_url(".index_view"))
+
+    def _confirm(self, sel: Selection, action: str, title: str, **extra):
+        return self.render(
+            "admints/comptes/confirmer.html", sel=sel, action=action, title=title,
+            state=self.selection_form_state(sel), **extra)
+
+    def _confirmed(self) -> bool:
+        return request.form.get("confirme") == "1"
+
+    # -- Notifier ----------------------------------------------------------------------
+    def run_notifier(self, ids):
+        sel = self.selection(ids)
+        if (resp := self._empty(sel)) is not None:
+            return resp
+        modes = self.modes()
+        mode = request.form.get("mode", "")
+        reset_used = request.form.get("reset_used") == "1" and self.kind == "eleve"
+        if not self._confirmed() or mode not in modes:
+            if self._confirmed():
+                flash("Choisissez un mode de transmission.", "error")
+            return self._confirm(sel, "notifier", "Notifier les comptes", modes=modes,
+                                 mode=mode if mode in modes else next(iter(modes)),
+                                 reset_used=reset_used)
+        from . import jobs_view
+
+        job = jobs_view.start_notification(
+            self.etablissement_id(), self.kind, sel.compte_ids, mode=mode, reset_used=reset_used)
+        return redirect(url_for("taches.job_view", job_id=job.id))
+
+    # -- Réinitialiser les mots de passe --------------------------------------------------
+    def run_reinitialiser(self, ids):
+        sel = self.selection(ids)
+        if (resp := self._empty(sel)) is not None:
+            return resp
+        if not self._confirmed():
+            return self._confirm(sel, "reinitialiser", "Réinitialiser les mots de passe")
+        try:
+            count = _actions().reset_passwords(
+                self.etablissement_id(), self.kind, sel.compte_ids, today=dt.date.today())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index_view"))
+        n = count if isinstance(count, int) else sel.count
+        flash(f"{n} mot(s) de passe réinitialisé(s). Notifiez les comptes pour transmettre "
+              "les nouveaux mots de passe provisoires.", "success")
+        return redirect(request.form.get("url") or self.get_url(".index_view"))
+
+    # -- Exporter --------------------------------------------------------------------------
+    def run_exporter(self, ids):
+        sel = self.selection(ids)
+        if (resp := self._empty(sel)) is not None:
+            return resp
+        from .. import audit
+
+        text = _actions().export_csv(self.etablissement_id(), self.kind, sel.compte_ids)
+        audit.record(f"{self.kind}.export_csv", etablissement_id=self.etablissement_id(),
+                     target=f"{sel.count} compte(s)", rows=sel.compte_ids)
+        db.session.commit()
+        name = f"comptes_{self.kind}s_{dt.date.today():%Y%m%d}.csv"
+        return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
+
+    # -- Écrire à plusieurs responsables (R-ACC-7) ----------------------------------------
+    def run_ecrire(self, ids):
+        sel = self.selection(ids)
+        if (resp := self._empty(sel)) is not None:
+            return resp
+        sujet = (request.form.get("sujet") or "").strip()
+        texte = (request.form.get("texte") or "").strip()
+        errors = []
+        if self._confirmed():
+            if not sujet:
+                errors.append("L'objet du message est obligatoire.")
+            if not texte:
+                errors.append("Le texte du message est obligatoire.")
+            if len(sujet) > 200:
+                errors.append("L'objet ne doit pas dépasser 200 caractères.")
+            if len(texte) > 20000:
+                errors.append("Le texte ne doit pas dépasser 20 000 caractères.")
+        if not self._confirmed() or errors:
+            for e in errors:
+                flash(e, "error")
+            return self._confirm(sel, "ecrire", "Écrire à plusieurs responsables",
+                                 sujet=sujet, texte=texte, ecrire=True)
+        try:
+            recap = _actions().write_to_responsables(
+                self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,
+                today=dt.date.today())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index_view"))
+        return self.render("admints/comptes/recap_ecrire.html", recap=recap,
+                           return_url=request.form.get("url") or self.get_url(".index_view"))
+
+    def etablissement_id(self) -> int:
+        from ..tenancy import require_etablissement_id
+
+        return require_etablissement_id()
+
+
+def job_threshold() -> int:
+    return int(current_app.config.get("JOB_THRESHOLD", 300))
+
+
+def actor() -> str | None:
+    return getattr(current_user, "login", None)

@@ -1,0 +1,126 @@
+"""« Gérer le compte » (R-ACC-8, guide §4.2 and §5.2): one account, reached from its list row.
+
+Open to the helpdesk too (individual help is not a mass action). The row is always read
+through the list view's establishment-scoped query (`get_one`), so another school's id gives
+404. Single notification runs as a (small) job like the mass one, so its PDF, recap and
+scoping are the same; « Nouveau compte » asks for a server-side confirmation first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+
+from ..emails import email_status
+from ..errors import DomainError
+from ..extensions import db
+from ..models import EtatCompte
+
+OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau")
+
+
+class GererMixin:
+    """Endpoints `gerer_view` (GET) and `gerer_post` (POST) of a list view."""
+
+    kind: str
+
+    def _row_or_404(self, id: int):
+        row = self.get_one(id)
+        if row is None or self.row_compte(row) is None:
+            abort(404)
+        return row
+
+    @expose("/compte/<int:id>/")
+    def gerer_view(self, id: int):
+        row = self._row_or_404(id)
+        compte = self.row_compte(row)
+        eleve = self.row_eleve(row)
+        responsable = getattr(row, "responsable", None)
+        return self.render(
+            "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
+            responsable=responsable, niveau=getattr(row, "niveau", None),
+            modes=self.modes(), siecle_email_status=email_status(
+                responsable.email if responsable else None),
+            return_url=request.args.get("url") or self.get_url(".index_view"),
+            EtatCompte=EtatCompte)
+
+    @expose("/compte/<int:id>/<op>/", methods=("POST",))
+    def gerer_post(self, id: int, op: str):
+        if op not in OPS:
+            abort(404)
+        row = self._row_or_404(id)
+        compte = self.row_compte(row)
+        back = self.get_url(".gerer_view", id=id)
+        today = dt.date.today()
+        try:
+            if op in ("renotifier", "renotifier_reinit"):
+                mode = request.form.get("mode", "papier")
+                if mode not in self.modes():
+                    raise DomainError("Mode de transmission invalide.")
+                from . import jobs_view
+
+                job = jobs_view.start_notification(
+                    self.etablissement_id(), self.kind, [compte.id], mode=mode,
+                    reset_all=op == "renotifier_reinit")
+                return redirect(url_for("taches.job_view", job_id=job.id))
+            if op == "activation":
+                return self._activation(row, compte, today, back)
+            if op == "ecrire":
+                return self._ecrire(row, compte, today, back)
+            if op == "nouveau":
+                if request.form.get("confirme") != "1":
+                    return self.render("admints/comptes/confirmer_nouveau.html", row=row,
+                                       compte=compte, eleve=self.row_eleve(row),
+                                       action_url=self.get_url(".gerer_post", id=id, op="nouveau"),
+                                       back=back)
+                from .. import accounts
+
+                new = accounts.create_new_account(
+                    compte, lien=row if self.kind == "responsable" else None, today=today)
+                db.session.commit()
+                flash(f"Nouveau compte créé : {new.identifiant} (à notifier). "
+                      "L'ancien compte est fermé.", "success")
+                return redirect(back)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(back)
+        abort(404)
+
+    def _activation(self, row, compte, today, back):
+        if self.kind != "responsable":
+            abort(404)
+        from .. import actions
+
+        email = (request.form.get("email") or "").strip() or (compte.email or "")
+        actions.resend_activation(self.etablissement_id(), compte.id, email, today=today)
+        db.session.commit()
+        flash(f"Courriel d'activation envoyé à {compte.email}.", "success")
+        return redirect(back)
+
+    def _ecrire(self, row, compte, today, back):
+        from .. import actions
+
+        sujet = (request.form.get("sujet") or "").strip()
+        texte = (request.form.get("texte") or "").strip()
+        if not sujet or not texte:
+            raise DomainError("L'objet et le texte du message sont obligatoires.")
+        recap = actions.write_to_responsables(
+            self.etablissement_id(), [compte.id], subject=sujet, body=texte, today=today)
+        db.session.commit()
+        sent = _recap_get(recap, "sent", 0)
+        if sent:
+            flash("Courriel envoyé.", "success")
+        else:
+            failed = _recap_get(recap, "failed", [])
+            reason = failed[0].get("reason") if failed and isinstance(failed[0], dict) else ""
+            flash(f"Le courriel n'a pas été envoyé. {reason}".strip(), "error")
+        return redirect(back)
+
+
+def _recap_get(recap, name, default):
+    if isinstance(recap, dict):
+        return recap.get(name, default)
+    return getattr(recap, name, default)
