@@ -1,14 +1,49 @@
-"""Accueil: the establishment's home page."""
+"""Accueil: the establishment's home page, and the activation screen until the head activates
+the online services (R-SRV-1)."""
 
 from __future__ import annotations
 
-from flask_admin import expose
+import datetime as dt
 
+from flask import abort, flash, redirect, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from .. import services
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Role
 from ..tenancy import current_etablissement
 from .base import HomeView as _BaseHome
+
+# Guide §1.3/§1.4: the head (or the académie acting for it) activates the services.
+ACTIVATION_ROLES = (Role.CHEF, Role.ACADEMIE)
+
+
+def may_activate(user) -> bool:
+    return user.is_authenticated and user.role in ACTIVATION_ROLES
 
 
 class HomeView(_BaseHome):
     @expose("/")
     def index(self):
-        return self.render("admints/home.html", etablissement=current_etablissement())
+        etab = current_etablissement()
+        if etab is not None and not services.is_activated(etab):
+            return self.render("admints/activation.html", etablissement=etab,
+                               may_activate=may_activate(current_user))
+        return self.render("admints/home.html", etablissement=etab)
+
+    @expose("/activer", methods=["POST"])
+    def activate(self):
+        etab = current_etablissement()
+        if etab is None or not may_activate(current_user):
+            abort(403)
+        try:
+            services.activate(etab, today=dt.date.today(), by=current_user.login)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for(".index"))
+        db.session.commit()
+        flash("Les téléservices de l'établissement sont activés.", "success")
+        return redirect(url_for(".index"))
