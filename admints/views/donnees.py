@@ -1,5 +1,187 @@
-"""Menu area « donnees » (filled by its issue)."""
+"""Menu « Données SIECLE » (R-DAT-1): the upload screen « Import SIECLE » and the read-only lists
+« Élèves », « Responsables », « Divisions », « MEF ».
+
+SIECLE is the source of truth for this data: the lists have no create, edit, delete or action;
+they change only through an import. The upload calls `importer.import_siecle` for the current
+establishment (never creates one), commits on success and rolls back on a refusal, whose French
+message is shown — the database is then exactly as before. Uploads above MAX_CONTENT_LENGTH get
+the French 413 page of `security_headers`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import g, request
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEmpty, FilterEqual, FilterLike
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import MultipleFileField
+
+from .. import permissions
+from ..errors import DomainError
+from ..extensions import db
+from ..importer import import_siecle
+from ..models import Division, Eleve, Mef, Responsable, ResponsableEleve
+from ..tenancy import current_etablissement
+from .base import TenantBaseView, TenantModelView, scoped_options
+
+CATEGORY = "Données SIECLE"
+NIVEAUX = {1: "légal 1", 2: "légal 2", 0: "autre"}
+
+
+class ImportForm(FlaskForm):
+    fichiers = MultipleFileField("Fichiers SIECLE (XML) ou archive .zip")
+
+
+class ImportSiecleView(TenantBaseView):
+    """« Import SIECLE »: the head or the académie administrator uploads the BEE exports."""
+
+    area = permissions.DONNEES
+
+    @expose("/", methods=["GET", "POST"])
+    def index(self):
+        etab_id = self.etablissement_id()
+        etab = current_etablissement()
+        form = ImportForm()
+        summary = error = None
+        status = 200
+        if request.method == "POST":
+            uploads = [f for f in (form.fichiers.data or []) if f and f.filename]
+            if not form.validate_on_submit():
+                error, status = "Le formulaire n'est pas valide : rechargez la page.", 400
+            elif not uploads:
+                error, status = "Choisissez au moins un fichier SIECLE (XML ou .zip).", 400
+            else:
+                payload = [(f.filename, f.read()) for f in uploads]
+                try:
+                    summary = import_siecle(payload, uai=etab.uai, create_missing=False,
+                                            today=dt.date.today())
+                    db.session.commit()
+                except DomainError as exc:
+                    db.session.rollback()
+                    error, status = exc.message, 400
+        return self.render("admints/donnees/import.html", form=form, summary=summary,
+                           error=error, etablissement=etab, etab_id=etab_id), status
+
+
+def _date(view, context, model, name):
+    value = getattr(model, name)
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _eleve_groupes(view, context, model, name):
+    return ", ".join(sorted(g.code for g in model.groupes))
+
+
+class ElevesSiecleView(TenantModelView):
+    area = permissions.DONNEES
+    column_list = ("nom", "prenom", "date_naissance", "ine", "siecle_id", "mef", "division",
+                   "groupes")
+    column_labels = {"nom": "Nom", "prenom": "Prénom", "date_naissance": "Date de naissance",
+                     "ine": "INE", "siecle_id": "N° SIECLE", "mef": "MEF",
+                     "division": "Division", "groupes": "Groupes"}
+    column_searchable_list = ("nom", "prenom", "ine")
+    column_sortable_list = ("nom", "prenom", "date_naissance", "ine",
+                            ("division", "division.code"), ("mef", "mef.libelle"))
+    column_default_sort = [("nom", False), ("prenom", False)]
+    column_formatters = {"date_naissance": _date, "groupes": _eleve_groupes}
+    column_filters = [
+        FilterEqual(Eleve.division_id, "Division",
+                    options=scoped_options(Division, lambda d: d.code, Division.code)),
+        FilterEqual(Eleve.mef_id, "MEF",
+                    options=scoped_options(Mef, lambda m: m.libelle, Mef.libelle)),
+        FilterEmpty(Eleve.division_id, "Sans division"),
+    ]
+
+    def get_query(self):
+        return super().get_query().options(selectinload(Eleve.mef), selectinload(Eleve.division),
+                                           selectinload(Eleve.groupes))
+
+
+def _responsable_eleves(view, context, model, name):
+    parts = [f"{escape(lien.eleve.nom)} {escape(lien.eleve.prenom)} "
+             f"({NIVEAUX.get(lien.niveau, lien.niveau)})"
+             for lien in sorted(model.liens, key=lambda lien: (lien.niveau or 9, lien.eleve.nom))]
+    return Markup("<br>".join(parts))
+
+
+def _adresse(view, context, model, name):
+    lines = [model.adresse_ligne1, model.adresse_ligne2, model.adresse_ligne3,
+             model.adresse_ligne4, " ".join(p for p in (model.code_postal, model.commune) if p),
+             model.pays if model.pays and model.pays.upper() != "FRANCE" else None]
+    return Markup("<br>".join(str(escape(line)) for line in lines if line))
+
+
+class ResponsablesSiecleView(TenantModelView):
+    area = permissions.DONNEES
+    column_list = ("civilite", "nom", "prenom", "email", "adresse", "eleves")
+    column_labels = {"civilite": "Civilité", "nom": "Nom", "prenom": "Prénom",
+                     "email": "Courriel (SIECLE)", "adresse": "Adresse",
+                     "eleves": "Élèves (qualité)", "commune": "Commune"}
+    column_searchable_list = ("nom", "prenom", "email")
+    column_sortable_list = ("nom", "prenom", "email")
+    column_default_sort = [("nom", False), ("prenom", False)]
+    column_formatters = {"eleves": _responsable_eleves, "adresse": _adresse}
+    column_filters = [
+        FilterLike(Responsable.commune, "Commune"),
+        FilterEmpty(Responsable.email, "Courriel"),
+        FilterEmpty(Responsable.adresse_ligne1, "Adresse"),
+    ]
+
+    def get_query(self):
+        return super().get_query().options(
+            selectinload(Responsable.liens).selectinload(ResponsableEleve.eleve))
+
+
+def _effectifs(model_column):
+    """Pupils per division/MEF of the current establishment, one query per request."""
+    key = f"donnees_effectifs_{model_column.key}"
+    if key not in g:
+        stmt = (select(model_column, func.count(Eleve.id))
+                .where(Eleve.etablissement_id == current_etablissement().id)
+                .group_by(model_column))
+        setattr(g, key, dict(db.session.execute(stmt).all()))
+    return getattr(g, key)
+
+
+class DivisionsSiecleView(TenantModelView):
+    area = permissions.DONNEES
+    column_list = ("code", "libelle", "effectif")
+    column_labels = {"code": "Code", "libelle": "Libellé", "effectif": "Élèves"}
+    column_searchable_list = ("code", "libelle")
+    column_sortable_list = ("code", "libelle")
+    column_default_sort = "code"
+    column_formatters = {
+        "effectif": lambda v, c, m, n: _effectifs(Eleve.division_id).get(m.id, 0)}
+    page_size = 100
+
+
+class MefSiecleView(TenantModelView):
+    area = permissions.DONNEES
+    column_list = ("code", "libelle", "formation", "mefstat", "effectif")
+    column_labels = {"code": "Code MEF", "libelle": "Libellé", "formation": "Formation",
+                     "mefstat": "MEFSTAT", "effectif": "Élèves"}
+    column_searchable_list = ("code", "libelle", "mefstat", "formation")
+    column_sortable_list = ("code", "libelle", "formation", "mefstat")
+    column_default_sort = "libelle"
+    column_filters = [FilterLike(Mef.mefstat, "MEFSTAT"), FilterLike(Mef.formation, "Formation")]
+    column_formatters = {"effectif": lambda v, c, m, n: _effectifs(Eleve.mef_id).get(m.id, 0)}
+    page_size = 100
 
 
 def register(admin) -> None:
-    return None
+    admin.add_view(ImportSiecleView(name="Import SIECLE", category=CATEGORY,
+                                    endpoint="import_siecle", url="/donnees/import/"))
+    admin.add_view(ElevesSiecleView(Eleve, db.session, name="Élèves", category=CATEGORY,
+                                    endpoint="donnees_eleves", url="/donnees/eleves/"))
+    admin.add_view(ResponsablesSiecleView(Responsable, db.session, name="Responsables",
+                                          category=CATEGORY, endpoint="donnees_responsables",
+                                          url="/donnees/responsables/"))
+    admin.add_view(DivisionsSiecleView(Division, db.session, name="Divisions", category=CATEGORY,
+                                       endpoint="donnees_divisions", url="/donnees/divisions/"))
+    admin.add_view(MefSiecleView(Mef, db.session, name="MEF", category=CATEGORY,
+                                 endpoint="donnees_mef", url="/donnees/mef/"))
