@@ -129,10 +129,9 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
 
     def get_query(self):
         pairs = notes.PaireMefDivision
-        return (self.scoped(self.session.query(pairs))
+        return (self.scoped(db.session.query(pairs))
                 .join(Mef, Mef.id == pairs.mef_id).join(Division, Division.id == pairs.division_id)
-                .options(selectinload(pairs.dates), selectinload(pairs.mef),
-                         selectinload(pairs.division))
+                .options(selectinload(pairs.dates))
                 .order_by(Mef.libelle, Division.code))
 
     def get_one(self, id):
