@@ -1,1 +1,126 @@
-"""Commands of « accounts » (filled by its issue)."""
+"""`admints notify` and `admints purge-expired` (issue 3 points 8 and 9).
+
+Both own their transaction: `notify` commits after the PDF is written (nothing lost, see
+`actions.notify`), `purge-expired` commits once at the end and is safe to run daily.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .. import accounts, actions
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Compte, Division, Eleve, EtatCompte, Etablissement, ResponsableEleve
+from . import admints_cli
+from .output import emit, fail
+
+ETATS = [e.value for e in EtatCompte]
+
+
+def _etab(uai: str) -> Etablissement:
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == uai.upper()))
+    if etab is None:
+        raise DomainError(f"Établissement inconnu : {uai}.")
+    return etab
+
+
+def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
+              etats: tuple[str, ...], niveaux: tuple[int, ...] = ()) -> list[int]:
+    """The account ids of the filters (all divisions when none is given)."""
+    if kind == "eleve":
+        query = db.select(Eleve.compte_id).where(Eleve.etablissement_id == etab.id)
+        div_col, join_from = Eleve.division_id, None
+    else:
+        query = db.select(ResponsableEleve.compte_id).join(
+            Eleve, Eleve.id == ResponsableEleve.eleve_id).where(
+            ResponsableEleve.etablissement_id == etab.id,
+            ResponsableEleve.niveau.in_(niveaux or (1, 2)))
+        div_col, join_from = Eleve.division_id, ResponsableEleve
+    if divisions:
+        ids = dict(db.session.execute(db.select(Division.code, Division.id).where(
+            Division.etablissement_id == etab.id, Division.code.in_(divisions))).all())
+        unknown = sorted(set(divisions) - set(ids))
+        if unknown:
+            raise DomainError(f"Division(s) inconnue(s) : {', '.join(unknown)}.")
+        query = query.where(div_col.in_(ids.values()))
+    query = query.join(Compte, Compte.id == (ResponsableEleve.compte_id if join_from
+                                             else Eleve.compte_id))
+    if etats:
+        query = query.where(Compte.etat.in_(etats))
+    query = query.where(Compte.ferme_le.is_(None))
+    return list(dict.fromkeys(i for i in db.session.scalars(query) if i is not None))
+
+
+@admints_cli.command("notify")
+@click.option("--uai", required=True, help="UAI de l'établissement.")
+@click.option("--kind", required=True, type=click.Choice(["eleve", "responsable"]))
+@click.option("--division", "divisions", multiple=True, help="Division (répétable ; toutes sinon).")
+@click.option("--etat", "etats", multiple=True, type=click.Choice(ETATS),
+              help="État du compte (répétable ; tous sinon).")
+@click.option("--niveau", "niveaux", multiple=True, type=click.IntRange(1, 2),
+              help="Responsables : légal 1 ou 2 (répétable ; les deux sinon).")
+@click.option("--mode", default="papier",
+              type=click.Choice(["papier", "courriel", "courriel-et-papier"]))
+@click.option("--reset-used", is_flag=True,
+              help="Réinitialiser les mots de passe des comptes Utilisé.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Fichier PDF des courriers.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date du jour (AAAA-MM-JJ).")
+@click.option("--json", "as_json", is_flag=True)
+def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_path, today,
+                   as_json):
+    """Notifie les comptes filtrés (courriers PDF et/ou courriels), en une seule tâche."""
+    today = today.date() if today else dt.date.today()
+    try:
+        etab = _etab(uai)
+        ids = selection(etab, kind, divisions, etats, niveaux)
+        with click.progressbar(length=max(len(ids), 1), label="Notification",
+                               file=click.get_text_stream("stderr")) as bar:
+            seen = [0]
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - seen[0])
+                seen[0] = done
+
+            recap = actions.notify(etab.id, kind, ids, mode=mode, reset_used=reset_used,
+                                   today=today, out_path=out_path, progress=progress, by="cli")
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error, as_json)
+    data = recap.as_dict()
+    lines = [f"{data['notified']} compte(s) notifié(s) sur {data['total']} "
+             f"(courrier : {data['by_mode']['courrier']}, courriel : {data['by_mode']['courriel']})."]
+    if recap.pdf_path:
+        lines.append(f"PDF : {recap.pdf_path} ({recap.pages} page(s)).")
+    if recap.fallback_to_paper:
+        lines.append(f"{recap.fallback_to_paper} courriel(s) non remis remplacé(s) par un courrier.")
+    if recap.failed:
+        lines.append(f"{len(recap.failed)} compte(s) non notifié(s), inchangé(s) :")
+        lines += [f"  {f['identifiant']} ({f['nom']}) : {f['reason']}" for f in recap.failed]
+    emit(data, as_json, "\n".join(lines))
+
+
+@admints_cli.command("purge-expired")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date du jour (AAAA-MM-JJ).")
+@click.option("--uai", help="Un seul établissement (tous sinon).")
+@click.option("--json", "as_json", is_flag=True)
+def purge_expired_command(today, uai, as_json):
+    """Supprime les comptes expirés (R-ACC-10) ; à lancer chaque jour."""
+    today = today.date() if today else dt.date.today()
+    try:
+        etab_id = _etab(uai).id if uai else None
+        done = accounts.purge_expired(today=today, etablissement_id=etab_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error, as_json)
+    lines = [f"{len(done)} compte(s) expiré(s) supprimé(s) au {today:%d/%m/%Y}."]
+    lines += [f"  {d['identifiant']} ({d['reason']}) → nouveau compte non notifié {d['nouveau']}"
+              for d in done]
+    emit({"today": today.isoformat(), "expired": len(done), "accounts": done}, as_json,
+         "\n".join(lines))

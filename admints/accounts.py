@@ -1,0 +1,354 @@
+"""Account rules (R-ACC-1/3/8/9/10, R-POR-1): state transitions of one account.
+
+Plain functions: they add/flush, never commit, raise `DomainError` (French) and write the audit.
+Bulk work (letters, emails, jobs) lives in `actions.py`, which calls these.
+
+Notification is split in two so that nothing is lost (issue 3 point 4):
+`prepare_notification` decides, without changing anything, which password the letter or email
+shows; `apply_notification` changes the account only once its letter is in the written PDF or
+its email was accepted by the SMTP server.
+
+Decisions where the rules are silent (documented for the views and the lead):
+- a notified *En cours d'activation* account goes back to *Notifié* (its new temporary password
+  restarts the first login); an *Utilisé* account notified with reset goes to *Notifié* too
+  (its chosen password is erased), so the class list can print the new password;
+- `reset_password` alone (bulk « Réinitialiser les mots de passe ») issues a new temporary
+  password and puts the account in *Non notifié*: the family does not know it yet;
+- expiry (R-ACC-10) deletes the account row and attaches a fresh *Non notifié* account (new
+  normalised identifier, no password) to the same pupil / pairs, so the pair shows *Non notifié*;
+- closed accounts (replaced by R-ACC-8 « nouveau compte ») are never notified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from . import audit, identifiers, secrets_store
+from .emails import invalid_reason
+from .errors import DomainError
+from .extensions import db
+from .models import Compte, Eleve, EtatCompte, KindCompte, ResponsableEleve, utcnow
+
+COURRIER = "courrier"
+COURRIEL = "courriel"
+MODE_LABELS = {COURRIER: "Document papier", COURRIEL: "Courrier électronique"}
+ACTIVATION_MAX_AGE = 30 * 24 * 3600  # seconds an activation link stays valid
+
+
+def stamp(today: dt.date) -> dt.datetime:
+    """A timestamp for `today`: now when today is the real day, else that day at midnight."""
+    now = utcnow()
+    return now if now.date() == today else dt.datetime.combine(today, dt.time())
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for d in (day.day, 30, 29, 28):  # 31 January + 1 month = 28/29 February
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- notification (R-ACC-3/9)
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a letter/email shows for one account, decided before anything changes."""
+
+    compte_id: int
+    password: str | None  # shown in the letter; None = identifier only
+    new_password: bool  # True = store it (encrypted) when the notification is delivered
+    continuite: bool  # True = the continuity / « identifier only » body
+
+
+def prepare_notification(compte: Compte, *, reset: bool = False) -> Prepared:
+    """R-ACC-3: *Notifié* (and *Non notifié*) keep their temporary password (generated if none);
+    *En cours d'activation* gets a new one; *Utilisé* and continuity accounts (R-ACC-9) show the
+    identifier only, unless `reset` (élèves option, single « renotifier et réinitialiser »)."""
+    if compte.ferme_le is not None:
+        raise DomainError(f"Le compte {compte.identifiant} est fermé : il ne peut être notifié.")
+    etat = compte.etat
+    if reset or etat == EtatCompte.EN_COURS_ACTIVATION:
+        return Prepared(compte.id, identifiers.generate_temporary_password(), True, False)
+    if etat == EtatCompte.UTILISE:
+        return Prepared(compte.id, None, False, True)
+    current = secrets_store.decrypt_secret(compte.mot_de_passe_provisoire_chiffre)
+    if compte.continuite and current is None:
+        # Continuity: the family keeps the identifier and password of last year.
+        return Prepared(compte.id, None, False, True)
+    if current is not None:
+        return Prepared(compte.id, current, False, False)
+    return Prepared(compte.id, identifiers.generate_temporary_password(), True, False)
+
+
+def apply_notification(compte: Compte, prepared: Prepared, *, mode: str, today: dt.date) -> None:
+    """The delivered notification: state, date, mode, and the new password if any.
+    No audit here: the caller writes one entry for the batch."""
+    if mode not in MODE_LABELS:
+        raise DomainError(f"Mode de notification inconnu : {mode}.")
+    if prepared.new_password:
+        compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret(prepared.password)
+        compte.mot_de_passe_hash = None  # a reset replaces a chosen password
+        compte.etat = EtatCompte.NOTIFIE
+    elif compte.etat in (EtatCompte.NON_NOTIFIE, EtatCompte.NOTIFIE):
+        compte.etat = EtatCompte.NOTIFIE
+    compte.date_notification = stamp(today)
+    compte.mode_notification = mode
+
+
+def reset_password(compte: Compte, *, today: dt.date, audit_it: bool = True) -> str:
+    """New temporary password, account back to *Non notifié* (the family must be told).
+    Returns the password (callers never log it). Audited."""
+    if compte.ferme_le is not None:
+        raise DomainError(f"Le compte {compte.identifiant} est fermé.")
+    before = compte.etat
+    password = identifiers.generate_temporary_password()
+    compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret(password)
+    compte.mot_de_passe_hash = None
+    compte.etat = EtatCompte.NON_NOTIFIE
+    if audit_it:
+        audit.record("compte.reinitialiser", etablissement_id=compte.etablissement_id,
+                     target=compte.identifiant, rows=[compte.id], before=before,
+                     after=compte.etat)
+    return password
+
+
+def temporary_password(compte: Compte) -> str | None:
+    """The re-printable temporary password; never for an *Utilisé* account (R-SEC-2)."""
+    if compte.etat == EtatCompte.UTILISE:
+        return None
+    return secrets_store.decrypt_secret(compte.mot_de_passe_provisoire_chiffre)
+
+
+# ---------------------------------------------------------------- new account (R-ACC-8)
+
+def allocate_identifier(prenom: str, nom: str) -> str:
+    """A unique normalised identifier (R-ACC-2), checked against every account."""
+    base = identifiers.base_identifier(prenom, nom)
+    taken = db.session.scalars(
+        db.select(Compte.identifiant).where(Compte.identifiant.like(f"{base}%")))
+    return identifiers.IdentifierAllocator(taken).allocate(prenom, nom)
+
+
+def _holder(compte: Compte, lien: ResponsableEleve | None) -> tuple[str, str]:
+    if compte.kind == KindCompte.ELEVE:
+        eleve = db.session.scalar(db.select(Eleve).where(Eleve.compte_id == compte.id))
+        if eleve is None:
+            raise DomainError("Aucun élève n'est rattaché à ce compte.")
+        return eleve.prenom, eleve.nom
+    return lien.responsable.prenom, lien.responsable.nom
+
+
+def create_new_account(compte: Compte, *, lien: ResponsableEleve | None = None,
+                       today: dt.date) -> Compte:
+    """R-ACC-8: a new account with a new normalised identifier and a temporary password, in
+    state *Non notifié*. The old account is closed and deleted when no other child is attached.
+    For a responsable, `lien` is the pair the new account is for (required)."""
+    if compte.kind == KindCompte.RESPONSABLE:
+        if lien is None or lien.compte_id != compte.id:
+            raise DomainError("Le couple élève / responsable ne correspond pas à ce compte.")
+    prenom, nom = _holder(compte, lien)
+    new = Compte(etablissement_id=compte.etablissement_id, kind=compte.kind,
+                 identifiant=allocate_identifier(prenom, nom), etat=EtatCompte.NON_NOTIFIE,
+                 mot_de_passe_provisoire_chiffre=secrets_store.encrypt_secret(
+                     identifiers.generate_temporary_password()),
+                 created_at=stamp(today))
+    db.session.add(new)
+    db.session.flush()
+    if compte.kind == KindCompte.ELEVE:
+        db.session.execute(db.update(Eleve).where(Eleve.compte_id == compte.id)
+                           .values(compte_id=new.id))
+    else:
+        lien.compte_id = new.id
+    db.session.flush()
+    others = db.session.scalar(db.select(db.func.count(ResponsableEleve.id))
+                               .where(ResponsableEleve.compte_id == compte.id))
+    old_ident = compte.identifiant
+    if compte.kind == KindCompte.ELEVE or not others:
+        _delete(compte)
+        fate = "supprimé"
+    else:
+        compte.ferme_le = stamp(today)
+        compte.remplace_par_id = new.id
+        fate = "fermé"
+    db.session.flush()
+    audit.record("compte.nouveau", etablissement_id=new.etablissement_id,
+                 target=new.identifiant, rows=[new.id],
+                 before=f"{old_ident} ({fate})", after=new.identifiant)
+    return new
+
+
+def _delete(compte: Compte) -> None:
+    # Closed accounts that point at this one would break the foreign key.
+    db.session.execute(db.update(Compte).where(Compte.remplace_par_id == compte.id)
+                       .values(remplace_par_id=None))
+    db.session.delete(compte)
+
+
+# ---------------------------------------------------------------- expiry (R-ACC-10)
+
+def expiry_reason(compte: Compte, today: dt.date) -> str | None:
+    """Why this account is expired on `today`, or None. Not activated 3 months after its
+    notification, or not used for one year (strictly after the anniversary)."""
+    if compte.etat in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION):
+        if compte.date_notification and add_months(compte.date_notification.date(), 3) < today:
+            return "non activé 3 mois après sa notification"
+    elif compte.etat == EtatCompte.UTILISE:
+        last = compte.derniere_connexion or compte.date_activation or compte.date_notification
+        if last and add_months(last.date(), 12) < today:
+            return "non utilisé depuis un an"
+    return None
+
+
+def expire(compte: Compte, *, today: dt.date, reason: str) -> Compte:
+    """Delete an expired account; the pupil / pairs get a fresh *Non notifié* account."""
+    eleve = db.session.scalar(db.select(Eleve).where(Eleve.compte_id == compte.id))
+    liens = list(db.session.scalars(
+        db.select(ResponsableEleve).where(ResponsableEleve.compte_id == compte.id)
+        .order_by(ResponsableEleve.id)))
+    if eleve is not None:
+        prenom, nom = eleve.prenom, eleve.nom
+    elif liens:
+        prenom, nom = liens[0].responsable.prenom, liens[0].responsable.nom
+    else:
+        prenom, nom = compte.identifiant.partition(".")[0], compte.identifiant.partition(".")[2]
+    old_ident, old_id, etab_id = compte.identifiant, compte.id, compte.etablissement_id
+    fresh = Compte(etablissement_id=etab_id, kind=compte.kind, identifiant="~" + old_ident,
+                   etat=EtatCompte.NON_NOTIFIE, created_at=stamp(today))
+    db.session.add(fresh)
+    db.session.flush()
+    if eleve is not None:
+        eleve.compte_id = fresh.id
+    for lien in liens:
+        lien.compte_id = fresh.id
+    db.session.flush()
+    _delete(compte)
+    db.session.flush()
+    # Allocated after the delete so the freed identifier may be handed out again.
+    fresh.identifiant = allocate_identifier(prenom, nom)
+    db.session.flush()
+    audit.record("compte.expire", etablissement_id=etab_id, target=old_ident,
+                 rows=[old_id, fresh.id], before=reason, after=fresh.identifiant)
+    return fresh
+
+
+def purge_expired(*, today: dt.date, etablissement_id: int | None = None) -> list[dict]:
+    """R-ACC-10, safe to run daily: expire every account due on `today`. Returns one dict per
+    account: etablissement_id, identifiant, kind, reason, nouveau (new identifier)."""
+    query = db.select(Compte).where(
+        Compte.etat.in_([EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION,
+                         EtatCompte.UTILISE]),
+        Compte.ferme_le.is_(None))
+    if etablissement_id is not None:
+        query = query.where(Compte.etablissement_id == etablissement_id)
+    done = []
+    for compte in list(db.session.scalars(query.order_by(Compte.id))):
+        reason = expiry_reason(compte, today)
+        if reason:
+            ident, kind, etab_id = compte.identifiant, compte.kind, compte.etablissement_id
+            fresh = expire(compte, today=today, reason=reason)
+            done.append({"etablissement_id": etab_id, "identifiant": ident, "kind": kind,
+                         "reason": reason, "nouveau": fresh.identifiant})
+    return done
+
+
+# ---------------------------------------------------------------- portal side (R-POR-1)
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admints-activation")
+
+
+def activation_token(compte: Compte) -> str:
+    return _serializer().dumps({"c": compte.id, "e": compte.email})
+
+
+def set_account_email(compte: Compte, email: str, *, today: dt.date) -> None:
+    """Correct the account's address before resending the activation email (R-ACC-8)."""
+    if compte.kind != KindCompte.RESPONSABLE:
+        raise DomainError("Seuls les comptes responsables ont un courriel d'activation.")
+    if compte.etat != EtatCompte.EN_COURS_ACTIVATION:
+        raise DomainError("Le courriel d'activation ne concerne que les comptes "
+                          "« En cours d'activation ».")
+    email = (email or "").strip()
+    reason = invalid_reason(email)
+    if reason:
+        raise DomainError(reason)
+    before = compte.email
+    compte.email, compte.email_valide = email, False
+    audit.record("compte.courriel", etablissement_id=compte.etablissement_id,
+                 target=compte.identifiant, rows=[compte.id], before=before, after=email)
+
+
+def _check_first_login(compte: Compte, password: str, new_password: str) -> None:
+    if compte.etat not in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION) or \
+            compte.ferme_le is not None:
+        raise DomainError("Ce compte ne peut pas être activé.")
+    if temporary_password(compte) != password:
+        raise DomainError("Identifiant ou mot de passe provisoire incorrect.")
+    if len(new_password or "") < 8 or new_password == password:
+        raise DomainError("Le nouveau mot de passe doit compter au moins 8 caractères "
+                          "et différer du mot de passe provisoire.")
+
+
+def activate_eleve(compte: Compte, *, password: str, birth_date: dt.date, new_password: str,
+                   today: dt.date) -> None:
+    """R-POR-1 élève first login: temporary password + birth date → *Utilisé*."""
+    eleve = db.session.scalar(db.select(Eleve).where(Eleve.compte_id == compte.id))
+    if compte.kind != KindCompte.ELEVE or eleve is None or eleve.date_naissance != birth_date:
+        raise DomainError("Identifiant, mot de passe ou date de naissance incorrect.")
+    _check_first_login(compte, password, new_password)
+    compte.mot_de_passe_hash = secrets_store.hash_password(new_password)
+    compte.mot_de_passe_provisoire_chiffre = None  # erased once used (R-SEC-2)
+    compte.etat = EtatCompte.UTILISE
+    compte.date_activation = compte.derniere_connexion = stamp(today)
+    audit.record("compte.activation", etablissement_id=compte.etablissement_id,
+                 target=compte.identifiant, rows=[compte.id], after=compte.etat, login="portail")
+
+
+def activate_responsable(compte: Compte, *, password: str, new_password: str, email: str,
+                         today: dt.date) -> str:
+    """R-POR-1 responsable first login: → *En cours d'activation*; returns the token of the
+    link to email (`mailing.activation_message`)."""
+    if compte.kind != KindCompte.RESPONSABLE:
+        raise DomainError("Identifiant ou mot de passe provisoire incorrect.")
+    _check_first_login(compte, password, new_password)
+    reason = invalid_reason(email)
+    if reason:
+        raise DomainError(reason)
+    compte.mot_de_passe_hash = secrets_store.hash_password(new_password)
+    compte.email, compte.email_valide = email.strip(), False
+    compte.etat = EtatCompte.EN_COURS_ACTIVATION
+    compte.derniere_connexion = stamp(today)
+    audit.record("compte.premiere_connexion", etablissement_id=compte.etablissement_id,
+                 target=compte.identifiant, rows=[compte.id], after=compte.etat,
+                 login="portail")
+    return activation_token(compte)
+
+
+def validate_email(token: str, *, today: dt.date) -> Compte:
+    """R-POR-1: the link of the activation email → *Utilisé*, temporary password erased."""
+    try:
+        data = _serializer().loads(token, max_age=ACTIVATION_MAX_AGE)
+    except SignatureExpired as exc:
+        raise DomainError("Ce lien d'activation a expiré.") from exc
+    except BadSignature as exc:
+        raise DomainError("Ce lien d'activation n'est pas valide.") from exc
+    compte = db.session.get(Compte, data.get("c"))
+    if compte is None or compte.email != data.get("e") or \
+            compte.etat != EtatCompte.EN_COURS_ACTIVATION:
+        raise DomainError("Ce lien d'activation n'est plus valable.")
+    compte.email_valide = True
+    compte.etat = EtatCompte.UTILISE
+    compte.mot_de_passe_provisoire_chiffre = None
+    compte.date_activation = stamp(today)
+    audit.record("compte.validation_courriel", etablissement_id=compte.etablissement_id,
+                 target=compte.identifiant, rows=[compte.id], after=compte.etat,
+                 login="portail")
+    return compte

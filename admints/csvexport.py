@@ -1,0 +1,165 @@
+"""CSV exports of account lists and class lists (issue 3 point 2, R-ACC-11).
+
+CSV for spreadsheets: UTF-8 with BOM, `;` separated (what a French Excel opens), every cell
+that starts with = + - @ tab or CR prefixed with `'` so that it is shown, never evaluated.
+Class lists reuse helper « letters »'s `class_list.class_list_values` (R-ACC-11 masking:
+`*****` for the password of an *Utilisé* account, « Compte à notifier » for a *Non notifié*
+one), so that the CSV shows exactly what the PDF shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.orm import joinedload
+
+from . import accounts
+from .class_list import HEADERS, ClassListRow, class_list_values, sorted_rows
+from .errors import DomainError
+from .extensions import db
+from .models import (
+    ETAT_LABELS,
+    Compte,
+    Division,
+    Eleve,
+    EtatCompte,
+    Groupe,
+    KindCompte,
+    ResponsableEleve,
+    eleve_groupe,
+)
+
+BOM = "\ufeff"
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """A cell as text; a leading formula character is escaped with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The whole CSV (BOM first). Views send `.encode("utf-8")`."""
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow([neutralise(c) for c in row])
+    return out.getvalue()
+
+
+def _d(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _etat(code: str) -> str:
+    return ETAT_LABELS.get(EtatCompte(code), code) if code else ""
+
+
+ELEVE_HEADER = ("Nom", "Prénom", "Division", "Date de naissance", "Identifiant",
+                "Date de notification", "Mode de notification", "État du compte",
+                "Dernier accès au compte")
+RESPONSABLE_HEADER = ("Nom de l'élève", "Prénom de l'élève", "Division", "Responsable",
+                      "Qualité", "Adresse / Courriel", "Identifiant", "Date de notification",
+                      "Mode de notification", "État du compte", "Dernier accès au compte")
+
+
+def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> str:
+    """The account list of these accounts (scoped to the establishment), no password ever:
+    one row per pupil (élèves) or per pupil–guardian pair (responsables), sorted by division
+    then name. Returns the CSV text (with BOM)."""
+    ids = sorted(set(compte_ids))
+    rows = []
+    for i in range(0, len(ids), 2000):
+        chunk = ids[i:i + 2000]
+        if kind == KindCompte.ELEVE:
+            for e in db.session.scalars(
+                    db.select(Eleve).options(joinedload(Eleve.compte), joinedload(Eleve.division))
+                    .where(Eleve.etablissement_id == etablissement_id,
+                           Eleve.compte_id.in_(chunk))):
+                c = e.compte
+                rows.append(((e.division.code if e.division else "", e.nom, e.prenom),
+                             (e.nom, e.prenom, e.division.code if e.division else "",
+                              _d(e.date_naissance), c.identifiant, _d(c.date_notification),
+                              accounts.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
+                              _d(c.derniere_connexion))))
+        elif kind == KindCompte.RESPONSABLE:
+            for lien in db.session.scalars(
+                    db.select(ResponsableEleve)
+                    .options(joinedload(ResponsableEleve.compte),
+                             joinedload(ResponsableEleve.responsable),
+                             joinedload(ResponsableEleve.eleve).joinedload(Eleve.division))
+                    .where(ResponsableEleve.etablissement_id == etablissement_id,
+                           ResponsableEleve.compte_id.in_(chunk))):
+                c, r, e = lien.compte, lien.responsable, lien.eleve
+                div = e.division.code if e.division else ""
+                contact = r.email or " ".join(
+                    x for x in (r.adresse_ligne1, r.code_postal, r.commune) if x)
+                rows.append(((div, e.nom, e.prenom, lien.niveau),
+                             (e.nom, e.prenom, div, f"{r.civilite or ''} {r.nom} {r.prenom}".strip(),
+                              f"Légal {lien.niveau}", contact, c.identifiant,
+                              _d(c.date_notification),
+                              accounts.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
+                              _d(c.derniere_connexion))))
+        else:
+            raise DomainError(f"Type de compte inconnu : {kind}.")
+    rows.sort(key=lambda r: r[0])
+    header = ELEVE_HEADER if kind == KindCompte.ELEVE else RESPONSABLE_HEADER
+    return csv_text(header, (r[1] for r in rows))
+
+
+# ---------------------------------------------------------------- class lists (R-ACC-11)
+
+def class_list_rows(etablissement_id: int, *, division_id: int | None = None,
+                    groupe_id: int | None = None) -> list[ClassListRow]:
+    """The pupils of one division or one group of this establishment, alphabetical, as
+    `class_list.ClassListRow` (helper « letters » applies R-ACC-11's masking in
+    `class_list_values`, for the PDF and the CSV alike). The password field carries the
+    decrypted temporary password, never one of an *Utilisé* account. Raises DomainError for an
+    unknown class or one of another establishment."""
+    if (division_id is None) == (groupe_id is None):
+        raise DomainError("Choisissez une division ou un groupe.")
+    query = db.select(Eleve).options(joinedload(Eleve.compte), joinedload(Eleve.division)) \
+        .where(Eleve.etablissement_id == etablissement_id)
+    if division_id is not None:
+        owner = db.session.get(Division, division_id)
+        if owner is None or owner.etablissement_id != etablissement_id:
+            raise DomainError("Division inconnue.")
+        query = query.where(Eleve.division_id == division_id)
+    else:
+        owner = db.session.get(Groupe, groupe_id)
+        if owner is None or owner.etablissement_id != etablissement_id:
+            raise DomainError("Groupe inconnu.")
+        query = query.join(eleve_groupe, eleve_groupe.c.eleve_id == Eleve.id) \
+            .where(eleve_groupe.c.groupe_id == groupe_id)
+    rows = []
+    for e in db.session.scalars(query).unique():
+        c: Compte | None = e.compte
+        rows.append(ClassListRow(
+            nom=e.nom, prenom=e.prenom, division=e.division.code if e.division else "",
+            date_naissance=e.date_naissance, identifiant=c.identifiant if c else None,
+            mot_de_passe=accounts.temporary_password(c) if c else None,
+            etat=c.etat if c else EtatCompte.NON_NOTIFIE,
+            date_notification=c.date_notification if c else None,
+            derniere_connexion=c.derniere_connexion if c else None))
+    return sorted_rows(rows)
+
+
+def class_list_csv(rows: Iterable[ClassListRow]) -> str:
+    """The class list as CSV: same cells and masking as the PDF."""
+    return csv_text(HEADERS, (class_list_values(r) for r in rows))
+
+
+def groupes_with_pupils(etablissement_id: int, name_filter: str = "") -> list[Groupe]:
+    """R-ACC-11: only the groups that have pupils, optionally filtered by name."""
+    query = db.select(Groupe).where(
+        Groupe.etablissement_id == etablissement_id,
+        db.select(eleve_groupe.c.eleve_id).where(eleve_groupe.c.groupe_id == Groupe.id).exists())
+    if name_filter.strip():
+        like = f"%{name_filter.strip()}%"
+        query = query.where(db.or_(Groupe.code.ilike(like), Groupe.libelle.ilike(like)))
+    return list(db.session.scalars(query.order_by(Groupe.code)))

