@@ -176,12 +176,12 @@ class MefSiecleView(TenantModelView):
 def register(admin) -> None:
     admin.add_view(ImportSiecleView(name="Import SIECLE", category=CATEGORY,
                                     endpoint="import_siecle", url="/donnees/import/"))
-    admin.add_view(ElevesSiecleView(Eleve, db.session, name="Élèves", category=CATEGORY,
+    admin.add_view(ElevesSiecleView(Eleve, db, name="Élèves", category=CATEGORY,
                                     endpoint="donnees_eleves", url="/donnees/eleves/"))
-    admin.add_view(ResponsablesSiecleView(Responsable, db.session, name="Responsables",
+    admin.add_view(ResponsablesSiecleView(Responsable, db, name="Responsables",
                                           category=CATEGORY, endpoint="donnees_responsables",
                                           url="/donnees/responsables/"))
-    admin.add_view(DivisionsSiecleView(Division, db.session, name="Divisions", category=CATEGORY,
+    admin.add_view(DivisionsSiecleView(Division, db, name="Divisions", category=CATEGORY,
                                        endpoint="donnees_divisions", url="/donnees/divisions/"))
-    admin.add_view(MefSiecleView(Mef, db.session, name="MEF", category=CATEGORY,
+    admin.add_view(MefSiecleView(Mef, db, name="MEF", category=CATEGORY,
                                  endpoint="donnees_mef", url="/donnees/mef/"))
