@@ -4,7 +4,7 @@ continuity flags, account emails, last logins, visits of the portal per service 
 school year up to `today`, and a few Notes assessments and publication dates.
 
 All with bulk statements (executemany), deterministic for a seed except the temporary passwords
-(drawn with `secrets` by the importer). Used accounts share one password hash computed once by
+of notified accounts (drawn with `secrets`, stored encrypted). Used accounts share one password hash computed once by
 the caller: argon2 for thousands of accounts would take minutes.
 """
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 
 from .extensions import db
+from .identifiers import generate_temporary_password
 from .models import (
     AccesTeleservice,
     Compte,
@@ -30,6 +31,7 @@ from .models import (
     Teleservice,
     TeleserviceEtablissement,
 )
+from .secrets_store import encrypt_secret
 
 RENTREE = dt.date(2026, 9, 1)
 LAST_YEAR = (dt.date(2025, 9, 4), dt.date(2026, 6, 30))
@@ -127,6 +129,10 @@ def animate(etab_id: int, *, seed_key: str, today: dt.date, used_hash: str,
                    "date_activation": None, "continuite": False, "email": None,
                    "email_valide": False, "mot_de_passe_hash": None}
             first_visit = None
+            if etat in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION):
+                # Notification gave a temporary password (kept, encrypted, until validation).
+                row["mot_de_passe_provisoire_chiffre"] = encrypt_secret(
+                    generate_temporary_password())
             if etat == EtatCompte.NOTIFIE:
                 notified = _between(rng, start, today)
                 row.update(date_notification=_at(rng, notified),
