@@ -1,5 +1,256 @@
-"""Menu area « statistiques » (filled by its issue)."""
+"""Menu « Statistiques » (R-STA-1..3): synthèse comptes élèves, synthèse comptes responsables,
+synthèse accès téléservices — as the guide's §6 tables, each with a Plotly chart above it and
+a CSV export; for the académie role, the same screens over its establishments (one sortable
+line per establishment), or the selected establishment with `?portee=etablissement`.
+
+Isolation (R-SEC-1): no establishment id is ever read from the request. The establishment is
+the one of the session (`TenantBaseView.etablissement_id`), the académie the user's own.
+plotly.js is served by the app from the installed `plotly` package (versioned URL, long cache).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+
+import plotly
+from flask import Blueprint, Response, abort, flash, request, send_file
+from flask_admin import expose
+from flask_login import current_user
+
+from .. import permissions, stats, stats_academie, stats_charts
+from ..csvexport import csv_text
+from ..errors import DomainError
+from ..models import Role
+from ..tenancy import current_etablissement
+from .base import TenantBaseView
+
+CATEGORY = "Statistiques"
+PLOTLY_VERSION = plotly.__version__
+
+# The guide's columns, in the guide's order: (attribute, header).
+COLONNES_ELEVES = (
+    ("eleves", "Nombre d'élèves"),
+    ("non_notifies", "Nombre de comptes non notifiés"),
+    ("notifies", "Nombre de comptes notifiés"),
+    ("utilises", "Nombre de comptes utilisés"),
+    ("pct_utilises", "% d'élèves avec comptes utilisés"),
+)
+COLONNES_RESPONSABLES = (
+    ("comptes", "Nombre de comptes responsables"),
+    ("non_notifies", "Nombre de comptes non notifiés"),
+    ("notifies", "Nombre de comptes notifiés ou en cours d'activation"),
+    ("notifies_annee", "Nombre de comptes notifiés ou en cours d'activation année courante"),
+    ("utilises", "Nombre de comptes utilisés"),
+    ("pct_comptes_utilises", "% de comptes resp. avec un compte utilisé"),
+    ("pct_eleves_resp_utilise", "% élèves ayant au moins un resp. avec un compte utilisé"),
+)
+
+assets = Blueprint("stats_assets", __name__)
+
+
+@assets.route("/vendor/plotly-<version>.min.js")
+def plotly_js(version: str):
+    """plotly.js from the installed package; the version in the URL makes a year of cache safe."""
+    if version != PLOTLY_VERSION:
+        abort(404)
+    path = resources.files("plotly") / "package_data" / "plotly.min.js"
+    response = send_file(str(path), mimetype="text/javascript", max_age=365 * 24 * 3600,
+                         conditional=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def cell(ligne, key: str) -> str:
+    """A table cell as shown and exported: counts as they are, percentages by the one rule."""
+    value = getattr(ligne, key)
+    return stats.format_pourcentage(value) if key.startswith("pct_") else str(value)
+
+
+def csv_response(name: str, header, rows) -> Response:
+    etab = current_etablissement()
+    suffix = etab.uai if etab else "academie"
+    return Response(csv_text(header, rows).encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}_{suffix}.csv"',
+                             "Cache-Control": "no-store"})
+
+
+def structure_rows(synthese: stats.Synthese, columns) -> list[list[str]]:
+    rows = []
+    for table in synthese.mefs:
+        for ligne in [*table.lignes, table.somme]:
+            rows.append([table.libelle, ligne.libelle, *(cell(ligne, k) for k, _ in columns)])
+    return rows
+
+
+class StatsView(TenantBaseView):
+    area = permissions.STATISTIQUES
+    template = ""
+
+    def academie_id(self) -> int | None:
+        """The académie of the roll-up, for the académie role only (unless it asked for the
+        selected establishment)."""
+        if (current_user.role == Role.ACADEMIE and current_user.academie_id
+                and request.args.get("portee") != "etablissement"):
+            return current_user.academie_id
+        return None
+
+    def sorted_lines(self, lignes, allowed):
+        return stats_academie.sort_lignes(lignes, request.args.get("tri"),
+                                          request.args.get("ordre") == "desc", allowed)
+
+    def page(self, **kwargs):
+        return self.render(self.template, cell=cell, plotly_version=PLOTLY_VERSION,
+                           est_academie=current_user.role == Role.ACADEMIE,
+                           args=request.args.to_dict(), **kwargs)
+
+
+class SyntheseComptesView(StatsView):
+    """R-STA-1 and R-STA-2 share their shape: establishment line, then tables per MEF."""
+
+    columns: tuple = ()
+    unit = ""
+    csv_name = ""
+    tris: tuple = ()
+
+    def synthese(self, etablissement_id: int) -> stats.Synthese:
+        raise NotImplementedError
+
+    def rollup(self, academie_id: int):
+        raise NotImplementedError
+
+    @expose("/")
+    def index(self):
+        academie_id = self.academie_id()
+        if academie_id:
+            total, lignes = self.rollup(academie_id)
+            chart = stats_charts.comptes_par_etat(
+                lignes, f"Comptes par établissement ({self.unit})", self.unit, lambda li: li.uai)
+            return self.page(mode="academie", columns=self.columns, total=total, chart=chart,
+                             lignes=self.sorted_lines(lignes, self.tris))
+        synthese = self.synthese(self.etablissement_id())
+        chart = stats_charts.comptes_par_etat(
+            synthese.mefs, f"Comptes par MEF ({self.unit})", self.unit, lambda t: t.libelle)
+        return self.page(mode="etablissement", columns=self.columns, synthese=synthese,
+                         chart=chart)
+
+    @expose("/csv/<table>")
+    def csv(self, table: str):
+        headers = [label for _k, label in self.columns]
+        if table == "academie":
+            academie_id = self.academie_id()
+            if not academie_id:
+                abort(403)
+            total, lignes = self.rollup(academie_id)
+            rows = [[li.uai, li.libelle, *(cell(li, k) for k, _ in self.columns)]
+                    for li in [*self.sorted_lines(lignes, self.tris), total]]
+            return csv_response(f"{self.csv_name}_academie", ["UAI", "Établissement", *headers],
+                                rows)
+        synthese = self.synthese(self.etablissement_id())
+        if table == "etablissement":
+            return csv_response(f"{self.csv_name}_etablissement", headers,
+                                [[cell(synthese.etablissement, k) for k, _ in self.columns]])
+        if table == "structure":
+            return csv_response(f"{self.csv_name}_structure", ["MEF", "Division", *headers],
+                                structure_rows(synthese, self.columns))
+        abort(404)
+
+
+class SyntheseElevesView(SyntheseComptesView):
+    template = "admints/statistiques/eleves.html"
+    columns = COLONNES_ELEVES
+    unit = "élèves"
+    csv_name = "synthese_comptes_eleves"
+    tris = stats_academie.TRIS_ELEVES
+
+    def synthese(self, etablissement_id):
+        return stats.synthese_eleves(etablissement_id)
+
+    def rollup(self, academie_id):
+        return stats_academie.rollup_eleves(academie_id)
+
+
+class SyntheseResponsablesView(SyntheseComptesView):
+    template = "admints/statistiques/responsables.html"
+    columns = COLONNES_RESPONSABLES
+    unit = "comptes"
+    csv_name = "synthese_comptes_responsables"
+    tris = stats_academie.TRIS_RESPONSABLES
+
+    def synthese(self, etablissement_id):
+        return stats.synthese_responsables(etablissement_id)
+
+    def rollup(self, academie_id):
+        return stats_academie.rollup_responsables(academie_id)
+
+
+class AccesView(StatsView):
+    """R-STA-3: visits per month, category and MEFSTAT for a period (school year by default)."""
+
+    template = "admints/statistiques/acces.html"
+
+    def periode(self, report: bool) -> stats.Periode:
+        today = dt.date.today()
+        try:
+            return stats.parse_periode(request.args.get("du"), request.args.get("au"), today)
+        except DomainError as error:
+            if report:
+                flash(error.message + " La période par défaut est affichée.", "error")
+            return stats.periode_par_defaut(today)
+
+    def data(self, periode: stats.Periode):
+        academie_id = self.academie_id()
+        if academie_id:
+            synthese, categories, lignes = stats_academie.rollup_acces(academie_id, periode)
+            return synthese, categories, self.sorted_lines(lignes, stats_academie.TRIS_ACCES)
+        return stats.synthese_acces(self.etablissement_id(), periode), [], None
+
+    @expose("/")
+    def index(self):
+        periode = self.periode(report=True)
+        synthese, categories, lignes = self.data(periode)
+        charts = {
+            "mois": stats_charts.bar([m for m, _ in synthese.par_mois],
+                                     [n for _, n in synthese.par_mois], "Accès par mois"),
+            "categorie": stats_charts.bar([c for c, _ in synthese.par_categorie],
+                                          [n for _, n in synthese.par_categorie],
+                                          "Accès par catégorie de service"),
+            "mefstat": stats_charts.bar([f"{s} {li}".strip() for s, li, _ in synthese.par_mefstat],
+                                        [n for _, _, n in synthese.par_mefstat],
+                                        "Accès par MEFSTAT"),
+        }
+        return self.page(mode="academie" if lignes is not None else "etablissement",
+                         synthese=synthese, periode=periode, charts=charts,
+                         categories=categories, lignes=lignes)
+
+    @expose("/csv/<table>")
+    def csv(self, table: str):
+        periode = self.periode(report=False)
+        if table == "academie" and not self.academie_id():
+            abort(403)
+        synthese, categories, lignes = self.data(periode)
+        name = f"acces_teleservices_{table}_{periode.debut:%Y%m%d}_{periode.fin:%Y%m%d}"
+        if table == "mois":
+            return csv_response(name, ["Mois", "Nombre d'accès"], synthese.par_mois)
+        if table == "categorie":
+            return csv_response(name, ["Catégorie", "Nombre d'accès"], synthese.par_categorie)
+        if table == "mefstat":
+            return csv_response(name, ["MEFSTAT", "Libellé", "Nombre d'accès"],
+                                synthese.par_mefstat)
+        if table == "academie":
+            rows = [[li.uai, li.libelle, li.total, *(li.par_categorie[c] for c in categories)]
+                    for li in lignes]
+            return csv_response(name, ["UAI", "Établissement", "Total", *categories], rows)
+        abort(404)
 
 
 def register(admin) -> None:
-    return None
+    if "stats_assets" not in admin.app.blueprints:
+        admin.app.register_blueprint(assets)
+    admin.add_view(SyntheseElevesView(name="Synthèse comptes élèves", category=CATEGORY,
+                                      endpoint="stats_eleves", url="/statistiques/eleves"))
+    admin.add_view(SyntheseResponsablesView(
+        name="Synthèse comptes responsables", category=CATEGORY, endpoint="stats_responsables",
+        url="/statistiques/responsables"))
+    admin.add_view(AccesView(name="Synthèse accès téléservices", category=CATEGORY,
+                             endpoint="stats_acces", url="/statistiques/acces"))
