@@ -1,0 +1,166 @@
+"""Benchmark of the notification letters (issue 3 point 10a, R-ACC-5/6).
+
+Loads a demo establishment of 2,000 pupils (`admints.demo.load_demo`) into a temporary SQLite
+database, builds one `Letter` per pupil account (new accounts get a temporary password, used or
+continuity accounts the identifier only), then in the same run:
+
+1. renders them with `admints.letters.write_letters` (forms + variable lines);
+2. renders the same letters with a plain ReportLab platypus `SimpleDocTemplate` (one Paragraph
+   per line of the same texts, values escaped, one page per letter, same embedded font) — the
+   baseline;
+3. when `admints.actions.notify` is present, times the end-to-end notification of all the
+   pupils (state, temporary passwords, PDF, flush) for reference.
+
+Prints the rates (letters/s) and the ratio write_letters / baseline. Goal: ratio ≥ 5
+(about 3,500 letters/s on the 2-core machine).
+
+    .venv/bin/python bench/letters.py [--eleves 2000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask  # noqa: E402
+
+from admints import letter_texts, letters, register_extensions, templating  # noqa: E402
+from admints.config import TestConfig  # noqa: E402
+from admints.extensions import db  # noqa: E402
+from admints.identifiers import generate_temporary_password  # noqa: E402
+from admints.models import Compte, Eleve, Etablissement, EtatCompte  # noqa: E402
+from admints.pdf_utils import FONT, FONT_BOLD, accelerated, register_fonts  # noqa: E402
+
+UAI = "0999998W"
+TODAY = dt.date(2026, 11, 28)
+
+
+def build_letters(etab_id: int) -> list[letters.Letter]:
+    rows = db.session.execute(
+        db.select(Eleve, Compte).join(Compte, Eleve.compte_id == Compte.id)
+        .where(Eleve.etablissement_id == etab_id).order_by(Eleve.nom, Eleve.prenom)).all()
+    out = []
+    for eleve, compte in rows:
+        continuite = compte.etat == EtatCompte.UTILISE or bool(compte.continuite)
+        out.append(letters.Letter(
+            kind="eleve", continuite=continuite, nom=eleve.nom, prenom=eleve.prenom,
+            adresse=[], eleve_nom=eleve.nom, eleve_prenom=eleve.prenom,
+            division=eleve.division.code if eleve.division else "",
+            identifiant=compte.identifiant,
+            mot_de_passe=None if continuite else generate_temporary_password()))
+    return out
+
+
+def platypus_baseline(etab, batch: list[letters.Letter], path: Path) -> None:
+    """The straightforward way: every page laid out by platypus from Paragraphs."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+    ent = letters.letter_type(etab.id, TODAY)
+    static = letters.static_fields(etab, TODAY, ent)
+    texts = letters.effective_texts(etab.id, TODAY)
+    normal = ParagraphStyle("n", fontName=FONT, fontSize=10, leading=12.5)
+    bold = ParagraphStyle("b", parent=normal, fontName=FONT_BOLD)
+    small = ParagraphStyle("s", parent=normal, fontSize=7, leading=8.5)
+    story = []
+
+    def para(line: str, fields: dict) -> None:
+        style = bold if line.startswith("**") and line.endswith("**") else normal
+        text = templating.render(line.strip("*") if style is bold else line, fields)
+        story.append(Paragraph(escape(text), style) if text.strip() else Spacer(1, 6))
+
+    for letter in batch:
+        fields = dict(static, identifiant=letter.identifiant,
+                      mot_de_passe=letter.mot_de_passe or "", nom=letter.nom,
+                      prenom=letter.prenom, eleve_nom=letter.eleve_nom,
+                      eleve_prenom=letter.eleve_prenom, division=letter.division, civilite="")
+        for line in texts["entete"].split("\n"):
+            para(line, fields)
+        story.append(Paragraph(escape(templating.render(letter_texts.DATE_LINE, fields)), normal))
+        story.append(Paragraph(escape(f"{letter.prenom} {letter.nom}"), normal))
+        story.append(Spacer(1, 20 * mm))
+        key = letter_texts.body_key(letter.kind, letter.continuite)
+        for line in texts[key].split("\n"):
+            para(line, fields)
+        story.append(Spacer(1, 10 * mm))
+        for line in (*letter_texts.PIED, *letter_texts.SIGNATURE):
+            para(line, fields)
+        story.append(Paragraph(escape(letter_texts.MENTION_CNIL), small))
+        story.append(PageBreak())
+    SimpleDocTemplate(str(path), pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                      topMargin=15 * mm, bottomMargin=12 * mm).build(story)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--eleves", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for each renderer")
+    args = parser.parse_args()
+    register_fonts()
+    print(f"rl-accel active: {accelerated()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+        config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bench.sqlite'}",
+                      OUTPUT_DIR=str(tmp_path))
+        # Extensions only: the benchmark needs the database, not the admin screens.
+        app = Flask("bench_letters")
+        app.config.update(config)
+        register_extensions(app)
+        with app.app_context():
+            db.create_all()
+            start = time.perf_counter()
+            from admints.demo import load_demo
+            report = load_demo(UAI, args.eleves, "college", 0, "bench-password-1", TODAY)
+            db.session.commit()
+            print(f"demo establishment: {report.eleves} pupils loaded in "
+                  f"{time.perf_counter() - start:.1f} s")
+            etab = db.session.get(Etablissement, report.etablissement_id)
+            batch = build_letters(etab.id)
+            n = len(batch)
+            used = sum(1 for b in batch if b.continuite)
+            print(f"letters: {n} ({n - used} new accounts, {used} used/continuity)")
+
+            fast = min(timed(lambda: letters.write_letters(
+                etab, batch, tmp_path / "fast.pdf", today=TODAY)) for _ in range(args.repeat))
+            base = min(timed(lambda: platypus_baseline(etab, batch, tmp_path / "base.pdf"))
+                       for _ in range(max(1, args.repeat - 1)))
+            size_fast = (tmp_path / "fast.pdf").stat().st_size / 1e6
+            size_base = (tmp_path / "base.pdf").stat().st_size / 1e6
+            print(f"write_letters : {n / fast:8.0f} letters/s  ({fast:.2f} s, {size_fast:.1f} MB)")
+            print(f"platypus      : {n / base:8.0f} letters/s  ({base:.2f} s, {size_base:.1f} MB)")
+            print(f"ratio         : {base / fast:8.1f}x   (goal >= 5x)")
+
+            try:
+                from admints import actions
+            except ImportError:
+                return
+            ids = list(db.session.scalars(db.select(Compte.id).where(
+                Compte.etablissement_id == etab.id, Compte.kind == "eleve")))
+            start = time.perf_counter()
+            recap = actions.notify(etab.id, "eleve", ids, mode="papier", reset_used=True,
+                                   today=TODAY, out_path=tmp_path / "notify.pdf")
+            db.session.commit()
+            took = time.perf_counter() - start
+            print(f"end-to-end notify (state + passwords + PDF + commit): "
+                  f"{len(ids) / took:8.0f} accounts/s  ({took:.2f} s, "
+                  f"{getattr(recap, 'pages', '?')} pages)")
+
+
+if __name__ == "__main__":
+    main()
