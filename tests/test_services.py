@@ -1,0 +1,223 @@
+"""Gestion des services: activation (R-SRV-1), opening/closing (R-SRV-2/3), académie decisions,
+access by role, CSRF (R-SEC-2) and audit (R-SEC-3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from admints import catalogue, services
+from admints.errors import DomainError
+from admints.extensions import db
+from admints.models import AuditEntry, Teleservice, TeleserviceEtablissement
+
+from . import factories
+from .settings_helpers import csrf, relogin
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def _state(etab, code):
+    return {s.service.code: s for s in services.service_states(etab)}[code]
+
+
+def _service(code):
+    return db.session.scalar(db.select(Teleservice).where(Teleservice.code == code))
+
+
+def _row(etab, code):
+    return db.session.scalar(db.select(TeleserviceEtablissement).where(
+        TeleserviceEtablissement.etablissement_id == etab.id,
+        TeleserviceEtablissement.teleservice_id == _service(code).id))
+
+
+def _audits(action):
+    return db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action)).all()
+
+
+@pytest.fixture
+def fresh(db):
+    """A collège that has not activated its services yet."""
+    etab = factories.make_etablissement(uai="0999003C", nom="Collège Neuf")
+    etab.active_le = None
+    db.session.commit()
+    return etab
+
+
+@pytest.fixture
+def ready(etab):
+    catalogue.ensure_etablissement_services(etab)
+    db.session.commit()
+    return etab
+
+
+def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh):
+    auth.login("chef.0999003c")
+    html = client.get("/").get_data(as_text=True)
+    assert "Activation des téléservices" in html
+    assert "Activer les téléservices" in html
+    token = csrf(auth, "/")
+    resp = client.post("/activer", data={"csrf_token": token})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert services.is_activated(db.session.get(type(fresh), fresh.id))
+    assert "Activation des téléservices" not in client.get("/").get_data(as_text=True)
+    assert len(_audits("services.activation")) == 1
+    # Once only: a second activation is refused, nothing recorded twice.
+    resp = client.post("/activer", data={"csrf_token": token}, follow_redirects=True)
+    assert "déjà activés" in resp.get_data(as_text=True)
+    assert len(_audits("services.activation")) == 1
+
+
+def test_r_srv_1_activation_opens_default_services(fresh):
+    services.activate(fresh, today=TODAY)
+    assert _state(fresh, "vie_scolaire").ouvert
+    assert not _state(fresh, "paiement").ouvert  # closed by default (guide §8.1)
+    with pytest.raises(DomainError, match="déjà activés"):
+        services.activate(fresh, today=TODAY)
+
+
+def test_r_srv_1_activation_without_csrf_refused(client, auth, fresh):
+    auth.login("chef.0999003c")
+    resp = client.post("/activer", data={})
+    assert resp.status_code == 400
+    assert "jeton CSRF" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(fresh), fresh.id).active_le is None
+
+
+def test_r_srv_1_delegue_cannot_activate(client, auth, fresh):
+    factories.make_user("deleg.neuf", "delegue", etablissement=fresh, droits=["services"])
+    db.session.commit()
+    auth.login("deleg.neuf")
+    html = client.get("/").get_data(as_text=True)
+    assert "Seul le chef d'établissement peut activer" in html
+    assert client.post("/activer", data={"csrf_token": csrf(auth, "/")}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(type(fresh), fresh.id).active_le is None
+
+
+def test_r_srv_2_toggle_service_by_screen(client, auth, ready):
+    auth.login("chef.0999001a")
+    html = client.get("/services/ouverture/").get_data(as_text=True)
+    assert "Vie scolaire" in html and "Paiement en ligne des factures" in html
+    sid = _service("vie_scolaire").id
+    token = csrf(auth, "/services/ouverture/")
+    resp = client.post("/services/ouverture/", data={"csrf_token": token, "teleservice_id": sid,
+                                                      "ouvert": "0"}, follow_redirects=True)
+    assert "est fermé" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert _row(ready, "vie_scolaire").ouvert is False
+    entry = _audits("services.fermeture")[-1]
+    assert (entry.before, entry.after) == ("ouvert", "fermé")
+    client.post("/services/ouverture/", data={"csrf_token": token, "teleservice_id": sid,
+                                               "ouvert": "1"})
+    db.session.expire_all()
+    assert _row(ready, "vie_scolaire").ouvert is True
+
+
+def test_r_srv_2_mandatory_lsl_for_lycee_disabled_and_crafted_post_refused(client, auth, db):
+    lycee = factories.make_etablissement(uai="0999004D", nom="Lycée Test", type="lycee")
+    catalogue.ensure_etablissement_services(lycee)
+    db.session.commit()
+    state = _state(lycee, "lsl")
+    assert state.obligatoire and state.ouvert and not state.modifiable
+    auth.login("chef.0999004d")
+    html = client.get("/services/ouverture/").get_data(as_text=True)
+    row = html[html.index('data-service="lsl"'):]
+    row = row[:row.index("</tr>")]
+    assert "(Obligatoire)" in row and row.count("disabled") == 2
+    token = csrf(auth, "/services/ouverture/")
+    resp = client.post("/services/ouverture/", data={
+        "csrf_token": token, "teleservice_id": _service("lsl").id, "ouvert": "0"},
+        follow_redirects=True)
+    assert "est obligatoire : il reste toujours ouvert" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert _row(lycee, "lsl").ouvert is True
+    assert not _audits("services.fermeture")
+
+
+def test_r_srv_2_lsl_not_mandatory_for_college(ready):
+    assert not _state(ready, "lsl").obligatoire
+
+
+def test_r_srv_3_notes_needs_module_even_by_crafted_post(client, auth, ready):
+    ready.module_notes_initialise = False
+    services.set_open(ready, _service("notes").id, False, today=TODAY)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get("/services/ouverture/").get_data(as_text=True)
+    assert "il vous faut préalablement initialiser le module Notes" in html
+    resp = client.post("/services/ouverture/", data={
+        "csrf_token": csrf(auth, "/services/ouverture/"),
+        "teleservice_id": _service("notes").id, "ouvert": "1"}, follow_redirects=True)
+    assert "ne peut pas être ouvert" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert _row(ready, "notes").ouvert is False
+
+
+def test_r_srv_2_unknown_or_other_academie_service_refused(ready, db):
+    other = factories.make_academie("autre", "Autre")
+    foreign = Teleservice(code="aca_autre_x", libelle="Service d'ailleurs", categorie="X",
+                          academie_id=other.id)
+    db.session.add(foreign)
+    db.session.flush()
+    for bad in ("abc", "999999", foreign.id):
+        with pytest.raises(DomainError, match="Téléservice inconnu"):
+            services.set_open(ready, bad, True, today=TODAY)
+
+
+def test_r_srv_2_toggle_without_csrf_refused(client, auth, ready):
+    auth.login("chef.0999001a")
+    resp = client.post("/services/ouverture/", data={
+        "teleservice_id": _service("vie_scolaire").id, "ouvert": "0"})
+    assert resp.status_code == 400
+    db.session.expire_all()
+    assert _row(ready, "vie_scolaire").ouvert is True
+
+
+def test_r_srv_2_delegue_needs_services_right(client, auth, ready):
+    factories.make_user("deleg.sans", "delegue", etablissement=ready, droits=["parametrage"])
+    factories.make_user("deleg.avec", "delegue", etablissement=ready, droits=["services"])
+    db.session.commit()
+    auth.login("deleg.sans")
+    sid = _service("vie_scolaire").id
+    assert client.get("/services/ouverture/").status_code == 403
+    resp = client.post("/services/ouverture/", data={
+        "csrf_token": csrf(auth, "/"), "teleservice_id": sid, "ouvert": "0"})
+    assert resp.status_code == 403
+    db.session.expire_all()
+    assert _row(ready, "vie_scolaire").ouvert is True
+    relogin(client, auth, "deleg.avec")
+    assert client.get("/services/ouverture/").status_code == 200
+
+
+def test_r_srv_2_other_roles_refused(client, auth, ready):
+    factories.make_user("compta.a", "comptable", etablissement=ready)
+    db.session.commit()
+    for login in ("assistance.0999001a", "compta.a"):
+        relogin(client, auth, login)
+        assert client.get("/services/ouverture/").status_code == 403
+
+
+def test_r_srv_2_academie_mandatory_and_academic_services(ready, db):
+    academie = ready.academie
+    service = Teleservice(code=services.academic_code(academie, "Service académique 1"),
+                          libelle="Service académique 1", categorie="Académie",
+                          academie_id=academie.id, ouvert_par_defaut=False, position=50)
+    db.session.add(service)
+    db.session.flush()
+    services.open_academic_service_rows(service)
+    assert _state(ready, service.code).academique
+    assert not _state(ready, service.code).ouvert
+    services.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
+    services.set_academie_mandatory(academie, ["vie_scolaire", service.code], today=TODAY)
+    db.session.flush()
+    assert _state(ready, "vie_scolaire").obligatoire and _row(ready, "vie_scolaire").ouvert
+    assert _state(ready, service.code).obligatoire and _state(ready, service.code).ouvert
+    with pytest.raises(DomainError, match="obligatoire"):
+        services.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
+    with pytest.raises(DomainError, match="inconnu"):
+        services.set_academie_mandatory(academie, ["pas_un_service"], today=TODAY)
+    assert _audits("academie.services_obligatoires")
