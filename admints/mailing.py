@@ -77,6 +77,8 @@ def _reason(exc: BaseException, recipients: Sequence[str]) -> str:
         return f"Expéditeur refusé par le serveur de messagerie ({exc.smtp_code})."
     if isinstance(exc, smtplib.SMTPDataError):
         return f"Message refusé par le serveur de messagerie ({exc.smtp_code})."
+    if isinstance(exc, ConnectionRefusedError):
+        return "Serveur de messagerie injoignable (connexion refusée)."
     if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
         return "Serveur de messagerie déconnecté pendant l'envoi."
     if isinstance(exc, socket.timeout | TimeoutError):

@@ -2,7 +2,8 @@
 
 `SmtpServer().start()` picks a free port first (aiosmtpd's `Controller` cannot take port 0),
 records every accepted message, refuses the recipients in `refuse` (550), and with
-`die_after = N` stops listening and drops the connection when the (N+1)-th message arrives —
+`hangup_every = k` drops the client after every k-th message, and `die_after = N` stops
+listening and drops the connection when the (N+1)-th message arrives —
 the server « stopped mid-batch » of the fault tests.
 """
 
@@ -48,6 +49,7 @@ class Received:
 class Handler:
     refuse: set[str] = field(default_factory=set)
     die_after: int | None = None
+    hangup_every: int | None = None  # drop the client after every k-th message (reconnect)
     keep_data: bool = True
     messages: list[Received] = field(default_factory=list)
     count: int = 0
@@ -72,6 +74,10 @@ class Handler:
             if self.keep_data:
                 self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                               envelope.original_content or envelope.content))
+            if self.hangup_every and self.count % self.hangup_every == 0:
+                # Closed once the 250 reply below is written: the client finds out on its
+                # next command (SMTPServerDisconnected), as with a server-side idle timeout.
+                server.loop.call_soon(server.transport.close)
         return "250 Message accepted for delivery"
 
 
