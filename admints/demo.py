@@ -63,6 +63,7 @@ class DemoReport:
     import_summary: dict = field(default_factory=dict)
     xml_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -169,11 +170,20 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         raise DomainError(f"L'établissement {uai} existe déjà : choisissez un autre UAI.")
     aca = ensure_academie(academie)
 
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - sum(timings.values()) - started, 3)
+
     pop = demo_data.generate(uai, eleves, type, seed)
+    lap("generation")
     etab = _create_etablissement(pop, aca)
     files = demo_xml.population_files(pop, today)
     xml_paths = _write(Path(xml_out), files) if xml_out else []
+    lap("xml")
     summary = import_siecle(files, uai=uai, today=today)
+    lap("import")
 
     _open_services(etab)
     used_hash = shared_hash(password)
@@ -181,6 +191,7 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         Mef.etablissement_id == etab.id, Mef.code == pop.mefs[0].code)))
     activity = demo_activity.animate(etab.id, seed_key=f"{uai}:{seed}:{type}", today=today,
                                      used_hash=used_hash, first_level_mef_ids=first_mefs)
+    lap("activite")
     created = _staff_users(etab, aca, used_hash)
     audit.record("demo.chargement", etablissement_id=etab.id, target=uai,
                  after={"eleves": eleves, "type": type, "seed": seed})
@@ -194,7 +205,8 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         evaluations=activity.evaluations, dates_publication=activity.dates_publication,
         logins=staff_logins(uai, aca.code), logins_crees=created,
         password=password if generated else None, import_summary=counts,
-        xml_files=[str(p) for p in xml_paths], seconds=time.perf_counter() - started)
+        xml_files=[str(p) for p in xml_paths], seconds=time.perf_counter() - started,
+        timings=timings)
 
 
 def _create_etablissement(pop: demo_data.Population, aca: Academie) -> Etablissement:

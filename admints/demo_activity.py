@@ -59,14 +59,18 @@ class ActivityCounts:
     dates_publication: int
 
 
+# rng.random() is one C call; randrange() is several Python-level ones, and this runs for every
+# visit of every account (tens of thousands per establishment).
 def _between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     if end <= start:
         return start
-    return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
+    return start + dt.timedelta(days=int(rng.random() * ((end - start).days + 1)))
 
 
 def _at(rng: random.Random, day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(rng.randrange(7, 23), rng.randrange(60)))
+    """A moment of that day between 07:00 and 23:00."""
+    return dt.datetime(day.year, day.month, day.day) + dt.timedelta(
+        minutes=420 + int(rng.random() * 960))
 
 
 def _pick(rng: random.Random, table) -> EtatCompte:
