@@ -28,3 +28,10 @@ def relogin(client, auth, login: str):
     resp = auth.login(login)
     assert resp.status_code == 302, f"login of {login} failed"
     return resp
+
+
+def text(resp) -> str:
+    """The page as the user reads it (HTML entities decoded)."""
+    import html
+
+    return html.unescape(resp.get_data(as_text=True))

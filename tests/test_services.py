@@ -13,7 +13,7 @@ from admints.extensions import db
 from admints.models import AuditEntry, Teleservice, TeleserviceEtablissement
 
 from . import factories
-from .settings_helpers import csrf, relogin
+from .settings_helpers import text, csrf, relogin
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -54,7 +54,7 @@ def ready(etab):
 
 def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh):
     auth.login("chef.0999003c")
-    html = client.get("/").get_data(as_text=True)
+    html = text(client.get("/"))
     assert "Activation des téléservices" in html
     assert "Activer les téléservices" in html
     token = csrf(auth, "/")
@@ -62,11 +62,11 @@ def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh)
     assert resp.status_code == 302
     db.session.expire_all()
     assert services.is_activated(db.session.get(type(fresh), fresh.id))
-    assert "Activation des téléservices" not in client.get("/").get_data(as_text=True)
+    assert "Activation des téléservices" not in text(client.get("/"))
     assert len(_audits("services.activation")) == 1
     # Once only: a second activation is refused, nothing recorded twice.
     resp = client.post("/activer", data={"csrf_token": token}, follow_redirects=True)
-    assert "déjà activés" in resp.get_data(as_text=True)
+    assert "déjà activés" in text(resp)
     assert len(_audits("services.activation")) == 1
 
 
@@ -82,7 +82,7 @@ def test_r_srv_1_activation_without_csrf_refused(client, auth, fresh):
     auth.login("chef.0999003c")
     resp = client.post("/activer", data={})
     assert resp.status_code == 400
-    assert "jeton CSRF" in resp.get_data(as_text=True)
+    assert "jeton CSRF" in text(resp)
     db.session.expire_all()
     assert db.session.get(type(fresh), fresh.id).active_le is None
 
@@ -91,7 +91,7 @@ def test_r_srv_1_delegue_cannot_activate(client, auth, fresh):
     factories.make_user("deleg.neuf", "delegue", etablissement=fresh, droits=["services"])
     db.session.commit()
     auth.login("deleg.neuf")
-    html = client.get("/").get_data(as_text=True)
+    html = text(client.get("/"))
     assert "Seul le chef d'établissement peut activer" in html
     assert client.post("/activer", data={"csrf_token": csrf(auth, "/")}).status_code == 403
     db.session.expire_all()
@@ -100,13 +100,13 @@ def test_r_srv_1_delegue_cannot_activate(client, auth, fresh):
 
 def test_r_srv_2_toggle_service_by_screen(client, auth, ready):
     auth.login("chef.0999001a")
-    html = client.get("/services/ouverture/").get_data(as_text=True)
+    html = text(client.get("/services/ouverture/"))
     assert "Vie scolaire" in html and "Paiement en ligne des factures" in html
     sid = _service("vie_scolaire").id
     token = csrf(auth, "/services/ouverture/")
     resp = client.post("/services/ouverture/", data={"csrf_token": token, "teleservice_id": sid,
                                                       "ouvert": "0"}, follow_redirects=True)
-    assert "est fermé" in resp.get_data(as_text=True)
+    assert "est fermé" in text(resp)
     db.session.expire_all()
     assert _row(ready, "vie_scolaire").ouvert is False
     entry = _audits("services.fermeture")[-1]
@@ -124,7 +124,7 @@ def test_r_srv_2_mandatory_lsl_for_lycee_disabled_and_crafted_post_refused(clien
     state = _state(lycee, "lsl")
     assert state.obligatoire and state.ouvert and not state.modifiable
     auth.login("chef.0999004d")
-    html = client.get("/services/ouverture/").get_data(as_text=True)
+    html = text(client.get("/services/ouverture/"))
     row = html[html.index('data-service="lsl"'):]
     row = row[:row.index("</tr>")]
     assert "(Obligatoire)" in row and row.count("disabled") == 2
@@ -132,7 +132,7 @@ def test_r_srv_2_mandatory_lsl_for_lycee_disabled_and_crafted_post_refused(clien
     resp = client.post("/services/ouverture/", data={
         "csrf_token": token, "teleservice_id": _service("lsl").id, "ouvert": "0"},
         follow_redirects=True)
-    assert "est obligatoire : il reste toujours ouvert" in resp.get_data(as_text=True)
+    assert "est obligatoire : il reste toujours ouvert" in text(resp)
     db.session.expire_all()
     assert _row(lycee, "lsl").ouvert is True
     assert not _audits("services.fermeture")
@@ -147,12 +147,12 @@ def test_r_srv_3_notes_needs_module_even_by_crafted_post(client, auth, ready):
     services.set_open(ready, _service("notes").id, False, today=TODAY)
     db.session.commit()
     auth.login("chef.0999001a")
-    html = client.get("/services/ouverture/").get_data(as_text=True)
+    html = text(client.get("/services/ouverture/"))
     assert "il vous faut préalablement initialiser le module Notes" in html
     resp = client.post("/services/ouverture/", data={
         "csrf_token": csrf(auth, "/services/ouverture/"),
         "teleservice_id": _service("notes").id, "ouvert": "1"}, follow_redirects=True)
-    assert "ne peut pas être ouvert" in resp.get_data(as_text=True)
+    assert "ne peut pas être ouvert" in text(resp)
     db.session.expire_all()
     assert _row(ready, "notes").ouvert is False
 

@@ -121,6 +121,12 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
     def __init__(self, **kwargs):
         super().__init__(notes.PaireMefDivision, db, **kwargs)
 
+    def handle_filter(self, filter):
+        # The pair columns belong to the mapped SELECT itself: no join to add (Flask-Admin
+        # would try to join the subquery to itself).
+        filter.bind(self.model)
+        return filter
+
     def _get_filter_groups(self):
         # Flask-Admin computes filter options once at start-up; MEFs and divisions are per
         # establishment, so they are recomputed for each request.
