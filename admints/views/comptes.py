@@ -63,9 +63,10 @@ def scoped(options_fn):
 class MultiFilter(sqla_filters.FilterInList):
     """« Dans la liste »: one, several or all values; `as_int` checks and converts ids."""
 
-    def __init__(self, column, name, options=None, as_int=False):
+    def __init__(self, column, name, options=None, as_int=False, key=None):
         super().__init__(column, name, options)
         self.as_int = as_int
+        self.url_key = key
         self.data_type = None  # our filter bar draws it, not select2
 
     def clean(self, value):
@@ -85,6 +86,8 @@ class MultiFilter(sqla_filters.FilterInList):
 class StartsWithFilter(sqla_filters.BaseSQLAFilter):
     """Première(s) lettre(s) du nom de l'élève (R-ACC-8)."""
 
+    url_key = "nom"
+
     def apply(self, query, value, alias=None):
         return query.filter(self.column.istartswith(value.strip(), autoescape=True))
 
@@ -96,8 +99,9 @@ class StartsWithFilter(sqla_filters.BaseSQLAFilter):
 
 
 class BoolFilter(sqla_filters.BaseSQLAFilter):
-    def __init__(self, column, name):
+    def __init__(self, column, name, key=None):
         super().__init__(column, name, options=(("1", "Oui"), ("0", "Non")))
+        self.url_key = key
 
     def validate(self, value) -> bool:
         return value in ("0", "1")
@@ -179,6 +183,17 @@ class ComptesListView(TenantModelView):
             else:
                 flash(f"Valeur de filtre invalide : {value[:60]}", "error")
         return [item for _, item in sorted(found, key=lambda p: p[0])]
+
+    def get_filters(self):
+        filters = super().get_filters()
+        # get_query / get_count_query join every table a filter reads; Flask-Admin's own
+        # join-path guess (through any relationship, e.g. compte.remplace_par) would add more.
+        self._filter_joins = {}
+        return filters
+
+    def get_filter_arg(self, index, flt) -> str:
+        # Short stable URL names: ?flt0_division=3&flt1_etat=notifie
+        return getattr(flt, "url_key", None) or super().get_filter_arg(index, flt)
 
     def filter_bar(self, active_filters) -> list[dict]:
         """The filter bar's fields: name, label, options (computed now), current values."""

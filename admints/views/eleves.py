@@ -60,11 +60,12 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     }
     default_sort_key = "eleve"
     column_filters = (
-        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True),
-        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True),
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS),
+        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True,
+                    key="division"),
+        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True, key="mef"),
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
         StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès"),
+        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
     )
 
     def compte_id_column(self):

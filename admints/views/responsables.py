@@ -95,13 +95,14 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     }
     default_sort_key = "eleve.nom"
     column_filters = (
-        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True),
-        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True),
+        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True,
+                    key="division"),
+        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True, key="mef"),
         MultiFilter(ResponsableEleve.niveau, "Qualité", (("1", "Légal 1"), ("2", "Légal 2")),
-                    as_int=True),
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS),
+                    as_int=True, key="qualite"),
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
         StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès"),
+        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
     )
 
     def tenant_column(self):

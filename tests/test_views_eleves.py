@@ -1,0 +1,238 @@
+"""« Accès des élèves » screens: list, filters, select-all-matching actions with server-side
+confirmation, job page and PDF, CSV export, Gérer le compte, roles and isolation."""
+
+from __future__ import annotations
+
+import re
+
+from admints.extensions import db
+from admints.models import AuditEntry, Compte, EtatCompte, Job
+
+from . import factories as f
+from .comptes_helpers import all_state, csrf_of, etats, pdf_text, post_action, school
+
+BASE = "/eleves/"
+
+
+def _ids(eleves):
+    return [e.compte_id for e in eleves]
+
+
+def test_r_acc_5_list_filter_one_division_counts(client, auth, etab, other_etab):
+    s = school(etab, n_6a=3, n_6b=2)
+    school(other_etab, n_6a=4, n_6b=0)
+    auth.login("chef.0999001a")
+    html = client.get(f"{BASE}?flt0_division={s['6A'].id}").get_data(as_text=True)
+    assert "NOM000" in html and "NOM002" in html
+    assert "NOM003" not in html  # 6B
+    assert "compte(s) sélectionné(s) sur 3" in html
+    # several divisions at once (multi-select sends the argument twice)
+    html = client.get(f"{BASE}?flt0_division={s['6A'].id}"
+                      f"&flt0_division={s['6B'].id}").get_data(as_text=True)
+    assert "sur 5" in html
+    # all divisions: the other establishment's pupils never show
+    html = client.get(BASE).get_data(as_text=True)
+    assert "sur 5" in html and "eleve.0999002b" not in html
+
+
+def test_r_acc_8_filters_name_letters_state_mef_continuity(client, auth, etab):
+    s = school(etab, n_6a=2, n_6b=1, with_guardians=False)
+    f.make_eleve(etab, nom="ZOLA", prenom="Émile", division=s["6A"], etat=EtatCompte.UTILISE,
+                 continuite=True)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get(f"{BASE}?flt0_nom=zo"
+                      ).get_data(as_text=True)
+    assert "ZOLA" in html and "NOM000" not in html
+    html = client.get(f"{BASE}?flt0_etat=utilise").get_data(as_text=True)
+    assert "ZOLA" in html and "sur 1" in html
+    assert 'class="compte-continuite"' in html  # R-ACC-9: continuity row in red
+    assert "badge-success" in html  # R-ACC-1 colour badge
+    html = client.get(f"{BASE}?flt0_continuite=0").get_data(as_text=True)
+    assert "ZOLA" not in html and "sur 3" in html
+    html = client.get(f"{BASE}?flt0_mef={s['mef'].id}").get_data(as_text=True)
+    assert "sur 3" in html
+
+
+def test_r_acc_5_bad_filter_value_is_refused_with_french_message(client, auth, etab):
+    school(etab, with_guardians=False)
+    auth.login("chef.0999001a")
+    resp = client.get(f"{BASE}?flt0_division=abc")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "Valeur de filtre invalide" in html
+    assert "sur 5" in html  # the filter is ignored, not half-applied
+
+
+def test_r_acc_4_select_all_matching_notifies_every_filtered_row_only(client, auth, etab,
+                                                                      other_etab):
+    """60 pupils in 6A (more than a page of 50), 3 in 6B, and another establishment."""
+    s = school(etab, n_6a=60, n_6b=3, with_guardians=False)
+    o = school(other_etab, n_6a=5, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    q = f"flt0_division={s['6A'].id}"
+    page = client.get(f"{BASE}?{q}").get_data(as_text=True)
+    assert "Sélectionner les 60 comptes correspondant aux filtres" in page
+    a_ids, b_ids = _ids(s["eleves"][:60]), _ids(s["eleves"][60:])
+    # First POST: only the confirmation page; nothing changed.
+    resp = post_action(client, BASE, "notifier", query=q, select_all=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<strong>60</strong> compte(s)" in html
+    assert "réinitialiser les mots de passe" in html.lower()
+    assert all_state(a_ids) and not db.session.scalars(db.select(Job)).all()
+    # Second POST (confirmed, paper): one job for the 60, PDF, recap.
+    resp = post_action(client, BASE, "notifier", query=q, select_all=True, confirme="1",
+                       mode="papier", reset_used="0")
+    assert resp.status_code == 302 and "/taches/" in resp.headers["Location"]
+    assert all_state(a_ids, EtatCompte.NOTIFIE)
+    assert all_state(b_ids) and all_state(_ids(o["eleves"]))
+    job_page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Notification terminée" in job_page and "Télécharger le document PDF" in job_page
+    assert re.search(r'recap-notified">60<', job_page)
+    job_id = int(re.search(r"/taches/(\d+)/", resp.headers["Location"]).group(1))
+    pdf = client.get(f"/taches/{job_id}/pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    pages, text = pdf_text(pdf.data)
+    assert pages == 60
+    assert "eleve.0999001a.0" in text and "eleve.0999001a.60" not in text
+
+
+def test_r_acc_5_ticked_rows_only_and_foreign_ids_ignored(client, auth, etab, other_etab):
+    s = school(etab, n_6a=3, n_6b=0, with_guardians=False)
+    o = school(other_etab, n_6a=2, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    mine = s["eleves"][0]
+    foreign = [e.id for e in o["eleves"]]
+    resp = post_action(client, BASE, "notifier", rowids=[mine.id, *foreign], confirme="1",
+                       mode="papier")
+    assert resp.status_code == 302
+    assert etats([mine.compte_id]) == [EtatCompte.NOTIFIE]
+    assert all_state(_ids(s["eleves"][1:])) and all_state(_ids(o["eleves"]))
+    # Only foreign ids: nothing selected, nothing done.
+    resp = post_action(client, BASE, "notifier", rowids=foreign, confirme="1", mode="papier")
+    assert resp.status_code == 302 and all_state(_ids(o["eleves"]))
+
+
+def test_r_acc_5_eleves_paper_only(client, auth, etab):
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "notifier", rowids=[e.id for e in s["eleves"]],
+                       confirme="1", mode="courriel")
+    assert resp.status_code == 200  # back to the confirmation page
+    assert "Choisissez un mode de transmission" in resp.get_data(as_text=True)
+    assert all_state(_ids(s["eleves"]))
+
+
+def test_r_acc_3_reset_passwords_needs_server_side_confirmation(client, auth, etab):
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    e = s["eleves"][0]
+    compte = db.session.get(Compte, e.compte_id)
+    compte.etat = EtatCompte.UTILISE
+    compte.mot_de_passe_hash = "x"
+    db.session.commit()
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "reinitialiser", rowids=[e.id])
+    assert "<strong>1</strong> compte(s)" in resp.get_data(as_text=True)
+    assert etats([e.compte_id]) == [EtatCompte.UTILISE]  # unchanged by the first POST
+    resp = post_action(client, BASE, "reinitialiser", rowids=[e.id], confirme="1")
+    assert resp.status_code == 302
+    assert etats([e.compte_id]) == [EtatCompte.NON_NOTIFIE]
+    assert db.session.scalar(db.select(AuditEntry).where(
+        AuditEntry.action.like("%reinitialiser%"))) is not None
+
+
+def test_r_acc_11_export_csv_bom_and_neutralised(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    f.make_eleve(etab, nom='=HYPERLINK("http://evil.example","x")', prenom="@SUM(1)",
+                 division=s["6A"])
+    db.session.commit()
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "exporter", select_all=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    body = resp.data.decode("utf-8")
+    assert body.startswith("\ufeff")
+    assert "'=HYPERLINK(" in body and "\n=HYPERLINK" not in body and ";=HYPERLINK" not in body
+    assert "'@SUM(1)" in body
+    assert "eleve.0999001a.0" in body
+
+
+def test_r_sec_1_assistance_sees_list_but_no_mass_action(client, auth, etab):
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    auth.login("assistance.0999001a")
+    html = client.get(BASE).get_data(as_text=True)
+    assert "NOM000" in html and 'class="action-checkbox"' not in html
+    token = csrf_of(client, BASE)
+    for action in ("notifier", "reinitialiser", "exporter"):
+        resp = post_action(client, BASE, action, rowids=[s["eleves"][0].id], confirme="1",
+                           mode="papier", token=token)
+        assert resp.status_code == 403
+    assert all_state(_ids(s["eleves"]))
+    # Individual help is allowed.
+    assert client.get(f"{BASE}compte/{s['eleves'][0].id}/").status_code == 200
+
+
+def test_r_acc_8_gerer_le_compte_page_and_renotify_paper(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    e = s["eleves"][0]
+    auth.login("assistance.0999001a")
+    html = client.get(f"{BASE}compte/{e.id}/").get_data(as_text=True)
+    assert "eleve.0999001a.0" in html and "Non notifié" in html
+    assert "Renotifier et réinitialiser le mot de passe" in html
+    assert 'value="courriel"' not in html  # élèves: paper only
+    token = csrf_of(client, f"{BASE}compte/{e.id}/")
+    resp = client.post(f"{BASE}compte/{e.id}/renotifier/", data={"csrf_token": token,
+                                                                 "mode": "papier"})
+    assert resp.status_code == 302 and "/taches/" in resp.headers["Location"]
+    assert etats([e.compte_id]) == [EtatCompte.NOTIFIE]
+    resp = client.post(f"{BASE}compte/{e.id}/renotifier/", data={"csrf_token": token,
+                                                                 "mode": "courriel"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"compte/{e.id}/")
+
+
+def test_r_acc_8_new_account_needs_confirmation(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    e = s["eleves"][0]
+    old = e.compte_id
+    auth.login("chef.0999001a")
+    token = csrf_of(client, f"{BASE}compte/{e.id}/")
+    resp = client.post(f"{BASE}compte/{e.id}/nouveau/", data={"csrf_token": token})
+    assert "Confirmer la création" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(e), e.id).compte_id == old
+    resp = client.post(f"{BASE}compte/{e.id}/nouveau/", data={"csrf_token": token,
+                                                               "confirme": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    new = db.session.get(type(e), e.id).compte
+    assert new.id != old and new.identifiant.startswith("prenom0.nom000")
+
+
+def test_r_sec_1_other_establishment_ids_in_every_url(client, auth, etab, other_etab):
+    school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    o = school(other_etab, n_6a=1, n_6b=0, with_guardians=False)
+    foreign = o["eleves"][0]
+    job = Job(kind="notification_eleve", etablissement_id=other_etab.id, status="done",
+              file_path="/etc/passwd", params={"kind": "eleve"})
+    db.session.add(job)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    token = csrf_of(client, BASE)
+    assert client.get(f"{BASE}compte/{foreign.id}/").status_code == 404
+    for op in ("renotifier", "renotifier_reinit", "nouveau", "ecrire"):
+        resp = client.post(f"{BASE}compte/{foreign.id}/{op}/",
+                           data={"csrf_token": token, "mode": "papier", "confirme": "1"})
+        assert resp.status_code == 404
+    for url in (f"/taches/{job.id}/", f"/taches/{job.id}/etat.json", f"/taches/{job.id}/pdf"):
+        assert client.get(url).status_code == 404
+    html = client.get(f"{BASE}?flt0_division={o['6A'].id}").get_data(as_text=True)
+    assert "sur 0" in html and "NOM000" not in html
+    assert all_state([foreign.compte_id])
+
+
+def test_r_sec_2_action_without_csrf_changes_nothing(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    resp = client.post(f"{BASE}action/", data={"action": "notifier", "rowid": s["eleves"][0].id,
+                                               "confirme": "1", "mode": "papier"})
+    assert resp.status_code == 400
+    assert all_state(_ids(s["eleves"]))

@@ -1,0 +1,197 @@
+"""« Accès des responsables » screens: one row per pupil–guardian pair, filters (division,
+quality, state), invalid email pictogram, select-all-matching notification by email over a
+real SMTP server, « Écrire à plusieurs responsables », CSV, Gérer le compte, roles, isolation."""
+
+from __future__ import annotations
+
+import re
+
+from admints.extensions import db
+from admints.models import Compte, EtatCompte
+
+from . import factories as f
+from .comptes_helpers import all_state, csrf_of, etats, pdf_text, post_action, school
+
+BASE = "/responsables/"
+
+
+def _ids(liens):
+    return [lien.compte_id for lien in liens]
+
+
+def test_r_acc_4_one_row_per_pair_filters_quality_and_division(client, auth, etab, other_etab):
+    s = school(etab, n_6a=3, n_6b=2)
+    school(other_etab, n_6a=2, n_6b=0)
+    e = s["eleves"][0]
+    r2 = f.make_responsable(etab, nom="SECOND", prenom="Paul", email=None)
+    f.link(e, r2, 2)
+    autre = f.make_responsable(etab, nom="AUTRE", prenom="Tata")
+    f.link(e, autre, 0)  # not légal 1/2: no account, not listed
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get(BASE).get_data(as_text=True)
+    assert "sur 6" in html and "AUTRE" not in html and "resp.0999002b" not in html
+    assert "Légal 1" in html and "Légal 2" in html
+    assert "12 rue des Lilas" in html  # no email: the postal address is shown
+    html = client.get(f"{BASE}?flt0_qualite=2").get_data(as_text=True)
+    assert "sur 1" in html and "SECOND" in html
+    html = client.get(f"{BASE}?flt0_division={s['6B'].id}").get_data(as_text=True)
+    assert "sur 2" in html and "NOM003" in html and "NOM000" not in html
+    html = client.get(f"{BASE}?flt0_division={s['6A'].id}&flt1_qualite=1&flt2_etat=non_notifie"
+                      ).get_data(as_text=True)
+    assert "sur 3" in html
+
+
+def test_r_acc_4_invalid_email_flagged_with_pictogram(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    r = f.make_responsable(etab, nom="TYPO", email="marie.dupont@gmail")
+    f.link(s["eleves"][0], r, 1)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get(BASE).get_data(as_text=True)
+    assert 'class="email-invalide" title="Format d&#39;adresse de messagerie invalide"' in html \
+        or "class=\"email-invalide\" title=\"Format d'adresse de messagerie invalide\"" in html
+    assert "marie.dupont@gmail" in html
+
+
+def test_r_acc_4_select_all_notify_by_email_real_smtp(client, auth, etab, other_etab, smtp):
+    s = school(etab, n_6a=55, n_6b=2)
+    o = school(other_etab, n_6a=2, n_6b=0)
+    auth.login("chef.0999001a")
+    q = f"flt0_division={s['6A'].id}"
+    resp = post_action(client, BASE, "notifier", query=q, select_all=True)
+    html = resp.get_data(as_text=True)
+    assert "<strong>55</strong> compte(s)" in html and "Courriel seul" in html
+    assert not smtp.messages and all_state(_ids(s["liens"]))
+    resp = post_action(client, BASE, "notifier", query=q, select_all=True, confirme="1",
+                       mode="courriel")
+    assert resp.status_code == 302
+    assert all_state(_ids(s["liens"][:55]), EtatCompte.NOTIFIE)
+    assert all_state(_ids(s["liens"][55:])) and all_state(_ids(o["liens"]))
+    assert len(smtp.messages) == 55
+    assert smtp.to("parent0.0999001a@example.org")
+    job_page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'recap-courriel">55<', job_page)
+
+
+def test_r_acc_4_courriel_seul_failures_listed_and_unchanged(client, auth, etab, smtp):
+    s = school(etab, n_6a=2, n_6b=0)
+    bad = f.make_responsable(etab, nom="SANSMAIL", email=None)
+    lien = f.link(s["eleves"][0], bad, 2)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    rowids = [lien.id, s["liens"][0].id]
+    resp = post_action(client, BASE, "notifier", rowids=rowids, confirme="1", mode="courriel")
+    job_page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Comptes n&#39;ayant pu être notifiés" in job_page or \
+        "Comptes n'ayant pu être notifiés" in job_page
+    assert etats([lien.compte_id]) == [EtatCompte.NON_NOTIFIE]
+    assert etats([s["liens"][0].compte_id]) == [EtatCompte.NOTIFIE]
+
+
+def test_r_acc_4_paper_pdf_of_the_selection(client, auth, etab):
+    s = school(etab, n_6a=3, n_6b=0)
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "notifier", select_all=True, confirme="1", mode="papier")
+    job_id = int(re.search(r"/taches/(\d+)/", resp.headers["Location"]).group(1))
+    pdf = client.get(f"/taches/{job_id}/pdf")
+    pages, text = pdf_text(pdf.data)
+    assert pages == 3 and "resp.0999001a.2" in text
+    assert all_state(_ids(s["liens"]), EtatCompte.NOTIFIE)
+
+
+def test_r_acc_7_write_to_several_responsables(client, auth, etab, smtp):
+    s = school(etab, n_6a=3, n_6b=0)
+    nomail = f.make_responsable(etab, nom="SANSMAIL", email=None)
+    lien = f.link(s["eleves"][1], nomail, 2)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    rowids = [li.id for li in s["liens"]] + [lien.id]
+    resp = post_action(client, BASE, "ecrire", rowids=rowids)
+    assert 'name="sujet"' in resp.get_data(as_text=True) and not smtp.messages
+    # Missing text: refused in French, nothing sent.
+    resp = post_action(client, BASE, "ecrire", rowids=rowids, confirme="1", sujet="Réunion",
+                       texte="")
+    assert "Le texte du message est obligatoire" in resp.get_data(as_text=True)
+    assert not smtp.messages
+    resp = post_action(client, BASE, "ecrire", rowids=rowids, confirme="1",
+                       sujet="Réunion parents-professeurs", texte="Jeudi 18 h.")
+    html = resp.get_data(as_text=True)
+    assert re.search(r'recap-sent">3<', html)
+    assert len(smtp.messages) == 3
+    assert all(m.subject == "Réunion parents-professeurs" for m in smtp.messages)
+    assert all_state(_ids(s["liens"]))  # writing does not notify
+
+
+def test_r_acc_4_export_csv_one_row_per_pair(client, auth, etab):
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    r = f.make_responsable(etab, nom="-2+3", prenom="=cmd|' /C calc'!A0", email=None,
+                           civilite=None)
+    f.link(s["eleves"][0], r, 1)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "exporter", select_all=True)
+    body = resp.data.decode("utf-8")
+    assert body.startswith("\ufeff") and "Légal 1" in body
+    assert "'-2+3" in body and ";-2+3" not in body
+
+
+def test_r_sec_1_assistance_no_mass_action_but_gerer(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0)
+    auth.login("assistance.0999001a")
+    token = csrf_of(client, BASE)
+    for action in ("notifier", "reinitialiser", "exporter", "ecrire"):
+        resp = post_action(client, BASE, action, rowids=[s["liens"][0].id], select_all=True,
+                           confirme="1", mode="papier", token=token)
+        assert resp.status_code == 403
+    assert client.get(f"{BASE}compte/{s['liens'][0].id}/").status_code == 200
+    assert all_state(_ids(s["liens"]))
+
+
+def test_r_acc_8_gerer_page_email_red_and_activation_resend(client, auth, etab, smtp):
+    s = school(etab, n_6a=1, n_6b=0)
+    lien = s["liens"][0]
+    compte = db.session.get(Compte, lien.compte_id)
+    compte.etat = EtatCompte.EN_COURS_ACTIVATION
+    compte.email = "ancien@example.org"
+    compte.email_valide = False
+    db.session.commit()
+    auth.login("assistance.0999001a")
+    page = f"{BASE}compte/{lien.id}/"
+    html = client.get(page).get_data(as_text=True)
+    assert 'class="email-non-valide"' in html and "ancien@example.org" in html
+    assert "Renvoyer le courriel d&#39;activation" in html or \
+        "Renvoyer le courriel d'activation" in html
+    token = csrf_of(client, page)
+    # Bad address: French error, nothing changed, nothing sent.
+    resp = client.post(f"{page}activation/", data={"csrf_token": token, "email": "pas-une-adresse"})
+    assert resp.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "invalide" in html and not smtp.messages
+    db.session.expire_all()
+    assert db.session.get(Compte, lien.compte_id).email == "ancien@example.org"
+    resp = client.post(f"{page}activation/", data={"csrf_token": token,
+                                                    "email": "nouveau@example.org"})
+    assert resp.status_code == 302
+    assert smtp.to("nouveau@example.org")
+    db.session.expire_all()
+    assert db.session.get(Compte, lien.compte_id).email == "nouveau@example.org"
+
+
+def test_r_sec_1_foreign_pair_ids_everywhere(client, auth, etab, other_etab):
+    school(etab, n_6a=1, n_6b=0)
+    o = school(other_etab, n_6a=1, n_6b=0)
+    foreign = o["liens"][0]
+    auth.login("chef.0999001a")
+    token = csrf_of(client, BASE)
+    assert client.get(f"{BASE}compte/{foreign.id}/").status_code == 404
+    for op in ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau"):
+        resp = client.post(f"{BASE}compte/{foreign.id}/{op}/",
+                           data={"csrf_token": token, "mode": "papier", "confirme": "1",
+                                 "sujet": "x", "texte": "y", "email": "a@b.fr"})
+        assert resp.status_code == 404
+    for action in ("notifier", "reinitialiser", "exporter"):
+        resp = post_action(client, BASE, action, rowids=[foreign.id], confirme="1",
+                           mode="papier", token=token)
+        assert resp.status_code == 302  # « Aucun compte sélectionné », back to the list
+    assert all_state([foreign.compte_id])
