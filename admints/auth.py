@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -16,6 +16,20 @@ from .models import StaffUser
 from .users import authenticate, mark_login
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _fresh_g_per_request(state) -> None:
+    """`g` belongs to the app context, which a request reuses when one is already pushed (the
+    test fixtures, scripts). Its per-request caches (Flask-Login's user, Flask-WTF's token, the
+    current establishment) must never outlive a request: a stale user or establishment would
+    cross tenants. Runs before every other hook."""
+
+    def _clear_g() -> None:
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _clear_g)
 
 
 class LoginForm(FlaskForm):

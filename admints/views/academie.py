@@ -232,7 +232,7 @@ class UtilisateursView(ScopedModelView):
             BooleanEqualFilter(StaffUser.actif, "Actif"),
             FilterLike(StaffUser.login, "Identifiant"),
         ]
-        super().__init__(StaffUser, db.session, *args, **kwargs)
+        super().__init__(StaffUser, db, *args, **kwargs)
 
     # -- scope
     def scope_clause(self):
@@ -365,7 +365,7 @@ class UtilisateursEtablissementView(UtilisateursView):
 
 
 def register(admin) -> None:
-    admin.add_view(EtablissementsView(Etablissement, db.session, name="Établissements",
+    admin.add_view(EtablissementsView(Etablissement, db, name="Établissements",
                                       category=CATEGORY, endpoint="etablissements",
                                       url="etablissements"))
     admin.add_view(UtilisateursAcademieView(name="Utilisateurs", category=CATEGORY,

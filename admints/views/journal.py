@@ -122,7 +122,7 @@ class JournalView(_JournalBase, TenantModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = self._filters()
-        super().__init__(AuditEntry, db.session, *args, **kwargs)
+        super().__init__(AuditEntry, db, *args, **kwargs)
 
 
 def _uai(view, context, model, name):
@@ -148,7 +148,7 @@ class JournalAcademiqueView(_JournalBase, AcademieModelView):
             IntEqualFilter(AuditEntry.etablissement_id, "Établissement",
                         options=self._etab_options),
         ]
-        super().__init__(AuditEntry, db.session, *args, **kwargs)
+        super().__init__(AuditEntry, db, *args, **kwargs)
 
     def scope_clause(self):
         aid = current_academie_id()
