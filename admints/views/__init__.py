@@ -10,6 +10,7 @@ from flask_login import current_user
 from .. import tenancy
 from . import (
     academie,
+    academie_listes,
     donnees,
     eleves,
     home,
@@ -21,7 +22,8 @@ from . import (
 )
 
 # Menu areas in the guide's order, then the product's own.
-AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal, academie)
+AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal, academie,
+                academie_listes)
 
 
 def init_admin(app: Flask) -> Admin:
