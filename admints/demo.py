@@ -210,7 +210,7 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
 
 
 def _create_etablissement(pop: demo_data.Population, aca: Academie) -> Etablissement:
-    fake = demo_data._faker(f"{pop.uai}:{pop.seed}:etab")
+    fake = demo_data.faker_for(f"{pop.uai}:{pop.seed}:etab")
     rue = fake.street_address()
     etab = Etablissement(
         uai=pop.uai, nom=pop.nom_etablissement, type=pop.type, academie_id=aca.id,

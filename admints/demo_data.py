@@ -141,7 +141,8 @@ class Population:
 _FAKER: Faker | None = None
 
 
-def _faker(seed_key: str) -> Faker:
+def faker_for(seed_key: str) -> Faker:
+    """One Faker fr_FR per process, reseeded: building one costs more than seeding it."""
     global _FAKER
     if _FAKER is None:
         _FAKER = Faker("fr_FR")
@@ -168,7 +169,7 @@ class _Gen:
     def __init__(self, uai: str, seed: int, type_: str):
         self.key = f"{uai}:{seed}:{type_}"
         self.rng = random.Random(self.key)
-        self.fake = _faker(self.key)
+        self.fake = faker_for(self.key)
         provider = self.fake.provider("faker.providers.person")
         self.last_names = list(provider.last_names)
         self.first_f = list(provider.first_names_female)
