@@ -80,11 +80,17 @@ def class_list_values(row: ClassListRow) -> list[str]:
     ]
 
 
+# Ligatures and barred letters have no Unicode decomposition; French sorts Œ as OE, Ł as L.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ĳ": "ij", "ł": "l", "ø": "o", "đ": "d"})
+
+
+def _fold(s: str | None) -> str:
+    decomposed = unicodedata.normalize("NFKD", (s or "").casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_LIGATURES)
+
+
 def _sort_key(row: ClassListRow) -> tuple[str, str]:
-    def fold(s: str | None) -> str:
-        decomposed = unicodedata.normalize("NFKD", s or "")
-        return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return fold(row.nom), fold(row.prenom)
+    return _fold(row.nom), _fold(row.prenom)
 
 
 def sorted_rows(rows: Iterable[ClassListRow | Mapping]) -> list[ClassListRow]:
