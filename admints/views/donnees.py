@@ -96,10 +96,7 @@ class ElevesSiecleView(TenantModelView):
                     options=scoped_options(Mef, lambda m: m.libelle, Mef.libelle)),
         FilterEmpty(Eleve.division_id, "Sans division"),
     ]
-
-    def get_query(self):
-        return super().get_query().options(selectinload(Eleve.mef), selectinload(Eleve.division),
-                                           selectinload(Eleve.groupes))
+    # MEF, division and groups are eager-loaded by Flask-Admin itself (relation columns).
 
 
 def _responsable_eleves(view, context, model, name):
