@@ -23,8 +23,11 @@ from . import audit, catalogue, demo_activity, demo_data, demo_xml
 from .errors import DomainError
 from .extensions import db
 from .models import (
+    ETAT_LABELS,
     Academie,
+    EtatCompte,
     Etablissement,
+    LienUtile,
     Mef,
     Role,
     StaffUser,
@@ -75,9 +78,12 @@ class DemoReport:
             f"{self.acces} accès aux téléservices, {self.evaluations} évaluations.",
         ]
         for kind, label in (("eleve", "Comptes élèves"), ("responsable", "Comptes responsables")):
-            states = ", ".join(f"{k} {v}" for k, v in sorted(self.comptes.get(kind, {}).items()))
+            states = ", ".join(f"{ETAT_LABELS[e]} : {self.comptes.get(kind, {}).get(e.value, 0)}"
+                               for e in EtatCompte
+                               if kind == "responsable" or e != EtatCompte.EN_COURS_ACTIVATION)
             lines.append(f"  {label} : {states}")
-        lines.append(f"  Chargé en {self.seconds:.1f} s.")
+        lines.append(f"  Continuité d'accès : {self.continuite} comptes ; chargé en "
+                     f"{self.seconds:.1f} s.")
         return lines
 
 
@@ -186,6 +192,7 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
     lap("import")
 
     _open_services(etab)
+    _portal_content(etab, today)
     used_hash = shared_hash(password)
     first_mefs = set(db.session.scalars(select(Mef.id).where(
         Mef.etablissement_id == etab.id, Mef.code == pop.mefs[0].code)))
@@ -238,6 +245,25 @@ def _open_services(etab: Etablissement) -> None:
         if codes.get(row.teleservice_id) in closed:
             row.ouvert = False
     db.session.flush()
+
+
+def _portal_content(etab: Etablissement, today: dt.date) -> None:
+    """A welcome message and useful links, so the portal and « Paramétrage » are not empty."""
+    from . import message_accueil  # helper "services"; sanitises like a head's own message
+
+    message_accueil.save(etab.id, (
+        f"<p>Bienvenue sur les téléservices du <strong>{etab.nom}</strong>.</p>"
+        "<p>Consultez les <em>notes</em> et la <em>vie scolaire</em> de votre enfant ; "
+        "pensez à mettre à jour votre <u>fiche de renseignements</u>.</p>"), today=today,
+        by="demo")
+    site = f"https://{etab.uai.lower()}.etab.ac-demo.fr/"
+    for position, (libelle, url) in enumerate((
+            ("Site de l'établissement", site),
+            ("Menus de la restauration scolaire", f"{site}restauration"),
+            ("Calendrier scolaire", "https://www.education.gouv.fr/calendrier-scolaire")),
+            start=1):
+        db.session.add(LienUtile(etablissement_id=etab.id, libelle=libelle, url=url,
+                                 position=position))
 
 
 def _staff_users(etab: Etablissement, aca: Academie, password_hash: str) -> list[str]:

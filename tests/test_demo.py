@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from admints import demo, demo_data, siecle
+from admints import demo, demo_data, settings, siecle
 from admints.identifiers import PASSWORD_ALPHABET, is_valid_identifier
 from admints.models import (
     AccesTeleservice,
@@ -27,6 +27,7 @@ from admints.models import (
     EtatCompte,
     Evaluation,
     Groupe,
+    LienUtile,
     Mef,
     Responsable,
     ResponsableEleve,
@@ -72,6 +73,10 @@ def test_r_dat_2_command_loads_a_small_establishment(loaded, db):
     assert etab.emails and all(EMAIL_RE.match(e) for e in etab.emails)
     assert etab.academie.code == "demo" and etab.annee_scolaire == 2026
     assert _count(db, select(func.count(Eleve.id)).where(Eleve.etablissement_id == etab.id)) == 60
+    # The portal has content: a welcome message (in force at once) and useful links.
+    assert etab.nom in settings.get(etab.id, "message_accueil", dt.date.today())
+    assert _count(db, select(func.count(LienUtile.id))
+                  .where(LienUtile.etablissement_id == etab.id)) == 3
 
 
 def test_r_dat_2_services_open_as_usual(loaded, db):
