@@ -63,7 +63,7 @@ class ActivityCounts:
 # visit of every account (tens of thousands per establishment).
 def _between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     if end <= start:
-        return start
+        return end  # never after `end` (today), even when run before the rentrée
     return start + dt.timedelta(days=int(rng.random() * ((end - start).days + 1)))
 
 
@@ -120,7 +120,7 @@ def animate(etab_id: int, *, seed_key: str, today: dt.date, used_hash: str,
     visits: list[dict] = []
     counts: dict[str, dict[str, int]] = {"eleve": {}, "responsable": {}}
     continuite = 0
-    start = RENTREE + dt.timedelta(days=3)
+    start = min(RENTREE + dt.timedelta(days=3), today)
     for kind, rows, table, mean_visits in (
         ("eleve", [(r[0], r[1], None, r[2], r[3]) for r in eleves], ELEVE_STATES, 3),
         ("responsable", list(resp.values()), RESP_STATES, 6),
@@ -157,7 +157,7 @@ def animate(etab_id: int, *, seed_key: str, today: dt.date, used_hash: str,
                 else:
                     notified = _between(rng, start, today - dt.timedelta(days=2))
                 activated = min(today, notified + dt.timedelta(days=rng.randrange(0, 15)))
-                first_visit = max(activated, RENTREE)
+                first_visit = min(max(activated, RENTREE), today)
                 last = _between(rng, first_visit + (today - first_visit) * 2 // 3, today)
                 email = (_account_email(rng, siecle_email, prenom, nom)
                          if kind == "responsable" or rng.random() < 0.5 else None)

@@ -237,6 +237,18 @@ def test_r_dat_2_same_seed_same_data(app, db):
     assert first.comptes == second.comptes and first.acces == second.acces
 
 
+def test_r_dat_2_early_in_the_year_nothing_in_the_future(app, db):
+    """Run on 10 September: no notification, login or visit after that day."""
+    early = dt.date(2026, 9, 10)
+    demo.load_demo(UAI, 40, "college", 2, PW, early)
+    db.session.commit()
+    end = dt.datetime(2026, 9, 11)
+    for column in (Compte.date_notification, Compte.derniere_connexion, Compte.date_activation):
+        assert (_count(db, select(func.max(column))) or end) < end
+    assert _count(db, select(func.max(AccesTeleservice.visited_at))) < end
+    assert _count(db, select(func.max(Evaluation.date_controle))) <= early
+
+
 def test_r_dat_2_xml_deterministic_and_seed_dependent(tmp_path):
     a = demo.write_demo_xml(tmp_path / "a", uai=UAI, eleves=50, seed=1, today=TODAY)
     b = demo.write_demo_xml(tmp_path / "b", uai=UAI, eleves=50, seed=1, today=TODAY)
