@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -29,6 +30,9 @@ def register_fonts() -> None:
     for name in (FONT, FONT_BOLD):
         if name not in registered:
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / f"{name}.ttf")))
+    # so that <b> in Paragraph markup picks the bold face (no italic face is shipped)
+    for bold, italic in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        addMapping(FONT, bold, italic, FONT_BOLD if bold else FONT)
 
 
 def accelerated() -> bool:

@@ -6,7 +6,7 @@ continuity accounts the identifier only), then in the same run:
 
 1. renders them with `admints.letters.write_letters` (forms + variable lines);
 2. renders the same letters with a plain ReportLab platypus `SimpleDocTemplate` (one Paragraph
-   per line of the same texts, values escaped, one page per letter, same embedded font) — the
+   per block of the same texts, values escaped, one page per letter, same embedded font) — the
    baseline;
 3. when `admints.actions.notify` is present, times the end-to-end notification of all the
    pupils (state, temporary passwords, PDF, flush) for reference.
@@ -59,7 +59,8 @@ def build_letters(etab_id: int) -> list[letters.Letter]:
 
 
 def platypus_baseline(etab, batch: list[letters.Letter], path: Path) -> None:
-    """The straightforward way: every page laid out by platypus from Paragraphs."""
+    """The straightforward way: every page laid out by platypus, one Paragraph per block of
+    text (lines joined by <br/>, bold lines in <b>), values escaped, a PageBreak per letter."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -68,32 +69,32 @@ def platypus_baseline(etab, batch: list[letters.Letter], path: Path) -> None:
     ent = letters.letter_type(etab.id, TODAY)
     static = letters.static_fields(etab, TODAY, ent)
     texts = letters.effective_texts(etab.id, TODAY)
-    normal = ParagraphStyle("n", fontName=FONT, fontSize=10, leading=12.5)
-    bold = ParagraphStyle("b", parent=normal, fontName=FONT_BOLD)
+    normal = ParagraphStyle("n", fontName=FONT, fontSize=10, leading=12.5, spaceAfter=6)
     small = ParagraphStyle("s", parent=normal, fontSize=7, leading=8.5)
     story = []
 
-    def para(line: str, fields: dict) -> None:
-        style = bold if line.startswith("**") and line.endswith("**") else normal
-        text = templating.render(line.strip("*") if style is bold else line, fields)
-        story.append(Paragraph(escape(text), style) if text.strip() else Spacer(1, 6))
+    def blocks(text: str, fields: dict) -> None:
+        for block in text.split("\n\n"):
+            lines = []
+            for line in block.split("\n"):
+                bold = len(line) >= 4 and line.startswith("**") and line.endswith("**")
+                value = escape(templating.render(line[2:-2] if bold else line, fields))
+                lines.append(f"<b>{value}</b>" if bold else value)
+            story.append(Paragraph("<br/>".join(lines), normal))
 
     for letter in batch:
         fields = dict(static, identifiant=letter.identifiant,
-                      mot_de_passe=letter.mot_de_passe or "", nom=letter.nom,
-                      prenom=letter.prenom, eleve_nom=letter.eleve_nom,
+                      mot_de_passe="" if letter.continuite else letter.mot_de_passe,
+                      nom=letter.nom, prenom=letter.prenom, eleve_nom=letter.eleve_nom,
                       eleve_prenom=letter.eleve_prenom, division=letter.division, civilite="")
-        for line in texts["entete"].split("\n"):
-            para(line, fields)
-        story.append(Paragraph(escape(templating.render(letter_texts.DATE_LINE, fields)), normal))
-        story.append(Paragraph(escape(f"{letter.prenom} {letter.nom}"), normal))
-        story.append(Spacer(1, 20 * mm))
-        key = letter_texts.body_key(letter.kind, letter.continuite)
-        for line in texts[key].split("\n"):
-            para(line, fields)
+        blocks(texts["entete"], fields)
+        recipient = [templating.render(letter_texts.DATE_LINE, fields), "",
+                     f"{letter.prenom} {letter.nom}", *letter.adresse]
+        story.append(Paragraph("<br/>".join(escape(r) for r in recipient), normal))
+        story.append(Spacer(1, 15 * mm))
+        blocks(texts[letter_texts.body_key(letter.kind, letter.continuite)], fields)
         story.append(Spacer(1, 10 * mm))
-        for line in (*letter_texts.PIED, *letter_texts.SIGNATURE):
-            para(line, fields)
+        blocks("\n".join((*letter_texts.PIED, "", *letter_texts.SIGNATURE)), fields)
         story.append(Paragraph(escape(letter_texts.MENTION_CNIL), small))
         story.append(PageBreak())
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,

@@ -385,3 +385,32 @@ def test_r_acc_11_class_list_accepts_mappings(app, etab, pdf_dir):
     out = pdf_dir / "dict.pdf"
     assert write_class_list(etab, "6A", [row], out, today=TODAY) == 1
     assert "K7M2P9QX" in pages_text(out)[0]
+
+
+def test_r_par_4_header_with_per_letter_field_and_shifted_body(app, etab, pdf_dir):
+    """A header line using a per-letter field, and a long address block that pushes the body
+    down on one letter only: every letter still carries its own values, on one page."""
+    entete = "**${etablissement}**\nClasse : ${division}\n${ville}"
+    tall = responsable(2, adresse=[f"Ligne d'adresse {n}" for n in range(1, 10)])
+    batch = [responsable(1, division="5B"), tall, eleve(3, division="6C")]
+    out = pdf_dir / "entete.pdf"
+    assert write_letters(etab, batch, out, today=TODAY, texts={"entete": entete}) == 3
+    first, second, third = map(flat, pages_text(out))
+    assert "Classe : 5B" in first and "Classe : 6C" in third
+    assert "Ligne d'adresse 9" in second and "Identifiant : anne.durand2" in second
+    assert "Vous disposez d'un délai de 3 mois" in second and "Paul Marcheville" in second
+    reader = PdfReader(str(out))
+    # the shifted letter reuses the same drawn-once forms (placed lower), not new ones
+    xobjects = reader.pages[1]["/Resources"]["/XObject"]
+    assert xobjects == reader.pages[0]["/Resources"]["/XObject"]
+
+
+def test_fast_layout_draws_static_text_once_as_forms(app, etab, pdf_dir):
+    out = pdf_dir / "formes.pdf"
+    write_letters(etab, [eleve(n) for n in range(20)], out, today=TODAY)
+    reader = PdfReader(str(out))
+    contents = [page.get_contents().get_data() for page in reader.pages]
+    for data in contents:
+        assert data.count(b" Do") >= 4  # date, header, body parts, footer: placed forms
+        # only the variable lines are text on the page: name, identifier, password
+        assert data.count(b"Tj") <= 4
