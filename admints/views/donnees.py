@@ -14,7 +14,7 @@ import datetime as dt
 
 from flask import g, request
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEmpty, FilterEqual, FilterLike
+from flask_admin.contrib.sqla.filters import FilterEmpty, FilterLike, IntEqualFilter
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
@@ -90,9 +90,9 @@ class ElevesSiecleView(TenantModelView):
     column_default_sort = [("nom", False), ("prenom", False)]
     column_formatters = {"date_naissance": _date, "groupes": _eleve_groupes}
     column_filters = [
-        FilterEqual(Eleve.division_id, "Division",
+        IntEqualFilter(Eleve.division_id, "Division",
                     options=scoped_options(Division, lambda d: d.code, Division.code)),
-        FilterEqual(Eleve.mef_id, "MEF",
+        IntEqualFilter(Eleve.mef_id, "MEF",
                     options=scoped_options(Mef, lambda m: m.libelle, Mef.libelle)),
         FilterEmpty(Eleve.division_id, "Sans division"),
     ]
