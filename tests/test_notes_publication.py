@@ -14,7 +14,7 @@ from admints.extensions import db
 from admints.models import AuditEntry, DatePublication, Evaluation, Teleservice
 
 from . import factories
-from .settings_helpers import text, TODAY, TOMORROW, csrf, post
+from .settings_helpers import text, TODAY, TOMORROW, post
 
 D = dt.date
 

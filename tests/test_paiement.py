@@ -15,7 +15,7 @@ from admints.extensions import db
 from admints.models import AuditEntry, TipiRegie
 
 from . import factories
-from .settings_helpers import TODAY, TOMORROW, csrf, post, relogin, text
+from .settings_helpers import TODAY, TOMORROW, post, relogin, text
 
 URL = "/services/paiement/"
 

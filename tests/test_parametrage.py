@@ -14,7 +14,7 @@ from admints.extensions import db
 from admints.models import AuditEntry, EntAcademique, LienUtile
 
 from . import factories
-from .settings_helpers import TODAY, TOMORROW, csrf, post, relogin, text
+from .settings_helpers import TODAY, TOMORROW, post, relogin, text
 
 REAL_TOMORROW = dt.date.today() + dt.timedelta(days=1)
 
