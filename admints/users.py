@@ -59,7 +59,7 @@ def create_user(
         password_hash=hash_password(password),
         etablissement_id=etablissement.id if etablissement else None,
         academie_id=academie.id if academie else (etablissement.academie_id if etablissement else None),
-        droits=droits if role == Role.DELEGUE else [],
+        droits=[d for d in DROITS_DELEGUE if d in droits] if role == Role.DELEGUE else [],
         nom=nom,
     )
     db.session.add(user)
