@@ -3,8 +3,9 @@ and their accounts, in the caller's transaction (flush, never commit).
 
 Order of work: parse every file (admints.siecle), check every UAJ and every reference, and only
 then write — so a refusal (`ImportRefused`, French message) leaves the session untouched. Writes
-are bulk: the current state of the establishment is loaded into dicts with a handful of queries,
-compared in Python, and only the differences are inserted/updated/deleted with executemany.
+are bulk (admints.import_writer): the current state of the establishment is loaded into dicts
+with a handful of queries, compared in Python, and only the differences are inserted/updated/
+deleted with executemany.
 
 Choices a school would expect, documented here:
 - Pupils who left (DATE_SORTIE on or before `today`) or have not arrived (no ID_NATIONAL) are
@@ -34,30 +35,15 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select
 
 from . import audit, siecle
 from .errors import ImportRefused
 from .extensions import db
-from .identifiers import IdentifierAllocator
-from .models import (
-    AccesTeleservice,
-    Compte,
-    Division,
-    Eleve,
-    EtatCompte,
-    Etablissement,
-    Groupe,
-    KindCompte,
-    Mef,
-    Responsable,
-    ResponsableEleve,
-    eleve_groupe,
-    utcnow,
-)
+from .import_writer import State, Writer
+from .models import Etablissement
 
 KINDS = ("eleves", "responsables", "comptes", "mefs", "divisions", "groupes")
 KIND_LABELS = {"eleves": "Élèves", "responsables": "Responsables", "comptes": "Comptes",
@@ -69,10 +55,6 @@ IGNORE_LABELS = {
     "mefs_sans_nomenclature": "MEF créés sans nomenclature (libellé = code)",
 }
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
-CHUNK = 900
-PERSON_FIELDS = ("civilite", "nom", "prenom", "email", "adresse_ligne1", "adresse_ligne2",
-                 "adresse_ligne3", "adresse_ligne4", "code_postal", "commune", "pays")
-ELEVE_FIELDS = ("ine", "nom", "prenom", "date_naissance", "sexe", "mef_id", "division_id")
 
 
 @dataclass
@@ -128,13 +110,13 @@ def _import(files, *, uai, create_missing, today) -> ImportSummary:
         raise ImportRefused(f"Établissement inconnu : {target}. Aucun établissement n'a cet UAI.")
     by_kind = {p.kind: p for p in parsed}
     summary = ImportSummary(uai=target, fichiers=[p.filename for p in parsed])
-    state = _State.load(etab.id if etab else None)
+    state = State.load(etab.id if etab else None)
     plan = _check(by_kind, state, today, summary)  # raises before any write
     if etab is None:
         etab = _create_etablissement(target, parsed, today)
         summary.etablissement_cree = True
     summary.etablissement_id = etab.id
-    _Writer(etab.id, state, plan, summary).run()
+    Writer(etab.id, state, plan, summary).run()
     audit.record("import.siecle", etablissement_id=etab.id, target=target,
                  after=summary.as_dict())
     db.session.flush()
@@ -171,54 +153,6 @@ def _create_etablissement(uai: str, parsed: list[siecle.ParsedFile], today: dt.d
     return etab
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-@dataclass
-class _State:
-    """The establishment's current rows, as plain tuples keyed by their SIECLE code."""
-
-    mefs: dict = field(default_factory=dict)  # code -> (id, libelle, formation, mefstat)
-    divisions: dict = field(default_factory=dict)  # code -> (id, libelle)
-    groupes: dict = field(default_factory=dict)
-    eleves: dict = field(default_factory=dict)  # siecle_id -> (id, *ELEVE_FIELDS, compte_id)
-    responsables: dict = field(default_factory=dict)  # siecle_id -> (id, *PERSON_FIELDS)
-    liens: dict = field(default_factory=dict)  # (eleve_pk, resp_pk) -> (id, niveau, compte_id)
-    membres: set = field(default_factory=set)  # (eleve_pk, groupe_pk)
-
-    @classmethod
-    def load(cls, etab_id: int | None) -> _State:
-        state = cls()
-        if etab_id is None:
-            return state
-        ex = db.session.execute
-        state.mefs = {r[0]: tuple(r[1:]) for r in ex(select(
-            Mef.code, Mef.id, Mef.libelle, Mef.formation, Mef.mefstat)
-            .where(Mef.etablissement_id == etab_id))}
-        for model, target in ((Division, state.divisions), (Groupe, state.groupes)):
-            target.update({r[0]: (r[1], r[2]) for r in ex(select(
-                model.code, model.id, model.libelle).where(model.etablissement_id == etab_id))})
-        cols = [getattr(Eleve, f) for f in ELEVE_FIELDS]
-        state.eleves = {r[0]: tuple(r[1:]) for r in ex(select(
-            Eleve.siecle_id, Eleve.id, *cols, Eleve.compte_id)
-            .where(Eleve.etablissement_id == etab_id))}
-        cols = [getattr(Responsable, f) for f in PERSON_FIELDS]
-        state.responsables = {r[0]: tuple(r[1:]) for r in ex(select(
-            Responsable.siecle_id, Responsable.id, *cols)
-            .where(Responsable.etablissement_id == etab_id))}
-        state.liens = {(r[0], r[1]): (r[2], r[3], r[4]) for r in ex(select(
-            ResponsableEleve.eleve_id, ResponsableEleve.responsable_id, ResponsableEleve.id,
-            ResponsableEleve.niveau, ResponsableEleve.compte_id)
-            .where(ResponsableEleve.etablissement_id == etab_id))}
-        state.membres = {(r[0], r[1]) for r in ex(select(
-            eleve_groupe.c.eleve_id, eleve_groupe.c.groupe_id)
-            .join(Eleve, Eleve.id == eleve_groupe.c.eleve_id)
-            .where(Eleve.etablissement_id == etab_id))}
-        return state
-
-
 @dataclass
 class _Plan:
     nomenclature: siecle.ParsedFile | None
@@ -231,7 +165,7 @@ class _Plan:
     liens: dict  # (eleve siecle_id, personne siecle_id) -> niveau
 
 
-def _check(by_kind: dict, state: _State, today: dt.date, summary: ImportSummary) -> _Plan:
+def _check(by_kind: dict, state: State, today: dt.date, summary: ImportSummary) -> _Plan:
     """Every reference checked before anything is written."""
     nomenclature = by_kind.get("nomenclature")
     eleves_file = by_kind.get("eleves")
@@ -293,244 +227,3 @@ def _check(by_kind: dict, state: _State, today: dt.date, summary: ImportSummary)
                  bool(resp_file), personnes, liens)
 
 
-class _Writer:
-    """Applies a checked plan with bulk statements."""
-
-    def __init__(self, etab_id: int, state: _State, plan: _Plan, summary: ImportSummary):
-        self.etab_id, self.state, self.plan, self.s = etab_id, state, plan, summary
-        self.detached_comptes: set[int] = set()
-        self._allocator: IdentifierAllocator | None = None
-        self.ex = db.session.execute
-
-    def run(self) -> None:
-        self.sync_mefs()
-        self.sync_structures()
-        if self.plan.eleves_file:
-            self.sync_eleves()
-        if self.plan.responsables_file:
-            self.sync_responsables()
-            self.sync_liens()
-        self.ensure_link_accounts()
-        self.drop_orphans()
-
-    # -- accounts ---------------------------------------------------------------------------
-    def allocator(self) -> IdentifierAllocator:
-        if self._allocator is None:  # one query for every identifier taken, all establishments
-            self._allocator = IdentifierAllocator(db.session.scalars(select(Compte.identifiant)))
-        return self._allocator
-
-    def new_comptes(self, kind: str, people: list[tuple[str, str]]) -> list[int]:
-        """Creates one *Non notifié* account per (prenom, nom); returns their ids in order."""
-        if not people:
-            return []
-        alloc, now = self.allocator(), utcnow()
-        rows = [{"etablissement_id": self.etab_id, "kind": kind, "identifiant":
-                 alloc.allocate(prenom, nom), "etat": EtatCompte.NON_NOTIFIE.value,
-                 "email_valide": False, "continuite": False, "created_at": now}
-                for prenom, nom in people]
-        self.ex(insert(Compte.__table__), rows)
-        idents = [r["identifiant"] for r in rows]
-        ids: dict[str, int] = {}
-        for part in _chunks(idents):
-            ids.update(self.ex(select(Compte.identifiant, Compte.id)
-                               .where(Compte.identifiant.in_(part))).all())
-        self.s.add("comptes", "created", len(rows))
-        return [ids[i] for i in idents]
-
-    # -- reference data ---------------------------------------------------------------------
-    def sync_mefs(self) -> None:
-        nomen = self.plan.nomenclature
-        wanted = {m.code: (m.libelle, m.formation, m.mefstat) for m in (nomen.mefs if nomen else [])}
-        for code in self.plan.placeholder_mefs:
-            wanted.setdefault(code, (code, None, None))
-        existing = self.state.mefs
-        new = [{"etablissement_id": self.etab_id, "code": c, "libelle": v[0], "formation": v[1],
-                "mefstat": v[2]} for c, v in wanted.items() if c not in existing]
-        changed = [{"id": existing[c][0], "libelle": v[0], "formation": v[1], "mefstat": v[2]}
-                   for c, v in wanted.items()
-                   if c in existing and nomen is not None and tuple(existing[c][1:]) != v]
-        if new:
-            self.ex(insert(Mef.__table__), new)
-        if changed:
-            self.ex(update(Mef), changed)
-        self.s.add("mefs", "created", len(new))
-        self.s.add("mefs", "updated", len(changed))
-        if nomen is not None:
-            self.s.add("mefs", "left", len(set(existing) - set(wanted)))
-        if new:
-            self.state.mefs = {r[0]: (r[1],) for r in self.ex(select(Mef.code, Mef.id)
-                               .where(Mef.etablissement_id == self.etab_id))}
-
-    def sync_structures(self) -> None:
-        for typ, model, kind in (("D", Division, "divisions"), ("G", Groupe, "groupes")):
-            existing = getattr(self.state, kind)
-            wanted = {code: lib for (t, code), lib in self.plan.structures.items() if t == typ}
-            new = [{"etablissement_id": self.etab_id, "code": c, "libelle": lib or c}
-                   for c, lib in wanted.items() if c not in existing]
-            changed = [{"id": existing[c][0], "libelle": lib} for c, lib in wanted.items()
-                       if c in existing and lib and existing[c][1] != lib]
-            if new:
-                self.ex(insert(model.__table__), new)
-            if changed:
-                self.ex(update(model), changed)
-            self.s.add(kind, "created", len(new))
-            self.s.add(kind, "updated", len(changed))
-            if self.plan.eleves_file:
-                self.s.add(kind, "left", len(set(existing) - set(wanted)))
-            if new:
-                setattr(self.state, kind, {r[0]: (r[1], None) for r in self.ex(
-                    select(model.code, model.id).where(model.etablissement_id == self.etab_id))})
-
-    # -- pupils -----------------------------------------------------------------------------
-    def sync_eleves(self) -> None:
-        st, mefs, divs = self.state, self.state.mefs, self.state.divisions
-        new, changed, need_compte = [], [], []
-        for e in self.plan.eleves:
-            values = (e.ine, e.nom, e.prenom, e.date_naissance, e.sexe,
-                      mefs[e.code_mef][0] if e.code_mef else None,
-                      divs[e.division][0] if e.division else None)
-            old = st.eleves.get(e.siecle_id)
-            if old is None:
-                new.append((e, values))
-            else:
-                if tuple(old[1:8]) != values:
-                    changed.append({"id": old[0], **dict(zip(ELEVE_FIELDS, values))})
-                if old[8] is None:
-                    need_compte.append((old[0], e))
-        left_ids = [st.eleves[k][0] for k in set(st.eleves) - {e.siecle_id for e in self.plan.eleves}]
-        if left_ids:
-            self.remove_eleves(left_ids)
-        comptes = self.new_comptes(KindCompte.ELEVE.value, [(e.prenom, e.nom) for e, _ in new])
-        if new:
-            self.ex(insert(Eleve.__table__), [
-                {"etablissement_id": self.etab_id, "siecle_id": e.siecle_id,
-                 **dict(zip(ELEVE_FIELDS, values)), "compte_id": cid}
-                for (e, values), cid in zip(new, comptes)])
-        if changed:
-            self.ex(update(Eleve), changed)
-        if need_compte:
-            ids = self.new_comptes(KindCompte.ELEVE.value, [(e.prenom, e.nom) for _, e in need_compte])
-            self.ex(update(Eleve), [{"id": pk, "compte_id": cid}
-                                    for (pk, _), cid in zip(need_compte, ids)])
-        self.s.add("eleves", "created", len(new))
-        self.s.add("eleves", "updated", len(changed))
-        self.s.add("eleves", "left", len(left_ids))
-        kept = {e.siecle_id for e in self.plan.eleves}
-        st.eleves = {r[0]: (r[1],) for r in self.ex(select(Eleve.siecle_id, Eleve.id)
-                     .where(Eleve.etablissement_id == self.etab_id)) if r[0] in kept}
-        self.sync_membres()
-
-    def remove_eleves(self, ids: list[int]) -> None:
-        gone = set(ids)
-        st = self.state
-        self.detached_comptes |= {v[8] for v in st.eleves.values() if v[0] in gone and v[8]}
-        dead_links = {k: v for k, v in st.liens.items() if k[0] in gone}
-        self.detached_comptes |= {v[2] for v in dead_links.values() if v[2]}
-        for part in _chunks(ids):
-            self.ex(delete(eleve_groupe).where(eleve_groupe.c.eleve_id.in_(part)))
-            self.ex(delete(ResponsableEleve).where(ResponsableEleve.eleve_id.in_(part))
-                    .execution_options(synchronize_session=False))
-            self.ex(delete(Eleve).where(Eleve.id.in_(part))
-                    .execution_options(synchronize_session=False))
-        st.liens = {k: v for k, v in st.liens.items() if k[0] not in gone}
-        st.membres = {m for m in st.membres if m[0] not in gone}
-
-    def sync_membres(self) -> None:
-        st = self.state
-        wanted = {(st.eleves[e.siecle_id][0], st.groupes[g][0])
-                  for e in self.plan.eleves for g in e.groupes}
-        add, drop = wanted - st.membres, st.membres - wanted
-        if add:
-            self.ex(eleve_groupe.insert(), [{"eleve_id": a, "groupe_id": b} for a, b in add])
-        for a, b in drop:  # rare: a pupil changing group
-            self.ex(delete(eleve_groupe).where(eleve_groupe.c.eleve_id == a,
-                                               eleve_groupe.c.groupe_id == b))
-        st.membres = wanted
-
-    # -- guardians --------------------------------------------------------------------------
-    def sync_responsables(self) -> None:
-        existing, wanted = self.state.responsables, self.plan.personnes
-        new, changed = [], []
-        for pid, p in wanted.items():
-            values = tuple(getattr(p, f) for f in PERSON_FIELDS)
-            old = existing.get(pid)
-            if old is None:
-                new.append({"etablissement_id": self.etab_id, "siecle_id": pid,
-                            **dict(zip(PERSON_FIELDS, values))})
-            elif tuple(old[1:]) != values:
-                changed.append({"id": old[0], **dict(zip(PERSON_FIELDS, values))})
-        if new:
-            self.ex(insert(Responsable.__table__), new)
-        if changed:
-            self.ex(update(Responsable), changed)
-        self.s.add("responsables", "created", len(new))
-        self.s.add("responsables", "updated", len(changed))
-        if new:
-            self.state.responsables = {r[0]: (r[1],) for r in self.ex(select(
-                Responsable.siecle_id, Responsable.id)
-                .where(Responsable.etablissement_id == self.etab_id))}
-
-    def sync_liens(self) -> None:
-        st = self.state
-        wanted = {(st.eleves[e][0], st.responsables[p][0]): n
-                  for (e, p), n in self.plan.liens.items()}
-        new = [(k, n) for k, n in wanted.items() if k not in st.liens]
-        changed = []
-        for k, n in wanted.items():
-            if k in st.liens and st.liens[k][1] != n:
-                lid, _, cid = st.liens[k]
-                if n == 0 and cid:  # no longer légal: no account
-                    self.detached_comptes.add(cid)
-                    cid = None
-                changed.append({"id": lid, "niveau": n, "compte_id": cid})
-                st.liens[k] = (lid, n, cid)
-        dropped = [v for k, v in st.liens.items() if k not in wanted]
-        for part in _chunks([v[0] for v in dropped]):
-            self.ex(delete(ResponsableEleve).where(ResponsableEleve.id.in_(part))
-                    .execution_options(synchronize_session=False))
-        self.detached_comptes |= {v[2] for v in dropped if v[2]}
-        if changed:
-            self.ex(update(ResponsableEleve), changed)
-        if new:
-            self.ex(insert(ResponsableEleve.__table__), [
-                {"etablissement_id": self.etab_id, "eleve_id": e, "responsable_id": r,
-                 "niveau": n, "compte_id": None} for (e, r), n in new])
-        if new or dropped:
-            st.liens = {(r[0], r[1]): (r[2], r[3], r[4]) for r in self.ex(select(
-                ResponsableEleve.eleve_id, ResponsableEleve.responsable_id, ResponsableEleve.id,
-                ResponsableEleve.niveau, ResponsableEleve.compte_id)
-                .where(ResponsableEleve.etablissement_id == self.etab_id))}
-
-    def ensure_link_accounts(self) -> None:
-        """Every légal 1/2 link carries an account (new links, or accounts removed since)."""
-        bare = [(k, v[0]) for k, v in self.state.liens.items() if v[1] in (1, 2) and not v[2]]
-        if not bare:
-            return
-        names = {r[0]: (r[1], r[2]) for r in self.ex(
-            select(Responsable.id, Responsable.prenom, Responsable.nom)
-            .where(Responsable.etablissement_id == self.etab_id))}
-        people = [names[k[1]] for k, _ in bare]
-        ids = self.new_comptes(KindCompte.RESPONSABLE.value, people)
-        self.ex(update(ResponsableEleve), [{"id": lid, "compte_id": cid}
-                                           for (_, lid), cid in zip(bare, ids)])
-
-    # -- what nobody uses any more --------------------------------------------------------------
-    def drop_orphans(self) -> None:
-        in_use = {v[2] for v in self.state.liens.values() if v[2]}
-        orphans = sorted(self.detached_comptes - in_use)
-        for part in _chunks(orphans):
-            self.ex(update(Compte).where(Compte.remplace_par_id.in_(part))
-                    .values(remplace_par_id=None).execution_options(synchronize_session=False))
-            self.ex(update(AccesTeleservice).where(AccesTeleservice.compte_id.in_(part))
-                    .values(compte_id=None).execution_options(synchronize_session=False))
-            self.ex(delete(Compte).where(Compte.id.in_(part))
-                    .execution_options(synchronize_session=False))
-        self.s.add("comptes", "left", len(orphans))
-        linked = {k[1] for k in self.state.liens}
-        gone = [pk for pk in self.ex(select(Responsable.id)
-                .where(Responsable.etablissement_id == self.etab_id)).scalars()
-                if pk not in linked]
-        for part in _chunks(gone):
-            self.ex(delete(Responsable).where(Responsable.id.in_(part))
-                    .execution_options(synchronize_session=False))
-        self.s.add("responsables", "left", len(gone))
