@@ -13,7 +13,7 @@ from admints.extensions import db
 from admints.models import AuditEntry, Teleservice, TeleserviceEtablissement
 
 from . import factories
-from .settings_helpers import text, csrf, relogin
+from .settings_helpers import csrf, post, relogin, text
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -221,3 +221,45 @@ def test_r_srv_2_academie_mandatory_and_academic_services(ready, db):
     with pytest.raises(DomainError, match="inconnu"):
         services.set_academie_mandatory(academie, ["pas_un_service"], today=TODAY)
     assert _audits("academie.services_obligatoires")
+
+
+def test_r_srv_2_academie_screens_services_mandatory_and_ent_list(client, auth, ready, db):
+    """The académie administrator manages the academic services, which services are mandatory
+    in the académie, and the ENT list; a head cannot."""
+    from admints.models import EntAcademique
+
+    factories.make_user("academie.demo", "academie", academie=ready.academie)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    assert client.get("/academie/services/").status_code == 403
+    assert client.get("/academie/obligatoires/").status_code == 403
+    relogin(client, auth, "academie.demo")
+    resp = post(client, auth, "/academie/services/new/",
+                {"libelle": "Service académique 1", "categorie": "Académie", "position": "50"},
+                page="/academie/services/new/")
+    assert resp.status_code == 302
+    service = db.session.scalar(db.select(Teleservice).where(
+        Teleservice.libelle == "Service académique 1"))
+    assert service.academie_id == ready.academie_id and service.code.startswith("aca_demo_")
+    assert _row(ready, service.code) is not None
+    resp = post(client, auth, "/academie/services/new/",
+                {"libelle": "<script>x</script>", "categorie": "A"},
+                page="/academie/services/new/")
+    assert "ni balise HTML ni script" in text(resp)
+    resp = post(client, auth, "/academie/obligatoires/", {"codes": ["bourses", service.code]},
+                follow_redirects=True)
+    assert "Services obligatoires de l'académie enregistrés" in text(resp)
+    db.session.expire_all()
+    assert _state(ready, "bourses").obligatoire and _state(ready, service.code).ouvert
+    resp = post(client, auth, "/academie/obligatoires/", {"codes": ["inexistant"]},
+                follow_redirects=True)
+    assert "Téléservice inconnu dans l'académie" in text(resp)
+    db.session.expire_all()
+    assert _state(ready, "bourses").obligatoire
+    resp = post(client, auth, "/academie/ent/new/", {"nom": "ENT", "url": "javascript:x"},
+                page="/academie/ent/new/")
+    assert "doit commencer par http:// ou https://" in text(resp)
+    resp = post(client, auth, "/academie/ent/new/", {"nom": "ENT HDF", "url": "https://enthdf.fr"},
+                page="/academie/ent/new/")
+    assert resp.status_code == 302
+    assert db.session.scalar(db.select(EntAcademique.academie_id)) == ready.academie_id

@@ -67,7 +67,8 @@ class ServicesAcademiquesView(AcademieListView):
 
     def on_model_change(self, form, model, is_created):
         if is_created:
-            model.code = services.academic_code(_academie(), model.libelle)
+            with db.session.no_autoflush:  # the new row has no code yet
+                model.code = services.academic_code(_academie(), model.libelle)
             model.position = model.position or 100
         super().on_model_change(form, model, is_created)
         db.session.flush()
