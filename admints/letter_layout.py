@@ -8,18 +8,16 @@ Thousands of letters share almost all their ink, so each text is compiled once p
 - in a paragraph with per-letter fields, the wrapped lines that come before the first such field
   are static too (greedy wrapping: they do not depend on what follows) and join the form.
 Per page only the variable lines are written, in one text object. Text is drawn, never parsed as
-markup: no value can inject anything. Pages share one resource dictionary (`_SharedResources`).
+markup: no value can inject anything. The canvas is `pdf_utils.SharedResourcesCanvas`.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
 from reportlab.lib.rl_accel import escapePDF, fp_str
-from reportlab.pdfbase import pdfdoc
+from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
@@ -75,80 +73,6 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     if words:
         lines.append(" ".join(words))
     return lines or [""]
-
-
-class _RawStream(pdfdoc.PDFObject):
-    """An indirect stream object whose bytes are already formatted."""
-
-    __RefOnly__ = 1
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def format(self, document) -> bytes:
-        return self.data
-
-
-class _FastPage(pdfdoc.PDFPage):
-    """A page formatted directly: same dictionary and content stream as ReportLab writes,
-    without its generic object formatting (which costs more than drawing the page)."""
-
-    def format(self, document) -> bytes:
-        transition = self.Trans.dict if self.Trans is not None else None
-        if self.Annots or transition or self.Dur or self.Override_default_compilation:
-            return super().format(document)
-        data = pdfdoc.pdfdocEnc(self.stream or " ")
-        if self.compression:
-            data = document.encrypt.encode(zlib.compress(data))
-            head = b"<< /Filter /FlateDecode /Length %d >>" % len(data)
-        else:
-            data = document.encrypt.encode(data)
-            head = b"<< /Length %d >>" % len(data)
-        contents = document.Reference(_RawStream(head + b"\nstream\n" + data + b"\nendstream\n"))
-        parent = document.Reference(document.Pages)
-        return b"<<\n/Contents %s /MediaBox [ 0 0 %s ] /Parent %s /Resources %s /Type /Page\n>>" % (
-            contents.format(document), fp_str(self.pagewidth, self.pageheight).encode(),
-            parent.format(document), self.Resources.format(document))
-
-
-class SharedResourcesCanvas(Canvas):
-    """A canvas for thousands of near-identical pages.
-
-    - All pages point to ONE resource dictionary (fonts + every form): ReportLab otherwise
-      writes an inline resource dictionary into each page. Listing every form in a single
-      shared dictionary is valid PDF (a page may ignore resources it does not use).
-    - Pages are `_FastPage`s, formatted directly.
-    Relies on ReportLab 5 internals (`_setXObjects`, `_doc`; pinned in requirements.txt); the
-    tests read every PDF back with pypdf.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._all_forms: list[str] = []
-        self._page_resources = pdfdoc.PDFResourceDictionary()
-        self._page_resources.basicFonts()
-        self._page_resources_ref = self._doc.Reference(self._page_resources)
-
-    def beginForm(self, name, *args, **kwargs) -> None:  # noqa: N802 (ReportLab's name)
-        self._all_forms.append(name)
-        super().beginForm(name, *args, **kwargs)
-
-    def _setXObjects(self, thing) -> None:  # noqa: N802
-        if isinstance(thing, pdfdoc.PDFPage):
-            thing.XObjects = None
-            thing.Resources = self._page_resources_ref
-        else:
-            super()._setXObjects(thing)
-
-    def showPage(self) -> None:  # noqa: N802
-        super().showPage()
-        page = self._doc.Pages.pages[-1]
-        if type(page) is pdfdoc.PDFPage:
-            page.__class__ = _FastPage
-
-    def save(self) -> None:
-        self._page_resources.XObject = self._doc.xobjDict(self._all_forms).dict
-        super().save()
 
 
 class _Run:
@@ -214,7 +138,7 @@ class Layout:
         text = self.texts[key]
         missing = templating.missing_required(text, letter_texts.REQUIRED.get(key, ()))
         if missing:
-            fields = ", ".join("${%s}" % m for m in missing)
+            fields = ", ".join(f"${{{m}}}" for m in missing)
             raise DomainError(f"Le texte « {letter_texts.LABELS.get(key, key)} » ne contient "
                               f"plus le(s) champ(s) obligatoire(s) {fields}.")
         items: list = []

@@ -33,10 +33,9 @@ from .letter_layout import (
     TOP,
     WIDTH,
     Layout,
-    SharedResourcesCanvas,
     wrap,
 )
-from .pdf_utils import atomic_output, register_fonts
+from .pdf_utils import SharedResourcesCanvas, atomic_output, register_fonts
 
 PROGRESS_EVERY = 100
 

@@ -5,6 +5,7 @@ The 14 standard PDF fonts cover cp1252 only (no « Œ » in every viewer, no « 
 every PDF embeds DejaVuSans from `admints/static/fonts/` (subsetted by ReportLab). A PDF is
 written to a temporary file next to its destination and renamed only once complete, so a
 failure never leaves a half-written file where the caller (and its database commit) expects one.
+`SharedResourcesCanvas` is the canvas for thousands of near-identical pages (letters).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 
 FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 FONT = "DejaVuSans"
@@ -62,3 +66,77 @@ def atomic_output(path: str | os.PathLike) -> Iterator[str]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class _RawStream(pdfdoc.PDFObject):
+    """An indirect stream object whose bytes are already formatted."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document) -> bytes:
+        return self.data
+
+
+class _FastPage(pdfdoc.PDFPage):
+    """A page formatted directly: same dictionary and content stream as ReportLab writes,
+    without its generic object formatting (which costs more than drawing the page)."""
+
+    def format(self, document) -> bytes:
+        transition = self.Trans.dict if self.Trans is not None else None
+        if self.Annots or transition or self.Dur or self.Override_default_compilation:
+            return super().format(document)
+        data = pdfdoc.pdfdocEnc(self.stream or " ")
+        if self.compression:
+            data = document.encrypt.encode(zlib.compress(data))
+            head = b"<< /Filter /FlateDecode /Length %d >>" % len(data)
+        else:
+            data = document.encrypt.encode(data)
+            head = b"<< /Length %d >>" % len(data)
+        contents = document.Reference(_RawStream(head + b"\nstream\n" + data + b"\nendstream\n"))
+        parent = document.Reference(document.Pages)
+        return b"<<\n/Contents %s /MediaBox [ 0 0 %s ] /Parent %s /Resources %s /Type /Page\n>>" % (
+            contents.format(document), fp_str(self.pagewidth, self.pageheight).encode(),
+            parent.format(document), self.Resources.format(document))
+
+
+class SharedResourcesCanvas(Canvas):
+    """A canvas for thousands of near-identical pages.
+
+    - All pages point to ONE resource dictionary (fonts + every form): ReportLab otherwise
+      writes an inline resource dictionary into each page. Listing every form in a single
+      shared dictionary is valid PDF (a page may ignore resources it does not use).
+    - Pages are `_FastPage`s, formatted directly.
+    Relies on ReportLab 5 internals (`_setXObjects`, `_doc`; pinned in requirements.txt); the
+    tests read every PDF back with pypdf.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._all_forms: list[str] = []
+        self._page_resources = pdfdoc.PDFResourceDictionary()
+        self._page_resources.basicFonts()
+        self._page_resources_ref = self._doc.Reference(self._page_resources)
+
+    def beginForm(self, name, *args, **kwargs) -> None:  # noqa: N802 (ReportLab's name)
+        self._all_forms.append(name)
+        super().beginForm(name, *args, **kwargs)
+
+    def _setXObjects(self, thing) -> None:  # noqa: N802
+        if isinstance(thing, pdfdoc.PDFPage):
+            thing.XObjects = None
+            thing.Resources = self._page_resources_ref
+        else:
+            super()._setXObjects(thing)
+
+    def showPage(self) -> None:  # noqa: N802
+        super().showPage()
+        page = self._doc.Pages.pages[-1]
+        if type(page) is pdfdoc.PDFPage:
+            page.__class__ = _FastPage
+
+    def save(self) -> None:
+        self._page_resources.XObject = self._doc.xobjDict(self._all_forms).dict
+        super().save()

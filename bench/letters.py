@@ -36,7 +36,7 @@ from admints.config import TestConfig  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.identifiers import generate_temporary_password  # noqa: E402
 from admints.models import Compte, Eleve, Etablissement, EtatCompte  # noqa: E402
-from admints.pdf_utils import FONT, FONT_BOLD, accelerated, register_fonts  # noqa: E402
+from admints.pdf_utils import FONT, accelerated, register_fonts  # noqa: E402
 
 UAI = "0999998W"
 TODAY = dt.date(2026, 11, 28)
