@@ -11,15 +11,18 @@ One builder per message kind, French text + HTML from `templates/emails/`.
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import Connection, Message, force_text, sanitize_address, sanitize_addresses
 
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,60 @@ class SafeConnection(Connection):
 
     def __exit__(self, exc_type, exc_value, tb) -> None:
         self.close()
+
+
+def _encode_header(text: str) -> str:
+    """RFC 2047 « B » encoded words of at most 45 UTF-8 bytes each, folded with CRLF + space.
+    Chunks are cut between characters, never at spaces only, so that the spaces (which sit
+    inside the encoded words) survive decoding."""
+    text = " ".join(text.splitlines())
+    if text.isascii() and len(text) <= 900:
+        return text
+    words, chunk = [], b""
+    for ch in text:
+        data = ch.encode("utf-8")
+        if len(chunk) + len(data) > 45:
+            words.append(chunk)
+            chunk = b""
+        chunk += data
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+class FastMessage(Message):
+    """A Flask-Mail message whose text + HTML body is serialised directly.
+
+    Flask-Mail goes through `email.generator` with `policy.SMTP`, which re-parses every header
+    through the header registry: measured at ~80 % of a batch's time. Our messages always have
+    the same shape (multipart/alternative, UTF-8 text and HTML, base64), so they are written
+    with plain string operations; anything else (attachments, cc, extra headers) falls back to
+    Flask-Mail's own serialisation.
+    """
+
+    def as_bytes(self) -> bytes:
+        if self.attachments or self.cc or self.bcc or self.extra_headers or self.reply_to \
+                or self.body is None or self.html is None:
+            return super().as_bytes()
+        subject = _encode_header(force_text(self.subject or ""))
+        boundary = "==admints_" + secrets.token_hex(12)
+        head = [
+            f"Subject: {subject}",
+            f"From: {sanitize_address(self.sender)}",
+            f"To: {', '.join(sanitize_addresses(self.recipients))}",
+            f"Date: {formatdate(self.date, localtime=True)}",
+            f"Message-ID: {self.msgId}",
+            "MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        ]
+        out = ["\r\n".join(head), "\r\n\r\n"]
+        for subtype, text in (("plain", self.body), ("html", self.html)):
+            out.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+                       "MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+            canonical = text.replace("\r\n", "\n").replace("\n", "\r\n")  # RFC 2045 §6.8
+            out.append(base64.encodebytes(canonical.encode("utf-8")).decode("ascii")
+                       .replace("\n", "\r\n"))
+        out.append(f"--{boundary}--\r\n")
+        return "".join(out).encode("ascii")
 
 
 def connect() -> SafeConnection:
@@ -182,7 +239,7 @@ def _render(name: str, ctx: dict) -> str:
 
 
 def _message(subject: str, to: str, template: str, **ctx) -> Message:
-    return Message(subject=subject, recipients=[to],
+    return FastMessage(subject=subject, recipients=[to],
                    body=_render(f"emails/{template}.txt", ctx),
                    html=_render(f"emails/{template}.html", ctx))
 

@@ -1,0 +1,114 @@
+"""Benchmark of the guardian emails (issue 3 point 10b, R-ACC-4).
+
+Starts a real aiosmtpd server on 127.0.0.1 in a separate process (tests/smtp_server.py, a few
+recipients refused so that per-message failure tracking is exercised), builds 4,000 guardian
+notification emails (French text + HTML from templates/emails/) and sends them with
+`mailing.send_batch` over one SMTP connection. Prints emails/s for building, sending and both.
+Goal: ≥ 800 emails/s with per-message failure tracking.
+
+    .venv/bin/python bench/emails.py [--emails 4000] [--refuse 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+from admints import mailing, register_extensions  # noqa: E402
+from admints.config import TestConfig  # noqa: E402
+from admints.extensions import db  # noqa: E402
+from admints.models import Etablissement  # noqa: E402
+
+SERVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.smtp_server import SmtpServer
+server = SmtpServer(keep_data=False, refuse=set({refuse!r})).start()
+print(server.port, flush=True)
+sys.stdin.read()
+print(server.handler.count, flush=True)
+server.stop()
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emails", type=int, default=4000)
+    parser.add_argument("--refuse", type=int, default=40, help="recipients the server refuses")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    refuse = [f"parent{i}@example.org" for i in range(0, args.emails, max(args.emails //
+                                                                        max(args.refuse, 1), 1))][:args.refuse]
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), refuse=refuse)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Flask("bench_emails", template_folder=str(ROOT / "templates"))
+        app.config.from_object(TestConfig)
+        app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/b.sqlite", MAIL_PORT=port,
+                          MAIL_SERVER="127.0.0.1", MAIL_SUPPRESS_SEND=False, OUTPUT_DIR=tmp)
+        register_extensions(app)
+        with app.app_context():
+            db.create_all()
+            etab = Etablissement(uai="0999997V", nom="Collège Benchmark", chef_nom="M. Chef")
+            db.session.add(etab)
+            db.session.commit()
+            url = mailing.portal_url(etab.id, dt.date(2026, 11, 28))
+            t0 = time.perf_counter()
+            messages = [mailing.notification_message(
+                etab, f"parent{i}@example.org", identifiant=f"anne.parent{i}",
+                password=None if i % 5 == 0 else "K7QMS5XP", civilite="Madame",
+                nom=f"PARENT{i}", prenom="Anne", eleve=f"Léa ELEVE{i}", url=url)
+                for i in range(args.emails)]
+            t1 = time.perf_counter()
+            if "--profile" in sys.argv:
+                import cProfile
+                import pstats
+                prof = cProfile.Profile()
+                results = prof.runcall(mailing.send_batch, messages)
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(18)
+            else:
+                results = mailing.send_batch(messages)
+            t2 = time.perf_counter()
+            # Ceiling of this machine right now: bare smtplib, same bytes, no tracking.
+            raw = [m.as_bytes() for m in messages]
+            host = smtplib.SMTP("127.0.0.1", port, timeout=10)
+            t3 = time.perf_counter()
+            for i, data in enumerate(raw):
+                try:
+                    host.sendmail(app.config["MAIL_DEFAULT_SENDER"], [f"parent{i}@example.org"],
+                                  data)
+                except smtplib.SMTPRecipientsRefused:
+                    pass
+            t4 = time.perf_counter()
+            host.quit()
+    proc.stdin.close()
+    # The server counted both runs; the bare loop accepted as many as send_batch.
+    received = int(proc.stdout.readline()) // 2
+    proc.wait(timeout=10)
+    failed = [r for r in results if not r.ok]
+    n = len(messages)
+    print(f"emails: {n}, accepted: {n - len(failed)} (server counted {received}), "
+          f"refused and tracked: {len(failed)}")
+    print(f"build (text + HTML): {n / (t1 - t0):8.0f} emails/s")
+    print(f"send over one SMTP connection: {n / (t2 - t1):8.0f} emails/s")
+    print(f"end-to-end (build + send): {n / (t2 - t0):8.0f} emails/s  (goal ≥ 800)")
+    print(f"ceiling, bare smtplib loop on the same server: {n / (t4 - t3):8.0f} emails/s "
+          f"(send_batch reaches {100 * (t4 - t3) / (t2 - t1):.0f} % of it)")
+    if failed:
+        print(f"first failure: {failed[0].key}: {failed[0].error}")
+
+
+if __name__ == "__main__":
+    main()
