@@ -120,6 +120,9 @@ def _import(files, *, uai, create_missing, today) -> ImportSummary:
     audit.record("import.siecle", etablissement_id=etab.id, target=target,
                  after=summary.as_dict())
     db.session.flush()
+    # The bulk statements bypass the identity map: objects loaded before the import must be
+    # read again (everything is flushed, so nothing pending is lost).
+    db.session.expire_all()
     return summary
 
 

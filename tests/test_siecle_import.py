@@ -387,3 +387,16 @@ def test_r_dat_1_files_of_several_establishments_refused_without_uai(db):
     files = [base_files()[0], base_files(uai="0999002B")[1]]
     with pytest.raises(ImportRefused, match="plusieurs établissements"):
         import_siecle(files, uai=None, create_missing=True, today=TODAY)
+
+
+def test_r_dat_1_structures_file_gives_labels(db, etab):
+    structures = X._doc("BEE_STRUCTURES", U, (
+        '<DIVISIONS><DIVISION CODE_STRUCTURE="6A"><LIBELLE_LONG>6e A Jules-Verne</LIBELLE_LONG>'
+        '</DIVISION></DIVISIONS><GROUPES><GROUPE CODE_STRUCTURE="LATIN"><LIBELLE_LONG>Latin 5e'
+        "</LIBELLE_LONG></GROUPE></GROUPES>\n"))
+    summary = run(base_files() + [("Structures.xml", structures)])
+    assert summary.counts["divisions"]["created"] == 2
+    assert db.session.scalar(select(Division.libelle).where(Division.code == "6A")) == (
+        "6e A Jules-Verne")
+    assert db.session.scalar(select(Groupe.libelle).where(Groupe.code == "LATIN")) == "Latin 5e"
+    assert db.session.scalar(select(Division.libelle).where(Division.code == "5B")) == "5B"
