@@ -42,6 +42,14 @@ server.stop()
 """
 
 
+def start_server(refuse: list[str]) -> tuple[subprocess.Popen, int]:
+    """aiosmtpd in its own process (so that it does not share our GIL); returns (proc, port).
+    Close its stdin to stop it; it then prints the count of messages it accepted."""
+    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), refuse=refuse)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=4000)
@@ -50,9 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     refuse = [f"parent{i}@example.org" for i in range(0, args.emails, max(args.emails //
                                                                         max(args.refuse, 1), 1))][:args.refuse]
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), refuse=refuse)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    port = int(proc.stdout.readline())
+    proc, port = start_server(refuse)
     with tempfile.TemporaryDirectory() as tmp:
         app = Flask("bench_emails", template_folder=str(ROOT / "templates"))
         app.config.from_object(TestConfig)

@@ -312,3 +312,50 @@ def test_r_sec_3_notification_is_audited_without_password(db, etab, tmp_path):
     pwd = secrets_store.decrypt_secret(
         db.session.get(Compte, data["aubert"].compte_id).mot_de_passe_provisoire_chiffre)
     assert pwd not in (entry.after or "") + (entry.target or "")
+
+
+def test_r_acc_8_single_renotify_and_reset_responsable(db, etab, smtp, tmp_path):
+    liens = build_responsables(db, etab, ["single@example.org"])
+    compte = db.session.get(Compte, liens[0].compte_id)
+    compte.etat, compte.mot_de_passe_hash = EtatCompte.UTILISE, "chosen"
+    db.session.commit()
+    recap = actions.notify(etab.id, "responsable", [compte.id], mode="courriel", reset_all=True,
+                           today=TODAY, out_path=tmp_path / "s.pdf")
+    db.session.commit()
+    compte = db.session.get(Compte, compte.id)
+    pwd = secrets_store.decrypt_secret(compte.mot_de_passe_provisoire_chiffre)
+    assert recap.notified == [compte.id] and pwd in smtp.messages[0].text()
+    assert compte.etat == EtatCompte.NOTIFIE and compte.mot_de_passe_hash is None
+
+
+def test_r_acc_8_resend_activation_email_after_correcting_address(app, db, etab, smtp):
+    from admints import accounts
+
+    liens = build_responsables(db, etab, ["siecle@example.org"])
+    compte = db.session.get(Compte, liens[0].compte_id)
+    compte.etat, compte.email = EtatCompte.EN_COURS_ACTIVATION, "typo@exmaple.org"
+    db.session.commit()
+    with pytest.raises(DomainError, match="invalide"):
+        actions.resend_activation(etab.id, compte.id, "pas-une-adresse", today=TODAY)
+    db.session.rollback()
+    actions.resend_activation(etab.id, compte.id, "fixed@example.org", today=TODAY)
+    db.session.commit()
+    mail = smtp.messages[-1]
+    assert mail.rcpt_tos == ["fixed@example.org"] and "anne.parent00" in mail.text()
+    token = re.search(r"/activation/(\S+)", mail.text()).group(1)
+    accounts.validate_email(token, today=TODAY)
+    assert compte.etat == EtatCompte.UTILISE and compte.email_valide
+
+
+def test_r_acc_8_resend_activation_refused_rolls_back(app, db, etab, smtp, other_etab):
+    liens = build_responsables(db, etab, ["x@example.org"])
+    compte = db.session.get(Compte, liens[0].compte_id)
+    compte.etat, compte.email = EtatCompte.EN_COURS_ACTIVATION, "old@example.org"
+    db.session.commit()
+    smtp.handler.refuse = {"refuse@example.org"}
+    with pytest.raises(DomainError, match="pas été envoyé"):
+        actions.resend_activation(etab.id, compte.id, "refuse@example.org", today=TODAY)
+    db.session.rollback()
+    assert db.session.get(Compte, compte.id).email == "old@example.org"
+    with pytest.raises(DomainError, match="introuvable"):  # R-SEC-1
+        actions.resend_activation(other_etab.id, compte.id, "a@example.org", today=TODAY)

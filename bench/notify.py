@@ -1,0 +1,88 @@
+"""End-to-end notification of a whole establishment as ONE job (R-ACC-6, issue 3 point 10).
+
+Loads a demo establishment (`admints.demo.load_demo`, 2,000 pupils and their guardians) into a
+temporary SQLite database, starts a real aiosmtpd server in another process, then runs through
+`jobs.start_job` (inline runner) and `actions.notify`:
+
+1. all pupils, paper (state, temporary passwords, one PDF, commit);
+2. all guardian accounts, « courriel et papier » (emails over one SMTP connection for valid
+   addresses, the rest on paper in one PDF, commit).
+
+Prints accounts/s for each, with the recap counts. The letters-only benchmark and its platypus
+baseline are in bench/letters.py (helper « letters »).
+
+    .venv/bin/python bench/notify.py [--eleves 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from flask import Flask  # noqa: E402
+
+from admints import actions, jobs, register_extensions  # noqa: E402
+from admints.config import TestConfig  # noqa: E402
+from admints.extensions import db  # noqa: E402
+from admints.models import Compte  # noqa: E402
+from emails import start_server  # noqa: E402
+
+UAI = "0999996U"
+TODAY = dt.date(2026, 11, 28)
+
+
+def run(etab_id: int, kind: str, mode: str, out: Path) -> None:
+    ids = list(db.session.scalars(db.select(Compte.id).where(
+        Compte.etablissement_id == etab_id, Compte.kind == kind, Compte.ferme_le.is_(None))))
+    params = {"kind": kind, "compte_ids": ids, "mode": mode, "today": TODAY.isoformat(),
+              "out_path": str(out)}
+    start = time.perf_counter()
+    job = jobs.start_job(f"notification_{kind}", etab_id, params, actions.notify_job, "bench")
+    took = time.perf_counter() - start
+    r = job.result or {}
+    print(f"{kind:12s} {mode:19s}: {len(ids) / took:7.0f} accounts/s ({took:.2f} s, job "
+          f"{job.status}, notified {r.get('notified')}, emails {r.get('emails_sent')}, "
+          f"pages {r.get('pages')}, failed {len(r.get('failed') or [])})")
+    if job.status != "done":
+        print("  error:", job.error)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--eleves", type=int, default=2000)
+    args = parser.parse_args()
+    proc, port = start_server([])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        app = Flask("bench_notify", template_folder=str(ROOT / "templates"))
+        app.config.from_object(TestConfig)
+        app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'n.sqlite'}",
+                          OUTPUT_DIR=str(tmp_path), MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                          MAIL_SUPPRESS_SEND=False, JOB_RUNNER="inline")
+        register_extensions(app)
+        with app.app_context():
+            db.create_all()
+            from admints.demo import load_demo
+
+            start = time.perf_counter()
+            report = load_demo(UAI, args.eleves, "college", 0, "bench-password-1", TODAY)
+            db.session.commit()
+            print(f"demo establishment: {report.eleves} pupils in "
+                  f"{time.perf_counter() - start:.1f} s")
+            run(report.etablissement_id, "eleve", "papier", tmp_path / "eleves.pdf")
+            run(report.etablissement_id, "responsable", "courriel-et-papier",
+                tmp_path / "responsables.pdf")
+    proc.stdin.close()
+    proc.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
