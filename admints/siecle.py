@@ -41,9 +41,9 @@ KIND_LABELS = {
     "nomenclature": "nomenclature",
     "structures": "structures",
 }
-# A zip is refused beyond these: an upload is at most 20 MB, real exports are a few MB each.
+# A zip is refused beyond these (zip bomb): real exports are a few MB each, 10 MB at most.
 ZIP_MAX_MEMBERS = 20
-ZIP_MAX_TOTAL = 200 * 1024 * 1024
+ZIP_MAX_TOTAL = 60 * 1024 * 1024
 
 
 @dataclass

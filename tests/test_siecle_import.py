@@ -400,3 +400,15 @@ def test_r_dat_1_structures_file_gives_labels(db, etab):
         "6e A Jules-Verne")
     assert db.session.scalar(select(Groupe.libelle).where(Groupe.code == "LATIN")) == "Latin 5e"
     assert db.session.scalar(select(Division.libelle).where(Division.code == "5B")) == "5B"
+
+
+def test_r_dat_1_zip_bomb_refused_before_inflating(db, etab):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ElevesSansAdresses.xml", b"<" + b"A" * (61 * 1024 * 1024) + b"/>")
+    assert len(buf.getvalue()) < 200_000
+    before = snapshot(db)
+    with pytest.raises(ImportRefused, match="trop volumineuse une fois décompressée"):
+        run([("bombe.zip", buf.getvalue())])
+    db.session.rollback()
+    assert snapshot(db) == before
