@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.tools import iterdecode
 from flask_login import current_user
 from markupsafe import Markup
@@ -112,9 +112,9 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
     can_set_page_size = True
     page_size = 100
     column_filters = [
-        FilterEqual(notes.PaireMefDivision.mef_id, "MEF",
+        IntEqualFilter(notes.PaireMefDivision.mef_id, "MEF",
                     options=_options(Mef, lambda m: m.libelle, Mef.libelle)),
-        FilterEqual(notes.PaireMefDivision.division_id, "Division",
+        IntEqualFilter(notes.PaireMefDivision.division_id, "Division",
                     options=_options(Division, lambda d: d.code, Division.code)),
     ]
 
