@@ -1,0 +1,139 @@
+"""Benchmark of the « Accès des responsables » list page (issue 3 point 10c).
+
+Builds a temporary SQLite database of about 1,000,000 accounts over 500 establishments
+(667 pupils per establishment, each with its own account and two guardian pairs légal 1 /
+légal 2 with an account each: 500 × 667 × 3 = 1,000,500 accounts) by INSERT … SELECT over a
+recursive counter, then requests the list page of one establishment, filtered on one division,
+through the Flask test client (login, tenant scoping, filters, the count query kept — no
+`simple_list_pager` — and the template rendered). Prints the median and p90 in ms.
+Goal: median ≤ 15 ms. Run: `.venv/bin/python bench/list_page.py [ETABS] [REQUESTS]`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from admints import create_app  # noqa: E402
+from admints.config import TestConfig  # noqa: E402
+from admints.extensions import db  # noqa: E402
+from admints.models import Academie, Division, Etablissement, Mef, StaffUser  # noqa: E402
+
+PUPILS = 667  # per establishment
+DIVISIONS = 24  # per establishment (~28 pupils, ~56 guardian pairs each)
+
+
+def counter(n: int) -> str:
+    return f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {n - 1})"
+
+
+def generate(conn, etabs: int) -> None:
+    """Synthetic rows straight in SQL: ids are arithmetic on the pupil's global index g."""
+    pupils = etabs * PUPILS
+    x = conn.exec_driver_sql
+    # Small tables through Core inserts, so that the models' column defaults apply.
+    conn.execute(db.insert(Academie), [{"id": 1, "code": "bench", "nom": "Bench"}])
+    conn.execute(db.insert(Etablissement), [
+        {"id": e, "uai": f"{e:07d}X", "nom": f"Collège {e}", "academie_id": 1}
+        for e in range(1, etabs + 1)])
+    conn.execute(db.insert(Mef), [
+        {"id": e, "etablissement_id": e, "code": "10010012110", "libelle": "6EME",
+         "mefstat": "21110010012"} for e in range(1, etabs + 1)])
+    conn.execute(db.insert(Division), [
+        {"id": i + 1, "etablissement_id": i // DIVISIONS + 1, "code": f"D{i % DIVISIONS:02d}"}
+        for i in range(etabs * DIVISIONS)])
+    # Accounts: pupils 1..P, then guardians P + 2g + k + 1.
+    x(f"{counter(pupils)} INSERT INTO compte (id, etablissement_id, kind, identifiant, etat, "
+      "email_valide, continuite, created_at, date_notification, mode_notification) "
+      f"SELECT i + 1, i / {PUPILS} + 1, 'eleve', 'eleve.' || i, "
+      "CASE i % 3 WHEN 0 THEN 'non_notifie' WHEN 1 THEN 'notifie' ELSE 'utilise' END, "
+      "0, i % 17 = 0, '2026-09-01', "
+      "CASE i % 3 WHEN 0 THEN NULL ELSE '2026-09-15' END, "
+      "CASE i % 3 WHEN 0 THEN NULL ELSE 'courrier' END FROM n")
+    x(f"{counter(pupils * 2)} INSERT INTO compte (id, etablissement_id, kind, identifiant, etat, "
+      "email_valide, continuite, created_at, date_notification, mode_notification) "
+      f"SELECT {pupils} + i + 1, i / 2 / {PUPILS} + 1, 'responsable', 'resp.' || i, "
+      "CASE i % 4 WHEN 0 THEN 'non_notifie' WHEN 1 THEN 'notifie' "
+      "WHEN 2 THEN 'en_cours_activation' ELSE 'utilise' END, "
+      "i % 4 = 3, i % 23 = 0, '2026-09-01', "
+      "CASE i % 4 WHEN 0 THEN NULL ELSE '2026-09-15' END, "
+      "CASE i % 4 WHEN 0 THEN NULL ELSE 'courriel' END FROM n")
+    x(f"{counter(pupils)} INSERT INTO eleve (id, etablissement_id, siecle_id, nom, prenom, "
+      "date_naissance, mef_id, division_id, compte_id) "
+      f"SELECT i + 1, i / {PUPILS} + 1, CAST(i AS TEXT), printf('NOM%06d', (i * 7919) % 1000003), "
+      f"'Prénom', '2014-03-01', i / {PUPILS} + 1, "
+      f"(i / {PUPILS}) * {DIVISIONS} + (i % {PUPILS}) % {DIVISIONS} + 1, i + 1 FROM n")
+    x(f"{counter(pupils * 2)} INSERT INTO responsable (id, etablissement_id, siecle_id, civilite, "
+      "nom, prenom, email, adresse_ligne1, code_postal, commune) "
+      f"SELECT i + 1, i / 2 / {PUPILS} + 1, CAST(i AS TEXT), "
+      "CASE i % 2 WHEN 0 THEN 'MME' ELSE 'M.' END, printf('PARENT%06d', i), 'Marie', "
+      "CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'typo@gmail' ELSE 'p' || i || '@example.org' END, "
+      "'12 rue des Lilas', '59000', 'LILLE' FROM n")
+    x(f"{counter(pupils * 2)} INSERT INTO responsable_eleve (id, etablissement_id, eleve_id, "
+      "responsable_id, niveau, compte_id) "
+      f"SELECT i + 1, i / 2 / {PUPILS} + 1, i / 2 + 1, i + 1, i % 2 + 1, {pupils} + i + 1 FROM n")
+    x("ANALYZE")
+
+
+def main() -> None:
+    etabs = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    requests = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    with tempfile.TemporaryDirectory(prefix="admints-bench-") as tmp:
+        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+        config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", OUTPUT_DIR=tmp,
+                      TESTING=False, FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
+        app = create_app(config)
+        with app.app_context():
+            db.create_all()
+            t0 = time.perf_counter()
+            with db.engine.begin() as conn:
+                generate(conn, etabs)
+            gen = time.perf_counter() - t0
+            accounts = db.session.execute(db.text("SELECT count(*) FROM compte")).scalar()
+            etab = db.session.get(Etablissement, etabs // 2)
+            user = StaffUser(login="chef.bench", role="chef", password_hash="x",
+                             etablissement_id=etab.id, academie_id=1)
+            db.session.add(user)
+            db.session.commit()
+            division = db.session.scalar(db.select(Division).where(
+                Division.etablissement_id == etab.id).order_by(Division.code))
+            user_id, division_id = user.id, division.id
+        print(f"generated {accounts:,} accounts over {etabs} establishments in {gen:.1f} s")
+
+        client = app.test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user_id)
+            sess["_fresh"] = True
+        url = f"/responsables/?flt0_division={division_id}"
+        first = client.get(url)
+        html = first.get_data(as_text=True)
+        assert first.status_code == 200, first.status_code
+        marker = "compte(s) sélectionné(s) sur "
+        count = html.split(marker, 1)[1].split("<", 1)[0].strip() if marker in html else "?"
+        for _ in range(5):
+            client.get(url)
+        timings, cpu = [], []
+        for _ in range(requests):
+            t, c = time.perf_counter(), time.process_time()
+            resp = client.get(url)
+            timings.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+            assert resp.status_code == 200
+        timings.sort()
+        median = statistics.median(timings)
+        p90 = timings[int(len(timings) * 0.9) - 1]
+        print(f"list page, one division ({count} pairs, count kept): "
+              f"median {median:.1f} ms, p90 {p90:.1f} ms over {requests} requests "
+              f"(goal ≤ 15 ms median: {'OK' if median <= 15 else 'NOT MET'}); "
+              f"CPU time of this process per request: median {statistics.median(cpu):.1f} ms "
+              "(wall time suffers when the machine is shared)")
+
+
+if __name__ == "__main__":
+    main()
