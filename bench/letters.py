@@ -101,10 +101,12 @@ def platypus_baseline(etab, batch: list[letters.Letter], path: Path) -> None:
                       topMargin=15 * mm, bottomMargin=12 * mm).build(story)
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process): on a shared machine the CPU figure is
+    the steadier one."""
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main() -> None:
@@ -137,15 +139,20 @@ def main() -> None:
             used = sum(1 for b in batch if b.continuite)
             print(f"letters: {n} ({n - used} new accounts, {used} used/continuity)")
 
-            fast = min(timed(lambda: letters.write_letters(
-                etab, batch, tmp_path / "fast.pdf", today=TODAY)) for _ in range(args.repeat))
-            base = min(timed(lambda: platypus_baseline(etab, batch, tmp_path / "base.pdf"))
-                       for _ in range(max(1, args.repeat - 1)))
+            fast = [timed(lambda: letters.write_letters(
+                etab, batch, tmp_path / "fast.pdf", today=TODAY)) for _ in range(args.repeat)]
+            base = [timed(lambda: platypus_baseline(etab, batch, tmp_path / "base.pdf"))
+                    for _ in range(max(1, args.repeat - 1))]
+            f_wall, f_cpu = min(w for w, _ in fast), min(c for _, c in fast)
+            b_wall, b_cpu = min(w for w, _ in base), min(c for _, c in base)
             size_fast = (tmp_path / "fast.pdf").stat().st_size / 1e6
             size_base = (tmp_path / "base.pdf").stat().st_size / 1e6
-            print(f"write_letters : {n / fast:8.0f} letters/s  ({fast:.2f} s, {size_fast:.1f} MB)")
-            print(f"platypus      : {n / base:8.0f} letters/s  ({base:.2f} s, {size_base:.1f} MB)")
-            print(f"ratio         : {base / fast:8.1f}x   (goal >= 5x)")
+            print(f"write_letters : {n / f_wall:8.0f} letters/s wall, {n / f_cpu:8.0f} /s CPU"
+                  f"  ({f_wall:.2f} s, {size_fast:.1f} MB)")
+            print(f"platypus      : {n / b_wall:8.0f} letters/s wall, {n / b_cpu:8.0f} /s CPU"
+                  f"  ({b_wall:.2f} s, {size_base:.1f} MB)")
+            print(f"ratio         : {b_wall / f_wall:8.1f}x wall, {b_cpu / f_cpu:8.1f}x CPU"
+                  "   (goal >= 5x, ~3,500 letters/s)")
 
             try:
                 from admints import actions
@@ -153,14 +160,14 @@ def main() -> None:
                 return
             ids = list(db.session.scalars(db.select(Compte.id).where(
                 Compte.etablissement_id == etab.id, Compte.kind == "eleve")))
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             recap = actions.notify(etab.id, "eleve", ids, mode="papier", reset_used=True,
                                    today=TODAY, out_path=tmp_path / "notify.pdf")
             db.session.commit()
-            took = time.perf_counter() - start
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
             print(f"end-to-end notify (state + passwords + PDF + commit): "
-                  f"{len(ids) / took:8.0f} accounts/s  ({took:.2f} s, "
-                  f"{getattr(recap, 'pages', '?')} pages)")
+                  f"{len(ids) / took:8.0f} accounts/s wall, {len(ids) / cpu:8.0f} /s CPU  "
+                  f"({took:.2f} s, {getattr(recap, 'pages', '?')} pages)")
 
 
 if __name__ == "__main__":
