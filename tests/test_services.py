@@ -62,7 +62,11 @@ def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh)
     assert resp.status_code == 302
     db.session.expire_all()
     assert services.is_activated(db.session.get(type(fresh), fresh.id))
-    assert "Activation des téléservices" not in text(client.get("/"))
+    home = text(client.get("/"))
+    assert "Activation des téléservices" not in home
+    # Guide §2.1 NB: the home page shows the services' state, read-only (no toggle).
+    assert 'id="accueil-services"' in home and "Vie scolaire" in home
+    assert "teleservice_id" not in home
     assert len(_audits("services.activation")) == 1
     # Once only: a second activation is refused, nothing recorded twice.
     resp = client.post("/activer", data={"csrf_token": token}, follow_redirects=True)

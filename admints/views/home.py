@@ -31,7 +31,9 @@ class HomeView(_BaseHome):
         if etab is not None and not services.is_activated(etab):
             return self.render("admints/activation.html", etablissement=etab,
                                may_activate=may_activate(current_user))
-        return self.render("admints/home.html", etablissement=etab)
+        # Guide §2.1 NB: the home page shows the services' state, read-only.
+        states = services.service_states(etab) if etab is not None else []
+        return self.render("admints/home.html", etablissement=etab, services_etat=states)
 
     @expose("/activer", methods=["POST"])
     def activate(self):

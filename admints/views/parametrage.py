@@ -49,12 +49,16 @@ class MessageAccueilView(TenantBaseView):
                       + settings.notice(message_accueil.KEY, today()), "success")
                 return redirect(url_for(".index"))
             message, status = submitted, 400
-        # The editor receives stored (sanitised) HTML as markup; refused input only as text.
-        editor_html = Markup(message) if status == 200 else Markup.escape(message)
+        # Stored HTML is sanitised again before it is shown (whoever wrote the setting);
+        # refused input comes back only as text.
+        editor_html = Markup(message_accueil.sanitise(message)) if status == 200 \
+            else Markup.escape(message)
+        context = setting_context(etab_id, message_accueil.KEY, "")
+        context["en_vigueur"] = Markup(message_accueil.sanitise(context["en_vigueur"] or ""))
         return self.render("admints/parametrage/message.html", editor_html=editor_html,
                            max_chars=message_accueil.MAX_CHARS,
-                           longueur=message_accueil.text_length(message) if status == 200 else 0,
-                           **setting_context(etab_id, message_accueil.KEY, "")), status
+                           longueur=message_accueil.text_length(editor_html)
+                           if status == 200 else 0, **context), status
 
 
 class EntView(TenantBaseView):
