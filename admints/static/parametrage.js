@@ -117,6 +117,9 @@
       var show = checked && checked.value !== "teleservices";
       choice.style.display = show ? "" : "none";
       var v = (url.value || "").trim();
+      var listed = document.getElementById("ent_id");
+      var option = listed && listed.options[listed.selectedIndex];
+      if (!v && option && option.getAttribute("data-url")) { v = option.getAttribute("data-url"); }
       var ok = /^https?:\/\/[^\s]+$/i.test(v);
       apercu.setAttribute("href", ok ? v : "#");
       apercu.classList.toggle("disabled", !ok);
@@ -125,6 +128,8 @@
       r.addEventListener("change", refresh);
     });
     url.addEventListener("input", refresh);
+    var listed = document.getElementById("ent_id");
+    if (listed) { listed.addEventListener("change", refresh); }
     refresh();
   }
 
