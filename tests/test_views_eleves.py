@@ -236,3 +236,24 @@ def test_r_sec_2_action_without_csrf_changes_nothing(client, auth, etab):
                                                "confirme": "1", "mode": "papier"})
     assert resp.status_code == 400
     assert all_state(_ids(s["eleves"]))
+
+
+def test_r_acc_8_write_to_a_pupil_at_its_account_address(client, auth, etab, smtp):
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    avec, sans = s["eleves"]
+    compte = db.session.get(Compte, avec.compte_id)
+    compte.email = "eleve0@example.org"
+    db.session.commit()
+    auth.login("chef.0999001a")
+    assert "Écrire un courriel" not in client.get(f"{BASE}compte/{sans.id}/").get_data(
+        as_text=True)
+    token = csrf_of(client, f"{BASE}compte/{avec.id}/")
+    resp = client.post(f"{BASE}compte/{sans.id}/ecrire/",
+                       data={"csrf_token": token, "sujet": "Bonjour", "texte": "Texte"})
+    assert resp.status_code == 302 and not smtp.messages  # no address: refused
+    assert "Aucune adresse" in client.get(f"{BASE}compte/{sans.id}/").get_data(as_text=True)
+    resp = client.post(f"{BASE}compte/{avec.id}/ecrire/",
+                       data={"csrf_token": token, "sujet": "Bonjour", "texte": "Texte"})
+    assert resp.status_code == 302
+    assert [m.subject for m in smtp.to("eleve0@example.org")] == ["Bonjour"]
+    assert db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "eleve.ecrire"))

@@ -195,3 +195,26 @@ def test_r_sec_1_foreign_pair_ids_everywhere(client, auth, etab, other_etab):
                            mode="papier", token=token)
         assert resp.status_code == 302  # « Aucun compte sélectionné », back to the list
     assert all_state([foreign.compte_id])
+
+
+def test_r_acc_8_single_renotify_by_email_and_with_reset(client, auth, etab, smtp):
+    s = school(etab, n_6a=1, n_6b=0)
+    lien = s["liens"][0]
+    compte = db.session.get(Compte, lien.compte_id)
+    compte.etat = EtatCompte.UTILISE
+    compte.mot_de_passe_hash = "x"
+    db.session.commit()
+    auth.login("assistance.0999001a")
+    page = f"{BASE}compte/{lien.id}/"
+    token = csrf_of(client, page)
+    resp = client.post(f"{page}renotifier/", data={"csrf_token": token, "mode": "courriel"})
+    assert resp.status_code == 302 and "/taches/" in resp.headers["Location"]
+    assert len(smtp.messages) == 1
+    assert etats([lien.compte_id]) == [EtatCompte.UTILISE]  # Utilisé keeps its password
+    resp = client.post(f"{page}renotifier_reinit/", data={"csrf_token": token, "mode": "papier"})
+    job_url = resp.headers["Location"]
+    assert "Télécharger le document PDF" in client.get(job_url).get_data(as_text=True)
+    assert etats([lien.compte_id]) == [EtatCompte.NOTIFIE]  # new temporary password
+    job_id = int(re.search(r"/taches/(\d+)/", job_url).group(1))
+    pages, text = pdf_text(client.get(f"/taches/{job_id}/pdf").data)
+    assert pages == 1 and "resp.0999001a.0" in text

@@ -107,6 +107,8 @@ class GererMixin:
         texte = (request.form.get("texte") or "").strip()
         if not sujet or not texte:
             raise DomainError("L'objet et le texte du message sont obligatoires.")
+        if self.kind == "eleve":
+            return self._ecrire_eleve(compte, sujet, texte, back)
         recap = actions.write_to_responsables(
             self.etablissement_id(), [compte.id], subject=sujet, body=texte, today=today)
         db.session.commit()
@@ -117,6 +119,29 @@ class GererMixin:
             failed = _recap_get(recap, "failed", [])
             reason = failed[0].get("reason") if failed and isinstance(failed[0], dict) else ""
             flash(f"Le courriel n'a pas été envoyé. {reason}".strip(), "error")
+        return redirect(back)
+
+
+    def _ecrire_eleve(self, compte, sujet, texte, back):
+        """A pupil is written to at the address of its account (guide §5.2), when it has one."""
+        from .. import audit, mailing
+        from ..emails import invalid_reason
+        from ..models import Etablissement
+
+        reason = invalid_reason(compte.email)
+        if reason:
+            raise DomainError(reason)
+        if "\n" in sujet or "\r" in sujet or len(sujet) > 200 or len(texte) > 20000:
+            raise DomainError("L'objet doit tenir sur une ligne de 200 caractères au plus et "
+                              "le texte ne pas dépasser 20 000 caractères.")
+        etab = db.session.get(Etablissement, self.etablissement_id())
+        result = mailing.send_batch([mailing.free_message(etab, compte.email, subject=sujet,
+                                                          text=texte)])[0]
+        if not result.ok:
+            raise DomainError(f"Le courriel n'a pas été envoyé : {result.error}")
+        audit.record("eleve.ecrire", etablissement_id=etab.id, target=sujet, rows=[compte.id])
+        db.session.commit()
+        flash("Courriel envoyé.", "success")
         return redirect(back)
 
 
