@@ -85,3 +85,27 @@ def test_r_srv_2_r_par_2_toggle_service_and_edit_welcome_message(page, live_serv
     assert page.locator("#message-counter").inner_text() == "2000/2000 caractères"
     assert page.locator("#valeur-en-vigueur a").get_attribute("href") == \
         "https://college.example.org/po"
+
+
+def test_r_par_3_ent_preview_link_follows_the_choice(page, live_server, etab):
+    from admints.models import EntAcademique
+
+    db.session.add(EntAcademique(academie_id=etab.academie_id, nom="ENT HDF",
+                                 url="https://enthdf.fr/"))
+    db.session.commit()
+    login(page, live_server, "chef.0999001a", PASSWORD)
+    page.goto(f"{live_server}/parametrage/ent/")
+    assert not page.locator("#ent-choix").is_visible()  # « Téléservices »: no ENT to choose
+    page.check("#type-ent")
+    assert page.locator("#ent-choix").is_visible()
+    page.select_option("#ent_id", label="ENT HDF (https://enthdf.fr/)")
+    assert page.locator("#ent-apercu").get_attribute("href") == "https://enthdf.fr/"
+    page.select_option("#ent_id", value="")
+    page.fill("#ent-url", "javascript:alert(1)")
+    assert page.locator("#ent-apercu").get_attribute("href") == "#"
+    page.fill("#ent-url", "https://ent.college.fr")
+    assert page.locator("#ent-apercu").get_attribute("href") == "https://ent.college.fr"
+    page.click("button:has-text('Valider')")
+    page.wait_for_selector("text=ENT et courrier de notification enregistrés.")
+    assert settings.get_latest(etab.id, "ent") == {"type": "ent", "url": "https://ent.college.fr",
+                                                   "nom": None}
