@@ -47,7 +47,7 @@ class _Inspector(HTMLParser):
                 self.problems.append(f"l'attribut « {name} » (script) est interdit")
             elif name in _URL_ATTRS and value is not None:
                 scheme = _scheme(value)
-                if scheme is not None and scheme not in ALLOWED_SCHEMES:
+                if scheme not in ALLOWED_SCHEMES:  # relative or « //host » links too
                     self.problems.append(
                         f"le lien « {value[:60]} » est interdit (seuls les liens http, https "
                         "et mailto sont autorisés)")
@@ -62,11 +62,7 @@ def _scheme(url: str) -> str | None:
     # Browsers ignore control characters and spaces inside a scheme (« java\tscript: »).
     compact = re.sub(r"[\x00-\x20\x7f]+", "", url).lower()
     match = re.match(r"([a-z][a-z0-9+.\-]*):", compact)
-    if match:
-        return match.group(1)
-    if compact.startswith("//"):
-        return None
-    return None
+    return match.group(1) if match else None
 
 
 def inspect(html: str) -> tuple[int, list[str]]:

@@ -54,6 +54,8 @@ def test_r_par_2_sanitised_and_immediate(etab):
     ('<a href="java\tscript:alert(1)">clic</a>', "seuls les liens http"),
     ('<a href="data:text/html;base64,PHNjcmlwdD4=">clic</a>', "data:text/html"),
     ("<iframe src='https://x.org'></iframe>", "balise <iframe>"),
+    ('<a href="//evil.example/x">clic</a>', "seuls les liens http"),
+    ('<a href="/relatif">clic</a>', "seuls les liens http"),
     ("a" * 2001, "limité à 2000 caractères (2001 saisis)"),
 ])
 def test_r_par_2_bad_welcome_message_refused(etab, payload, message):
