@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import accounts, audit, mailing
+from . import accounts, audit, letter_texts, mailing
 from .csvexport import (  # noqa: F401 - re-exported: the views import them from here
     class_list_csv,
     class_list_rows,
@@ -39,7 +39,6 @@ from .models import Compte, Eleve, Etablissement, KindCompte, Responsable, Respo
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
          COURRIEL_ET_PAPIER: "Courriel et papier"}
-CIVILITES = {"M.": "Monsieur", "M": "Monsieur", "MME": "Madame", "Mme": "Madame"}
 _CHUNK = 2000  # ids per IN (...) query
 
 
@@ -160,7 +159,7 @@ def _load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> 
                 if c.id in items and items[c.id].sort_key <= key:
                     continue
                 items[c.id] = _Item(c, key, r.nom, r.prenom,
-                                    CIVILITES.get((r.civilite or "").strip(), r.civilite),
+                                    letter_texts.civilite_label(r.civilite) or None,
                                     _address(r), e.nom, e.prenom, div, responsable_email(c, r),
                                     r.email)
     return sorted(items.values(), key=lambda it: it.sort_key)
@@ -401,5 +400,7 @@ def matching_ids(query) -> list[int]:
               ResponsableEleve: ResponsableEleve.compte_id}.get(entity)
     if column is None:
         raise DomainError("Requête de sélection non prise en charge.")
-    ids = db.session.scalars(stmt.with_only_columns(column).order_by(None))
+    # The whole filtered set, not the page: pagination and ordering are dropped.
+    ids = db.session.scalars(stmt.with_only_columns(column).order_by(None).limit(None)
+                             .offset(None))
     return list(dict.fromkeys(i for i in ids if i is not None))
