@@ -79,6 +79,7 @@ def _eleve_groupes(view, context, model, name):
 
 class ElevesSiecleView(TenantModelView):
     area = permissions.DONNEES
+    column_display_actions = False  # read-only: nothing to do on a row
     column_list = ("nom", "prenom", "date_naissance", "ine", "siecle_id", "mef", "division",
                    "groupes")
     column_labels = {"nom": "Nom", "prenom": "Prénom", "date_naissance": "Date de naissance",
@@ -115,6 +116,7 @@ def _adresse(view, context, model, name):
 
 class ResponsablesSiecleView(TenantModelView):
     area = permissions.DONNEES
+    column_display_actions = False  # read-only: nothing to do on a row
     column_list = ("civilite", "nom", "prenom", "email", "adresse", "eleves")
     column_labels = {"civilite": "Civilité", "nom": "Nom", "prenom": "Prénom",
                      "email": "Courriel (SIECLE)", "adresse": "Adresse",
@@ -147,6 +149,7 @@ def _effectifs(model_column):
 
 class DivisionsSiecleView(TenantModelView):
     area = permissions.DONNEES
+    column_display_actions = False  # read-only: nothing to do on a row
     column_list = ("code", "libelle", "effectif")
     column_labels = {"code": "Code", "libelle": "Libellé", "effectif": "Élèves"}
     column_searchable_list = ("code", "libelle")
@@ -159,6 +162,7 @@ class DivisionsSiecleView(TenantModelView):
 
 class MefSiecleView(TenantModelView):
     area = permissions.DONNEES
+    column_display_actions = False  # read-only: nothing to do on a row
     column_list = ("code", "libelle", "formation", "mefstat", "effectif")
     column_labels = {"code": "Code MEF", "libelle": "Libellé", "formation": "Formation",
                      "mefstat": "MEFSTAT", "effectif": "Élèves"}
