@@ -138,8 +138,9 @@ def _load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> 
                 if e.compte is None or e.compte.kind != KindCompte.ELEVE:
                     continue
                 div = e.division.code if e.division else ""
-                items[e.compte_id] = _Item(e.compte, (_fold(div), _fold(e.nom), _fold(e.prenom), e.id), e.nom,
-                                           e.prenom, None, [], e.nom, e.prenom, div)
+                key = (_fold(div), _fold(e.nom), _fold(e.prenom), e.id)
+                items[e.compte_id] = _Item(e.compte, key, e.nom, e.prenom, None, [], e.nom,
+                                           e.prenom, div)
         else:
             rows = db.session.scalars(
                 db.select(ResponsableEleve)

@@ -99,8 +99,9 @@ def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> s
                 div = e.division.code if e.division else ""
                 contact = r.email or " ".join(
                     x for x in (r.adresse_ligne1, r.code_postal, r.commune) if x)
+                person = f"{r.civilite or ''} {r.nom} {r.prenom}".strip()
                 rows.append(((div, e.nom, e.prenom, lien.niveau),
-                             (e.nom, e.prenom, div, f"{r.civilite or ''} {r.nom} {r.prenom}".strip(),
+                             (e.nom, e.prenom, div, person,
                               f"Légal {lien.niveau}", contact, c.identifiant,
                               _d(c.date_notification),
                               accounts.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),

@@ -24,7 +24,6 @@ from email.utils import formatdate
 from flask import current_app
 from flask_mail import Connection, Message, force_text, sanitize_address, sanitize_addresses
 
-
 log = logging.getLogger(__name__)
 
 
@@ -127,8 +126,9 @@ def connect() -> SafeConnection:
 
 def _reason(exc: BaseException, recipients: Sequence[str]) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = ", ".join(f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
-                          for code, msg in exc.recipients.values())
+        codes = ", ".join(
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values())
         return f"Adresse refusée par le serveur de messagerie ({codes})."
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return f"Expéditeur refusé par le serveur de messagerie ({exc.smtp_code})."

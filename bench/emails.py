@@ -56,8 +56,8 @@ def main() -> None:
     parser.add_argument("--refuse", type=int, default=40, help="recipients the server refuses")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    refuse = [f"parent{i}@example.org" for i in range(0, args.emails, max(args.emails //
-                                                                        max(args.refuse, 1), 1))][:args.refuse]
+    step = max(args.emails // max(args.refuse, 1), 1)
+    refuse = [f"parent{i}@example.org" for i in range(0, args.emails, step)][:args.refuse]
     proc, port = start_server(refuse)
     with tempfile.TemporaryDirectory() as tmp:
         app = Flask("bench_emails", template_folder=str(ROOT / "templates"))

@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from emails import start_server  # noqa: E402
 from flask import Flask  # noqa: E402
 
 from admints import actions, jobs, register_extensions  # noqa: E402
 from admints.config import TestConfig  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Compte  # noqa: E402
-from emails import start_server  # noqa: E402
 
 UAI = "0999996U"
 TODAY = dt.date(2026, 11, 28)

@@ -8,7 +8,6 @@ import re
 
 import pytest
 from pypdf import PdfReader
-
 from reportlab.pdfgen.canvas import Canvas
 
 from admints import actions, secrets_store

@@ -13,7 +13,7 @@ import click
 from .. import accounts, actions
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Compte, Division, Eleve, EtatCompte, Etablissement, ResponsableEleve
+from ..models import Compte, Division, Eleve, Etablissement, EtatCompte, ResponsableEleve
 from . import admints_cli
 from .output import emit, fail
 
@@ -93,12 +93,14 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
         db.session.rollback()
         fail(error, as_json)
     data = recap.as_dict()
+    by_mode = data["by_mode"]
     lines = [f"{data['notified']} compte(s) notifié(s) sur {data['total']} "
-             f"(courrier : {data['by_mode']['courrier']}, courriel : {data['by_mode']['courriel']})."]
+             f"(courrier : {by_mode['courrier']}, courriel : {by_mode['courriel']})."]
     if recap.pdf_path:
         lines.append(f"PDF : {recap.pdf_path} ({recap.pages} page(s)).")
     if recap.fallback_to_paper:
-        lines.append(f"{recap.fallback_to_paper} courriel(s) non remis remplacé(s) par un courrier.")
+        lines.append(f"{recap.fallback_to_paper} courriel(s) non remis remplacé(s) "
+                     "par un courrier.")
     if recap.failed:
         lines.append(f"{len(recap.failed)} compte(s) non notifié(s), inchangé(s) :")
         lines += [f"  {f['identifiant']} ({f['nom']}) : {f['reason']}" for f in recap.failed]
