@@ -257,3 +257,30 @@ def test_r_acc_8_write_to_a_pupil_at_its_account_address(client, auth, etab, smt
     assert resp.status_code == 302
     assert [m.subject for m in smtp.to("eleve0@example.org")] == ["Bonjour"]
     assert db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "eleve.ecrire"))
+
+
+def test_r_acc_5_sort_columns_and_pages(client, auth, etab):
+    s = school(etab, n_6a=3, n_6b=2, with_guardians=False)
+    auth.login("chef.0999001a")
+    html = client.get(f"{BASE}?sort=0&desc=1").get_data(as_text=True)
+    assert html.index("NOM004") < html.index("NOM000")
+    html = client.get(f"{BASE}?sort=1").get_data(as_text=True)  # division, then name
+    assert html.index("NOM002") < html.index("NOM003")
+    more = [f.make_eleve(etab, nom=f"PLUS{i:03d}", division=s["6A"]) for i in range(50)]
+    db.session.commit()
+    html = client.get(f"{BASE}?page=1&flt0_division={s['6A'].id}").get_data(as_text=True)
+    assert "sur 53" in html and "PLUS049" in html and "NOM000" not in html
+    assert len(more) == 50
+
+
+def test_r_sec_1_delegue_with_eleves_right_only(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    f.make_user("deleg.0999001a", "delegue", etablissement=etab, droits=["eleves"])
+    db.session.commit()
+    auth.login("deleg.0999001a")
+    assert client.get(BASE).status_code == 200
+    assert client.get("/responsables/").status_code == 403
+    resp = post_action(client, BASE, "notifier", rowids=[s["eleves"][0].id], confirme="1",
+                       mode="papier")
+    assert resp.status_code == 302 and etats([s["eleves"][0].compte_id]) == [EtatCompte.NOTIFIE]
+    assert client.get(resp.headers["Location"]).status_code == 200  # its job page
