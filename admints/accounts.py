@@ -242,10 +242,18 @@ def expire(compte: Compte, *, today: dt.date, reason: str) -> Compte:
 def purge_expired(*, today: dt.date, etablissement_id: int | None = None) -> list[dict]:
     """R-ACC-10, safe to run daily: expire every account due on `today`. Returns one dict per
     account: etablissement_id, identifiant, kind, reason, nouveau (new identifier)."""
+    # SQL pre-filter, a safe superset (3 months ≥ 89 days, a year ≥ 365 days) so a daily run
+    # over every establishment loads only candidates; `expiry_reason` decides exactly.
+    midnight = dt.datetime.combine(today, dt.time())
+    last_use = db.func.coalesce(Compte.derniere_connexion, Compte.date_activation,
+                                Compte.date_notification)
     query = db.select(Compte).where(
-        Compte.etat.in_([EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION,
-                         EtatCompte.UTILISE]),
-        Compte.ferme_le.is_(None))
+        Compte.ferme_le.is_(None),
+        db.or_(
+            db.and_(Compte.etat.in_([EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION]),
+                    Compte.date_notification < midnight - dt.timedelta(days=89)),
+            db.and_(Compte.etat == EtatCompte.UTILISE,
+                    last_use < midnight - dt.timedelta(days=365))))
     if etablissement_id is not None:
         query = query.where(Compte.etablissement_id == etablissement_id)
     done = []

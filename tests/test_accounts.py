@@ -312,3 +312,16 @@ def test_matching_ids_with_joins_options_and_ordering(db, etab, other_etab):
              .filter(Eleve.etablissement_id == etab.id, Division.code == "6A")
              .order_by(Eleve.nom.desc()).limit(2).offset(1))  # a page: ignored
     assert sorted(actions.matching_ids(query)) == sorted(e.compte_id for e in mine)
+
+
+def test_r_acc_10_month_end_boundary_through_sql_prefilter(db, etab):
+    """Notified on 31 August: 3 months end on 30 November; deleted from 1 December."""
+    factories.make_eleve(etab, "FIN", "Mois", etat=EtatCompte.NOTIFIE,
+                         date_notification=at("2026-08-31 23:30"), identifiant="mois.fin")
+    factories.make_eleve(etab, "AN", "Un", etat=EtatCompte.UTILISE,
+                         date_activation=at("2025-12-01 08:00"), identifiant="un.an")
+    assert accounts.purge_expired(today=dt.date(2026, 11, 30)) == []
+    assert [d["identifiant"] for d in accounts.purge_expired(today=dt.date(2026, 12, 1))] == \
+        ["mois.fin"]
+    assert [d["identifiant"] for d in accounts.purge_expired(today=dt.date(2026, 12, 2))] == \
+        ["un.an"]
