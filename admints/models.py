@@ -186,7 +186,12 @@ class Compte(db.Model):
     """An account of Scolarité services (R-ACC-1..10), for a pupil or a guardian."""
 
     __tablename__ = "compte"
-    __table_args__ = (Index("ix_compte_etab_kind_etat", "etablissement_id", "kind", "etat"),)
+    __table_args__ = (
+        Index("ix_compte_etab_kind_etat", "etablissement_id", "kind", "etat"),
+        # R-STA-2: covering index of the académie roll-up (counts by state and school year).
+        Index("ix_compte_etab_kind_etat_notif", "etablissement_id", "kind", "etat",
+              "date_notification"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
@@ -283,6 +288,8 @@ class ResponsableEleve(db.Model):
     __table_args__ = (
         UniqueConstraint("eleve_id", "responsable_id"),
         Index("ix_resp_eleve_etab_niveau", "etablissement_id", "niveau"),
+        # R-STA-2: from an account to its pupils without reading the table.
+        Index("ix_resp_eleve_compte_eleve", "compte_id", "eleve_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -445,7 +452,12 @@ class AccesTeleservice(db.Model):
     """One visit of a family to a service of the portal (R-POR-2, for R-STA-3)."""
 
     __tablename__ = "acces_teleservice"
-    __table_args__ = (Index("ix_acces_etab_date", "etablissement_id", "visited_at"),)
+    __table_args__ = (
+        Index("ix_acces_etab_date", "etablissement_id", "visited_at"),
+        # R-STA-3: covering index, the statistics count visits without reading the table.
+        Index("ix_acces_etab_date_service_mef", "etablissement_id", "visited_at",
+              "teleservice_id", "mef_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)

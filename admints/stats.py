@@ -26,7 +26,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from .errors import DomainError
 from .extensions import db
@@ -37,6 +50,7 @@ from .models import (
     Eleve,
     EtatCompte,
     Etablissement,
+    KindCompte,
     Mef,
     ResponsableEleve,
     Teleservice,
@@ -218,7 +232,7 @@ def annee_bounds(annee_scolaire: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _annee_condition(annees: dict[int, list[int]] | int):
-    """Notification date within the school year of the pupil's establishment.
+    """Notification date within the school year of the account's establishment.
 
     `annees` is one year, or {year: [establishment ids]} for a roll-up whose establishments
     may not all be in the same year (portable SQL: no date built from a column)."""
@@ -228,46 +242,80 @@ def _annee_condition(annees: dict[int, list[int]] | int):
     parts = []
     for annee, ids in annees.items():
         start, end = annee_bounds(annee)
-        parts.append(and_(Eleve.etablissement_id.in_(ids), Compte.date_notification >= start,
+        parts.append(and_(Compte.etablissement_id.in_(ids), Compte.date_notification >= start,
                           Compte.date_notification < end))
     return or_(*parts) if parts else literal(False)
 
 
-def _responsable_counts(annee_condition):
+def _compte_counts(annee_condition):
+    """State counts over rows that are each ONE account (made distinct beforehand)."""
     etat = Compte.etat
     notifie = etat.in_([EtatCompte.NOTIFIE.value, EtatCompte.EN_COURS_ACTIVATION.value])
-    utilise = etat == EtatCompte.UTILISE.value
 
-    def distinct_if(condition, column=Compte.id):
-        return func.count(func.distinct(case((condition, column))))
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
 
     return (
-        func.count(func.distinct(Eleve.id)).label("eleves"),
-        func.count(func.distinct(Compte.id)).label("comptes"),
-        distinct_if(etat == EtatCompte.NON_NOTIFIE.value).label("non_notifies"),
-        distinct_if(notifie).label("notifies"),
-        distinct_if(and_(notifie, annee_condition)).label("notifies_annee"),
-        distinct_if(utilise).label("utilises"),
-        distinct_if(utilise, Eleve.id).label("eleves_resp_utilise"),
+        func.count(Compte.id).label("comptes"),
+        count_if(etat == EtatCompte.NON_NOTIFIE.value).label("non_notifies"),
+        count_if(notifie).label("notifies"),
+        count_if(and_(notifie, annee_condition)).label("notifies_annee"),
+        count_if(etat == EtatCompte.UTILISE.value).label("utilises"),
     )
 
 
-def _responsable_select(annee_condition, *columns):
-    """Pupils, left-joined to their guardians' accounts: pupils without one still count."""
-    return (
-        select(*columns, *_responsable_counts(annee_condition))
-        .select_from(Eleve)
-        .outerjoin(ResponsableEleve, and_(ResponsableEleve.eleve_id == Eleve.id,
-                                          ResponsableEleve.compte_id.is_not(None)))
-        .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
+def _accounts_by_level(annee_condition, where):
+    """Account counts of the pupils in `where` at three levels in ONE statement: per
+    (MEF, division), per MEF and for all. The guardian links are read once into a CTE of
+    distinct (MEF, division, account) triples; each level takes the distinct accounts of its
+    own key (an account shared by siblings is one account per line), joins them to `compte`
+    and sums one CASE WHEN per state. Rows: (level, mef_id, division_id, counts...)."""
+    triples = (
+        select(Eleve.mef_id, Eleve.division_id, ResponsableEleve.compte_id)
+        .select_from(ResponsableEleve).join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+        .where(ResponsableEleve.compte_id.is_not(None), where)
+        .distinct().cte("triples")
+    )
+    per_mef = select(triples.c.mef_id, triples.c.compte_id).distinct().subquery("per_mef")
+    per_all = select(triples.c.compte_id).distinct().subquery("per_all")
+    nothing = cast(null(), Integer)
+
+    def level(name, source, mef, division, group):
+        return (select(literal_column(f"'{name}'", String).label("level"), mef.label("mef_id"),
+                       division.label("division_id"), *_compte_counts(annee_condition))
+                .select_from(source).join(Compte, Compte.id == source.c.compte_id)
+                .group_by(*group))
+
+    return union_all(
+        level("division", triples, triples.c.mef_id, triples.c.division_id,
+              (triples.c.mef_id, triples.c.division_id)),
+        level("mef", per_mef, per_mef.c.mef_id, nothing, (per_mef.c.mef_id,)),
+        level("tout", per_all, nothing, nothing, ()),
     )
 
 
-def _ligne_responsables(libelle: str, row, uai: str | None = None) -> LigneResponsables:
+def _pupils_with_used_guardian(where, *group_cols):
+    """Pupils having at least one guardian whose account is used, per group: from the used
+    accounts (indexed state) to their links."""
+    return (
+        select(*group_cols, func.count(func.distinct(ResponsableEleve.eleve_id)).label("n"))
+        .select_from(Compte).join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+        .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+        .where(Compte.kind == KindCompte.RESPONSABLE.value,
+               Compte.etat == EtatCompte.UTILISE.value, where)
+        .group_by(*group_cols)
+    )
+
+
+def _ligne_responsables(libelle: str, comptes, eleves: int, eleves_utilise: int,
+                        uai: str | None = None) -> LigneResponsables:
+    if comptes is None:
+        return LigneResponsables(libelle, eleves=eleves, eleves_resp_utilise=eleves_utilise,
+                                 uai=uai)
     return LigneResponsables(
-        libelle, int(row.comptes or 0), int(row.non_notifies or 0), int(row.notifies or 0),
-        int(row.notifies_annee or 0), int(row.utilises or 0), int(row.eleves or 0),
-        int(row.eleves_resp_utilise or 0), uai)
+        libelle, int(comptes.comptes or 0), int(comptes.non_notifies or 0),
+        int(comptes.notifies or 0), int(comptes.notifies_annee or 0), int(comptes.utilises or 0),
+        eleves, eleves_utilise, uai)
 
 
 def synthese_responsables(etablissement_id: int) -> Synthese:
@@ -278,22 +326,34 @@ def synthese_responsables(etablissement_id: int) -> Synthese:
         raise DomainError("Établissement inconnu.")
     condition = _annee_condition(annee)
     scope = Eleve.etablissement_id == etablissement_id
+    # Pupils per division (additive: each pupil is in one line).
+    pupils = (_eleve_structure_select().add_columns(func.count(Eleve.id).label("eleves"))
+              .where(scope).group_by(*_STRUCTURE_GROUP))
+    used = {(r.mef_id, r.division_id): r.n for r in db.session.execute(
+        _pupils_with_used_guardian(scope, Eleve.mef_id, Eleve.division_id))}
+    per_division, per_mef, total = {}, {}, None
+    for row in db.session.execute(_accounts_by_level(condition, scope)):
+        if row.level == "division":
+            per_division[(row.mef_id, row.division_id)] = row
+        elif row.level == "mef":
+            per_mef[row.mef_id] = row
+        else:
+            total = row
 
-    base = _eleve_structure_select()
-    per_division = (
-        _responsable_select(condition, *base.selected_columns)
-        .outerjoin(Mef, Mef.id == Eleve.mef_id).outerjoin(Division, Division.id == Eleve.division_id)
-        .where(scope).group_by(*_STRUCTURE_GROUP)
-    )
-    tables = _build_tables(db.session.execute(per_division), _ligne_responsables)
-    # Sums with COUNT DISTINCT: a sibling account counts once per MEF and per establishment.
-    per_mef = _responsable_select(condition, Eleve.mef_id).where(scope).group_by(Eleve.mef_id)
-    sums = {row.mef_id: row for row in db.session.execute(per_mef)}
+    def line(libelle, row):
+        key = (row.mef_id, row.division_id)
+        return _ligne_responsables(libelle, per_division.get(key), int(row.eleves),
+                                   int(used.get(key, 0)))
+
+    tables = _build_tables(db.session.execute(pupils), line)
     for table in tables:
-        table.somme = _ligne_responsables("Somme :", sums[table.mef_id])
-    total_row = db.session.execute(_responsable_select(condition).where(scope)).one()
-    return Synthese(_ligne_responsables("Établissement", total_row), tables)
-
+        table.somme = _ligne_responsables(
+            "Somme :", per_mef.get(table.mef_id), sum(li.eleves for li in table.lignes),
+            sum(li.eleves_resp_utilise for li in table.lignes))
+    etab_line = _ligne_responsables(
+        "Établissement", total, sum(t.somme.eleves for t in tables),
+        sum(t.somme.eleves_resp_utilise for t in tables))
+    return Synthese(etab_line, tables)
 
 
 # --- R-STA-3 -------------------------------------------------------------------------------
@@ -337,10 +397,13 @@ def parse_periode(debut: str | None, fin: str | None, today: dt.date) -> Periode
 
 
 def month_bucket(column):
-    """'YYYY-MM' of a timestamp, in the SQL of the connected database."""
+    """'YYYY-MM' of a timestamp, in the SQL of the connected database. The format is inlined
+    (not a bound parameter) so that PostgreSQL sees the same expression in SELECT and GROUP BY.
+    On SQLite, SQLAlchemy stores a DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text: its first
+    seven characters are the month, twice as fast as strftime() on a large académie."""
     if db.session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), column)
+    return func.substr(column, literal_column("1"), literal_column("7"))
 
 
 def _months(periode: Periode) -> list[str]:
@@ -381,22 +444,64 @@ def _acces_scope(etablissement_ids: list[int] | int, periode: Periode):
     return and_(where, AccesTeleservice.visited_at >= start, AccesTeleservice.visited_at < end)
 
 
-def synthese_acces(etablissement_ids: list[int] | int, periode: Periode) -> SyntheseAcces:
-    """R-STA-3: visits per month, per service category and per MEFSTAT in the period."""
-    scope = _acces_scope(etablissement_ids, periode)
-    n = func.count(AccesTeleservice.id)
+def _acces_query(scope, per_etablissement: bool):
+    """All breakdowns of R-STA-3 in ONE statement: the visits of the scope are scanned once
+    (covering index) into a small CTE counted per establishment × service × MEF × month, and
+    each breakdown is a GROUP BY over that CTE, put together with UNION ALL as rows
+    (kind, a, b, n)."""
     bucket = month_bucket(AccesTeleservice.visited_at)
-    months = dict(db.session.execute(
-        select(bucket, n).where(scope).group_by(bucket)).all())
-    par_mois = [(libelle_mois(k), int(months.get(k, 0))) for k in _months(periode)]
-    par_categorie = [(c, int(v)) for c, v in db.session.execute(
-        select(Teleservice.categorie, n).join(Teleservice,
-                                              Teleservice.id == AccesTeleservice.teleservice_id)
-        .where(scope).group_by(Teleservice.categorie).order_by(n.desc(), Teleservice.categorie))]
-    par_mefstat = [(s or NON_RENSEIGNE, li or "", int(v)) for s, li, v in db.session.execute(
-        select(Mef.mefstat, func.min(Mef.libelle), n)
-        .select_from(AccesTeleservice).outerjoin(Mef, Mef.id == AccesTeleservice.mef_id)
-        .where(scope).group_by(Mef.mefstat).order_by(Mef.mefstat))]
+    acces = AccesTeleservice
+    cube = (select(acces.etablissement_id, acces.teleservice_id, acces.mef_id,
+                   bucket.label("mois"), func.count().label("n"))
+            .where(scope)
+            .group_by(acces.etablissement_id, acces.teleservice_id, acces.mef_id, bucket)
+            .cte("acces_cube"))
+    n = func.sum(cube.c.n).label("n")
+    nothing = cast(null(), String)
+
+    def kind(name):
+        return literal_column(f"'{name}'", String).label("kind")
+
+    parts = [
+        select(kind("mois"), cube.c.mois.label("a"), nothing.label("b"), n)
+        .group_by(cube.c.mois),
+        select(kind("categorie"), Teleservice.categorie.label("a"), nothing.label("b"), n)
+        .select_from(cube).join(Teleservice, Teleservice.id == cube.c.teleservice_id)
+        .group_by(Teleservice.categorie),
+        select(kind("mefstat"), Mef.mefstat.label("a"), func.min(Mef.libelle).label("b"), n)
+        .select_from(cube).outerjoin(Mef, Mef.id == cube.c.mef_id)
+        .group_by(Mef.mefstat),
+    ]
+    if per_etablissement:
+        parts.append(
+            select(kind("etablissement"), cast(cube.c.etablissement_id, String).label("a"),
+                   Teleservice.categorie.label("b"), n)
+            .select_from(cube).join(Teleservice, Teleservice.id == cube.c.teleservice_id)
+            .group_by(cube.c.etablissement_id, Teleservice.categorie))
+    return union_all(*parts)
+
+
+def synthese_acces(etablissement_ids: list[int] | int, periode: Periode,
+                   per_etablissement: dict | None = None) -> SyntheseAcces:
+    """R-STA-3: visits per month, per service category and per MEFSTAT in the period.
+
+    With `per_etablissement` (a dict), also fills it with {establishment id: {category: n}}
+    from the same statement (the académie roll-up)."""
+    rows = db.session.execute(_acces_query(_acces_scope(etablissement_ids, periode),
+                                           per_etablissement is not None)).all()
+    months: dict[str, int] = {}
+    par_categorie, par_mefstat = [], []
+    for kind, a, b, n in rows:  # a few dozen aggregated rows, already counted by SQL
+        if kind == "mois":
+            months[a] = int(n)
+        elif kind == "categorie":
+            par_categorie.append((a, int(n)))
+        elif kind == "mefstat":
+            par_mefstat.append((a or NON_RENSEIGNE, b or "", int(n)))
+        else:
+            per_etablissement.setdefault(int(a), {})[b] = int(n)
+    par_mois = [(libelle_mois(k), months.get(k, 0)) for k in _months(periode)]
+    par_categorie.sort(key=lambda r: (-r[1], r[0]))
     par_mefstat.sort(key=lambda r: (r[0] == NON_RENSEIGNE, r[0]))
     return SyntheseAcces(periode, sum(v for _, v in par_mois), par_mois, par_categorie,
                          par_mefstat)

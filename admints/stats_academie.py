@@ -9,21 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import exists, func, select
 
 from .extensions import db
-from .models import AccesTeleservice, Compte, Eleve, Etablissement, Teleservice
+from .models import (
+    Compte,
+    Eleve,
+    Etablissement,
+    EtatCompte,
+    KindCompte,
+    ResponsableEleve,
+)
 from .stats import (
     LigneEleves,
     LigneResponsables,
     Periode,
     SyntheseAcces,
-    _acces_scope,
     _annee_condition,
+    _compte_counts,
     _eleve_counts,
     _ligne_eleves,
     _ligne_responsables,
-    _responsable_select,
     _sum_eleves,
     synthese_acces,
 )
@@ -77,23 +83,33 @@ def rollup_eleves(academie_id: int) -> tuple[LigneEleves, list[LigneEleves]]:
 
 
 def rollup_responsables(academie_id: int) -> tuple[LigneResponsables, list[LigneResponsables]]:
-    """R-STA-2 per establishment. An account belongs to one establishment, so the académie's
-    total is the sum of the lines."""
+    """R-STA-2 per establishment. An account belongs to one establishment: its line counts the
+    establishment's guardian accounts that some pupil's link carries, and the académie's total
+    is the sum of the lines."""
     etabs = etablissements(academie_id)
     annees: dict[int, list[int]] = {}
     for etab_id, _uai, _nom, annee in etabs:
         annees.setdefault(annee, []).append(etab_id)
-    stmt = (
-        _responsable_select(_annee_condition(annees), Eleve.etablissement_id)
-        .where(Eleve.etablissement_id.in_(_ids(academie_id)))
-        .group_by(Eleve.etablissement_id)
-    )
-    counts = {row.etablissement_id: row for row in db.session.execute(stmt)}
-    lignes = [
-        _ligne_responsables(nom, counts[etab_id], uai) if etab_id in counts
-        else LigneResponsables(nom, uai=uai)
-        for etab_id, uai, nom, _annee in etabs
-    ]
+    ids = _ids(academie_id)
+    pupils = dict(db.session.execute(
+        select(Eleve.etablissement_id, func.count(Eleve.id))
+        .where(Eleve.etablissement_id.in_(ids)).group_by(Eleve.etablissement_id)).all())
+    # From the used accounts (index on establishment, kind, state) to their links.
+    used = dict(db.session.execute(
+        select(Compte.etablissement_id, func.count(func.distinct(ResponsableEleve.eleve_id)))
+        .select_from(Compte).join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+        .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,
+               Compte.etat == EtatCompte.UTILISE.value)
+        .group_by(Compte.etablissement_id)).all())
+    linked = exists().where(ResponsableEleve.compte_id == Compte.id)
+    accounts = {row.etablissement_id: row for row in db.session.execute(
+        select(Compte.etablissement_id, *_compte_counts(_annee_condition(annees)))
+        .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,
+               linked)
+        .group_by(Compte.etablissement_id))}
+    lignes = [_ligne_responsables(nom, accounts.get(etab_id), int(pupils.get(etab_id, 0)),
+                                  int(used.get(etab_id, 0)), uai)
+              for etab_id, uai, nom, _annee in etabs]
     fields = ("comptes", "non_notifies", "notifies", "notifies_annee", "utilises", "eleves",
               "eleves_resp_utilise")
     total = LigneResponsables("Académie", *(sum(getattr(li, f) for li in lignes) for f in fields))
@@ -120,19 +136,9 @@ def rollup_acces(academie_id: int, periode: Periode
     """R-STA-3 over the académie (charts), and a line per establishment with its visits per
     service category (the categories are the académie's columns, most visited first)."""
     etabs = etablissements(academie_id)
-    ids = [e[0] for e in etabs]
-    synthese = synthese_acces(ids, periode)
-    categories = [c for c, _n in synthese.par_categorie]
-    stmt = (
-        select(AccesTeleservice.etablissement_id, Teleservice.categorie,
-               func.count(AccesTeleservice.id))
-        .join(Teleservice, and_(Teleservice.id == AccesTeleservice.teleservice_id))
-        .where(_acces_scope(ids, periode))
-        .group_by(AccesTeleservice.etablissement_id, Teleservice.categorie)
-    )
     cells: dict[int, dict[str, int]] = {}
-    for etab_id, categorie, n in db.session.execute(stmt):
-        cells.setdefault(etab_id, {})[categorie] = int(n)
+    synthese = synthese_acces([e[0] for e in etabs], periode, per_etablissement=cells)
+    categories = [c for c, _n in synthese.par_categorie]
     lignes = [LigneAcces(nom, uai, {c: cells.get(etab_id, {}).get(c, 0) for c in categories})
               for etab_id, uai, nom, _annee in etabs]
     return synthese, categories, lignes
