@@ -160,3 +160,19 @@ def test_r_srv_5_referentiel_import_refused_to_head(client, auth, etab):
                 content_type="multipart/form-data")
     assert resp.status_code == 403
     assert db.session.scalar(db.select(TipiRegie.id)) is None
+
+
+def test_r_srv_5_referentiel_import_cli(runner, etab, tmp_path):
+    good = tmp_path / "tipi.csv"
+    good.write_text("123456;Régie Victor-Hugo\n654321;Régie Jean-Moulin\n", encoding="utf-8")
+    result = runner.invoke(args=["admints", "tipi-import", "--academie", "demo", str(good),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"crees": 2' in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("123456;Autre\nxx;Mauvaise\n", encoding="utf-8")
+    result = runner.invoke(args=["admints", "tipi-import", "--academie", "demo", str(bad)])
+    assert result.exit_code == 1 and "ligne 2" in result.output
+    assert paiement.find_regie(etab.academie_id, "123456").libelle_regie == "Régie Victor-Hugo"
+    result = runner.invoke(args=["admints", "tipi-import", "--academie", "nulle", str(good)])
+    assert result.exit_code == 1 and "Académie inconnue" in result.output

@@ -267,3 +267,14 @@ def test_r_srv_2_academie_screens_services_mandatory_and_ent_list(client, auth, 
                 page="/academie/ent/new/")
     assert resp.status_code == 302
     assert db.session.scalar(db.select(EntAcademique.academie_id)) == ready.academie_id
+
+
+def test_r_srv_1_activation_cli(runner, fresh):
+    result = runner.invoke(args=["admints", "activer", "--uai", "0999003c", "--json"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert services.is_activated(db.session.get(type(fresh), fresh.id))
+    result = runner.invoke(args=["admints", "activer", "--uai", "0999003C"])
+    assert result.exit_code == 1 and "déjà activés" in result.output
+    result = runner.invoke(args=["admints", "activer", "--uai", "0000000X"])
+    assert result.exit_code == 1 and "Établissement inconnu" in result.output

@@ -13,3 +13,4 @@ from . import siecle  # noqa: E402,F401
 from . import demo  # noqa: E402,F401
 from . import accounts  # noqa: E402,F401
 from . import stats  # noqa: E402,F401
+from . import services  # noqa: E402,F401
