@@ -217,6 +217,7 @@ def notify(etablissement_id: int, kind: str, compte_ids: Sequence[int], *, mode:
     paper = [it for it in ready if mode == PAPIER or (mode == COURRIEL_ET_PAPIER
                                                        and it.delivered is None)]
     recap.fallback_to_paper = sum(1 for it in paper if it.reason)
+    total_work = len(emails) + len(paper)  # refused emails became letters
     for it in paper:
         it.reason = None
     if paper:

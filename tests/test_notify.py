@@ -358,3 +358,12 @@ def test_r_acc_8_resend_activation_refused_rolls_back(app, db, etab, smtp, other
     assert db.session.get(Compte, compte.id).email == "old@example.org"
     with pytest.raises(DomainError, match="introuvable"):  # R-SEC-1
         actions.resend_activation(other_etab.id, compte.id, "a@example.org", today=TODAY)
+
+
+def test_r_acc_6_progress_reaches_total_with_fallback_letters(db, etab, smtp, tmp_path):
+    liens = build_responsables(db, etab, ["ok@example.org", "refuse@example.org", None])
+    smtp.handler.refuse = {"refuse@example.org"}
+    seen = []
+    actions.notify(etab.id, "responsable", rids(liens), mode="courriel-et-papier", today=TODAY,
+                   out_path=tmp_path / "p.pdf", progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (3, 3) and all(d <= t for d, t in seen[-1:])
