@@ -85,7 +85,8 @@ class Academie(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     nom: Mapped[str] = mapped_column(String(120))
     # Codes of the services the rector made mandatory in the académie (R-SRV-2, guide §1.4).
-    services_obligatoires: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Nullable so that adding it to existing académies needs no server default (None = none).
+    services_obligatoires: Mapped[list[str] | None] = mapped_column(JSON, default=list)
 
     etablissements: Mapped[list[Etablissement]] = relationship(back_populates="academie")
 
