@@ -331,7 +331,8 @@ def reset_passwords(etablissement_id: int, kind: str | None, compte_ids: Sequenc
 
 
 def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, subject: str,
-                          body: str, today: dt.date, by: str | None = None) -> dict:
+                          body: str, today: dt.date, by: str | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> dict:
     """R-ACC-7: one subject and text, a separate email to each selected responsable account
     that has an address. Returns {"sent": n, "failed": [{compte_id, identifiant, email,
     reason}], "without_address": [{compte_id, identifiant}]}."""
@@ -363,7 +364,8 @@ def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, s
                                 "identifiant": lien.compte.identifiant})
     messages = [mailing.free_message(etab, email, subject=subject, text=body)
                 for _, email in targets]
-    results = mailing.send_batch(messages)
+    results = mailing.send_batch(
+        messages, progress=(lambda n: progress(n, len(messages))) if progress else None)
     failed = [{"compte_id": targets[r.key][0].id, "identifiant": targets[r.key][0].identifiant,
                "email": targets[r.key][1], "reason": r.error} for r in results if not r.ok]
     sent = [targets[r.key][0].id for r in results if r.ok]
@@ -371,6 +373,15 @@ def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, s
                  target=subject, rows=sent,
                  after={"envoyes": len(sent), "echecs": len(failed), "sans_adresse": len(without)})
     return {"sent": len(sent), "failed": failed, "without_address": without}
+
+
+def write_job(ctx, progress) -> dict:
+    """Job body for a large « Écrire à plusieurs responsables »: params compte_ids, subject,
+    body, today (ISO)."""
+    p = ctx.params
+    return write_to_responsables(ctx.etablissement_id, p["compte_ids"], subject=p["subject"],
+                                 body=p["body"], today=dt.date.fromisoformat(p["today"]),
+                                 by=ctx.created_by, progress=progress)
 
 
 def resend_activation(etablissement_id: int, compte_id: int, email: str, *, today: dt.date,

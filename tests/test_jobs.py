@@ -89,3 +89,14 @@ def test_r_sec_1_get_job_scoped(app, db, etab, other_etab):
 def test_resolve_fn_path_for_a_future_queue():
     assert jobs.resolve(jobs.fn_path(actions.notify_job)) is actions.notify_job
     assert dt.date(2026, 11, 28)
+
+
+def test_r_acc_7_write_to_responsables_as_a_job(app, db, etab, smtp):
+    liens = [factories.link(factories.make_eleve(etab), factories.make_responsable(
+        etab, f"R{i}", "X", email=f"r{i}@example.org"), 1) for i in range(3)]
+    db.session.commit()
+    job = jobs.start_job("ecrire", etab.id, {
+        "compte_ids": [lien.compte_id for lien in liens], "subject": "Info", "body": "Texte",
+        "today": "2026-11-28"}, actions.write_job, "chef")
+    assert job.status == "done" and job.result["sent"] == 3 and len(smtp.messages) == 3
+    assert job.done == 3
