@@ -36,7 +36,7 @@ def known(db, etab, other_etab):
     d6a, d6b = f.make_division(etab, "6A"), f.make_division(etab, "6B")
     d5a, _d5z = f.make_division(etab, "5A"), f.make_division(etab, "5Z")
     e1 = f.make_eleve(etab, "ALPHA", "Un", mef=m6, division=d6a, etat=NN)
-    e2 = f.make_eleve(etab, "BRAVO", "Deux", mef=m6, division=d6a, etat=NO)
+    f.make_eleve(etab, "BRAVO", "Deux", mef=m6, division=d6a, etat=NO)  # e2: no guardian
     e3 = f.make_eleve(etab, "CHARLIE", "Trois", mef=m6, division=d6b, etat=UT, continuite=True)
     e4 = f.make_eleve(etab, "CHARLIE", "Quatre", mef=m5, division=d5a, etat=UT)
     e5 = f.make_eleve(etab, "DELTA", "Cinq", mef=m5, division=d5a, etat=NN)
