@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask import abort, flash, has_request_context, request
+from flask import abort, flash, g, has_request_context, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_login import current_user
@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import false
 
 from .. import permissions
-from ..models import ETAT_LABELS, EtatCompte
+from ..models import ETAT_LABELS, Compte, EtatCompte
 from ..tenancy import current_etablissement_id
 from .base import TenantModelView, etat_badge
 
@@ -119,6 +119,10 @@ class BoolFilter(sqla_filters.BaseSQLAFilter):
         return "equals"
 
 
+# Account columns the list pages show (the rest is loaded only by the pages that need it).
+LIST_COMPTE_COLUMNS = (Compte.etat, Compte.date_notification, Compte.mode_notification,
+                       Compte.derniere_connexion, Compte.continuite)
+
 ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
 
 
@@ -153,6 +157,18 @@ class ComptesListView(TenantModelView):
     # column name -> tuple of SQL expressions to order by (the list query joins them already)
     sort_map: dict = {}
     default_sort_key: str | None = None
+
+    @expose("/")
+    def index_view(self):
+        g.admints_list_page = True
+        try:
+            return super().index_view()
+        finally:
+            g.pop("admints_list_page", None)
+
+    def list_page(self) -> bool:
+        """True while the list page itself runs (its query may load fewer columns)."""
+        return bool(g.get("admints_list_page"))
 
     def badge(self, etat) -> Markup:
         return etat_badge(etat)

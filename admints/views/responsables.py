@@ -24,6 +24,7 @@ from .comptes import (
     fmt_etat,
     fmt_mode,
     scoped,
+    LIST_COMPTE_COLUMNS,
 )
 
 CATEGORY = "Accès des responsables"
@@ -125,14 +126,21 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
             .join(ResponsableEleve.responsable)
             .outerjoin(Eleve.division)
             .outerjoin(ResponsableEleve.compte)
-            .options(
-                contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division),
-                contains_eager(ResponsableEleve.responsable),
-                contains_eager(ResponsableEleve.compte),
-            )
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        return self.scoped(query)
+        eleve = contains_eager(ResponsableEleve.eleve)
+        division = contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division)
+        resp = contains_eager(ResponsableEleve.responsable)
+        compte = contains_eager(ResponsableEleve.compte)
+        if self.list_page():
+            # The list page reads only its columns (fewer values to convert per row).
+            eleve = eleve.load_only(Eleve.nom, Eleve.prenom, Eleve.division_id)
+            division = division.load_only(Division.code)
+            resp = resp.load_only(Responsable.civilite, Responsable.nom, Responsable.prenom,
+                                  Responsable.email, Responsable.adresse_ligne1,
+                                  Responsable.code_postal, Responsable.commune)
+            compte = compte.load_only(*LIST_COMPTE_COLUMNS)
+        return self.scoped(query.options(eleve, division, resp, compte))
 
     def get_count_query(self):
         # Only the joins the filters may need; the count stays an index range scan.
