@@ -32,8 +32,14 @@ def _options(model, label, order_by):
 
 
 def notes_open() -> bool:
-    etab = current_etablissement()
-    return etab is not None and services.is_activated(etab) and services.is_open(etab, "notes")
+    # Asked by two menu entries on every page: computed once per request (kept in the WSGI
+    # environ, which, unlike `g`, never outlives its request, even under the test client).
+    key = "admints.notes_open"
+    if key not in request.environ:
+        etab = current_etablissement()
+        request.environ[key] = (etab is not None and services.is_activated(etab)
+                                and services.is_open(etab, "notes"))
+    return request.environ[key]
 
 
 class NotesGateMixin:
