@@ -138,3 +138,31 @@ def test_fast_serialisation_equivalent_to_flask_mail(app):
         assert parsed[0].get_body((kind,)).get_content() == \
             parsed[1].get_body((kind,)).get_content()
     assert all(len(line) <= 998 for line in fast.as_bytes().split(b"\r\n"))
+
+
+def _tls_server(tmp_path):
+    import ssl
+
+    from .smtp_server import SmtpServer, self_signed_certificate
+
+    cert, key = self_signed_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return SmtpServer(smtp_kwargs={"tls_context": context}).start(), cert
+
+
+def test_starttls_verifies_the_certificate(app, tmp_path, monkeypatch):
+    """MAIL_USE_TLS uses ssl.create_default_context(): an untrusted certificate is refused
+    (Flask-Mail alone would accept it), a trusted one carries the mail."""
+    server, cert = _tls_server(tmp_path)
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=True)
+        app.extensions["mail"].suppress = False
+        refused = mailing.send_batch(messages(2))
+        assert [r.ok for r in refused] == [False, False] and "TLS" in refused[0].error
+        assert server.messages == []
+        monkeypatch.setenv("SSL_CERT_FILE", cert)  # now the certificate is trusted
+        sent = mailing.send_batch(messages(2))
+        assert all(r.ok for r in sent) and len(server.messages) == 2
+    finally:
+        server.stop()
