@@ -166,3 +166,14 @@ def test_starttls_verifies_the_certificate(app, tmp_path, monkeypatch):
         assert all(r.ok for r in sent) and len(server.messages) == 2
     finally:
         server.stop()
+
+
+def test_r_sec_1_write_to_responsables_ignores_other_establishment(app, db, etab, other_etab,
+                                                                   smtp):
+    lien = factories.link(factories.make_eleve(other_etab), factories.make_responsable(
+        other_etab, email="autre@example.org"), 1)
+    db.session.commit()
+    recap = actions.write_to_responsables(etab.id, [lien.compte_id], subject="S", body="T",
+                                          today=None)
+    assert recap == {"sent": 0, "failed": [], "without_address": []}
+    assert smtp.messages == []
