@@ -18,12 +18,12 @@ P = stats.format_pourcentage
 
 
 def _eleves_text(ligne) -> str:
-    return (f"{ligne.libelle} : {ligne.eleves} élèves, {ligne.non_notifies} non notifiés, "
+    return (f"{ligne.libelle.rstrip(' :')} : {ligne.eleves} élèves, {ligne.non_notifies} non notifiés, "
             f"{ligne.notifies} notifiés, {ligne.utilises} utilisés ({P(ligne.pct_utilises)})")
 
 
 def _resp_text(ligne) -> str:
-    return (f"{ligne.libelle} : {ligne.comptes} comptes, {ligne.non_notifies} non notifiés, "
+    return (f"{ligne.libelle.rstrip(' :')} : {ligne.comptes} comptes, {ligne.non_notifies} non notifiés, "
             f"{ligne.notifies} notifiés ou en cours d'activation "
             f"(dont {ligne.notifies_annee} cette année), {ligne.utilises} utilisés "
             f"({P(ligne.pct_comptes_utilises)} des comptes, "
