@@ -3,6 +3,8 @@ filters and mass actions (paper notification only), « Gérer le compte » and t
 
 from __future__ import annotations
 
+import functools
+
 from flask_admin.actions import action
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager
@@ -26,6 +28,16 @@ from .comptes import (
 from .responsables import _divisions, _mefs
 
 CATEGORY = "Accès des élèves"
+
+
+@functools.cache
+def _options(list_page: bool) -> tuple:
+    """Loader options, built once; the list page reads only the columns it shows."""
+    division, compte = contains_eager(Eleve.division), contains_eager(Eleve.compte)
+    if list_page:
+        division = division.load_only(Division.code)
+        compte = compte.load_only(*LIST_COMPTE_COLUMNS)
+    return (division, compte)
 
 
 class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, ComptesListView):
@@ -84,12 +96,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
             .outerjoin(Eleve.division)
             .outerjoin(Eleve.compte)
         )
-        division, compte = contains_eager(Eleve.division), contains_eager(Eleve.compte)
-        if self.list_page():
-            # The list page reads only its columns (fewer values to convert per row).
-            division = division.load_only(Division.code)
-            compte = compte.load_only(*LIST_COMPTE_COLUMNS)
-        return self.scoped(query.options(division, compte))
+        return self.scoped(query.options(*_options(self.list_page())))
 
     def get_count_query(self):
         query = (db.session.query(func.count(Eleve.id)).select_from(Eleve)

@@ -4,6 +4,8 @@ pair of level légal 1 / légal 2, with filters, mass actions on the whole filte
 
 from __future__ import annotations
 
+import functools
+
 from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import func
@@ -58,6 +60,24 @@ def _adresse(view, context, model, name):
         return resp.email
     parts = [resp.adresse_ligne1, f"{resp.code_postal or ''} {resp.commune or ''}".strip()]
     return ", ".join(p for p in parts if p)
+
+
+@functools.cache
+def _options(list_page: bool) -> tuple:
+    """Loader options, built once: pupil, division, guardian and account come with the row
+    (contains_eager: no N+1); the list page reads only the columns it shows."""
+    eleve = contains_eager(ResponsableEleve.eleve)
+    division = contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division)
+    resp = contains_eager(ResponsableEleve.responsable)
+    compte = contains_eager(ResponsableEleve.compte)
+    if list_page:
+        eleve = eleve.load_only(Eleve.nom, Eleve.prenom, Eleve.division_id)
+        division = division.load_only(Division.code)
+        resp = resp.load_only(Responsable.civilite, Responsable.nom, Responsable.prenom,
+                              Responsable.email, Responsable.adresse_ligne1,
+                              Responsable.code_postal, Responsable.commune)
+        compte = compte.load_only(*LIST_COMPTE_COLUMNS)
+    return (eleve, division, resp, compte)
 
 
 class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin,
@@ -128,19 +148,7 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
             .outerjoin(ResponsableEleve.compte)
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        eleve = contains_eager(ResponsableEleve.eleve)
-        division = contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division)
-        resp = contains_eager(ResponsableEleve.responsable)
-        compte = contains_eager(ResponsableEleve.compte)
-        if self.list_page():
-            # The list page reads only its columns (fewer values to convert per row).
-            eleve = eleve.load_only(Eleve.nom, Eleve.prenom, Eleve.division_id)
-            division = division.load_only(Division.code)
-            resp = resp.load_only(Responsable.civilite, Responsable.nom, Responsable.prenom,
-                                  Responsable.email, Responsable.adresse_ligne1,
-                                  Responsable.code_postal, Responsable.commune)
-            compte = compte.load_only(*LIST_COMPTE_COLUMNS)
-        return self.scoped(query.options(eleve, division, resp, compte))
+        return self.scoped(query.options(*_options(self.list_page())))
 
     def get_count_query(self):
         # Only the joins the filters may need; the count stays an index range scan.
