@@ -35,6 +35,15 @@ def test_r_sta_3_access_chart_tooltip_shows_count(page, live_server, known):  # 
     page.locator("#chart-categorie .hovertext").wait_for()
     assert "Notes : 3 accès" in page.locator("#chart-categorie .hovertext").text_content()
 
+    # Printing: the tables stay, the buttons, the period form and the chart toolbar go.
+    page.emulate_media(media="print")
+    assert page.locator("#stats-mois").is_visible()
+    assert not page.locator("[data-testid=csv-mois]").is_visible()
+    assert not page.locator("#stats-periode").is_visible()
+    assert not page.locator("#chart-mois .modebar").is_visible()
+    page.emulate_media(media="screen")
+    assert page.locator("[data-testid=csv-mois]").is_visible()
+
     # Everything came from the app itself (no CDN), and the CSP blocked nothing.
     assert all(url.startswith(live_server) for url in requested), requested
     assert not [p for p in problems if "Content Security Policy" in p or "Plotly" in p], problems
