@@ -218,3 +218,54 @@ def test_r_acc_8_single_renotify_by_email_and_with_reset(client, auth, etab, smt
     job_id = int(re.search(r"/taches/(\d+)/", job_url).group(1))
     pages, text = pdf_text(client.get(f"/taches/{job_id}/pdf").data)
     assert pages == 1 and "resp.0999001a.0" in text
+
+
+def test_r_acc_4_courriel_et_papier_email_when_valid_paper_otherwise(client, auth, etab, smtp):
+    s = school(etab, n_6a=2, n_6b=0)
+    typo = f.make_responsable(etab, nom="TYPO", email="typo@gmail")
+    sans = f.make_responsable(etab, nom="SANS", email=None)
+    l_typo, l_sans = f.link(s["eleves"][0], typo, 2), f.link(s["eleves"][1], sans, 2)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "notifier", select_all=True, confirme="1",
+                       mode="courriel-et-papier")
+    job_url = resp.headers["Location"]
+    html = client.get(job_url).get_data(as_text=True)
+    assert re.search(r'recap-courriel">2<', html) and re.search(r'recap-courrier">2<', html)
+    assert len(smtp.messages) == 2
+    job_id = int(re.search(r"/taches/(\d+)/", job_url).group(1))
+    pages, text = pdf_text(client.get(f"/taches/{job_id}/pdf").data)
+    assert pages == 2 and "TYPO" in text.upper() and "SANS" in text.upper()
+    assert all_state(_ids(s["liens"]) + [l_typo.compte_id, l_sans.compte_id], EtatCompte.NOTIFIE)
+    # The PDF can be deleted from the server once saved (it holds passwords).
+    token = csrf_of(client, job_url)
+    client.post(f"/taches/{job_id}/supprimer/", data={"csrf_token": token})
+    assert client.get(f"/taches/{job_id}/pdf").status_code == 404
+
+
+def test_r_acc_4_list_page_queries_do_not_grow_with_rows(app, client, auth, etab):
+    """No N+1: the same number of SQL statements for 2 rows and for 40 rows."""
+    from sqlalchemy import event
+
+    school(etab, n_6a=2, n_6b=0)
+    auth.login("chef.0999001a")
+    statements = []
+
+    def count(*_args, **_kw):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        client.get(BASE)
+        small = len(statements)
+        for i in range(19):
+            e = f.make_eleve(etab, nom=f"AJOUT{i:02d}", division=None)
+            f.link(e, f.make_responsable(etab, nom=f"RESP{i:02d}"), 1)
+            f.link(e, f.make_responsable(etab, nom=f"RESQ{i:02d}", email=None), 2)
+        db.session.commit()
+        statements.clear()
+        html = client.get(BASE).get_data(as_text=True)
+        assert "sur 40" in html
+        assert len(statements) == small
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from pathlib import Path
 
-from flask import abort, current_app, jsonify, send_file
+from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
@@ -89,6 +89,21 @@ class TachesView(TenantBaseView):
             abort(404)
         return send_file(path, mimetype="application/pdf", as_attachment=True,
                          download_name=f"notification_{job.id}.pdf")
+
+    @expose("/<int:job_id>/supprimer/", methods=("POST",))
+    def job_pdf_delete(self, job_id: int):
+        """The guide asks to delete the letters' PDF after use (it holds passwords)."""
+        from .. import audit
+
+        job = self._job(job_id)
+        path = self._pdf_path(job)
+        if path is not None:
+            path.unlink()
+            audit.record("notification.pdf_supprime", etablissement_id=job.etablissement_id,
+                         target=f"Tâche {job.id}")
+            db.session.commit()
+            flash("Le document PDF a été supprimé.", "success")
+        return redirect(self.get_url(".job_view", job_id=job.id))
 
     def _pdf_path(self, job: Job) -> Path | None:
         if not job.file_path:
