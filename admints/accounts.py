@@ -88,19 +88,29 @@ def prepare_notification(compte: Compte, *, reset: bool = False) -> Prepared:
     return Prepared(compte.id, identifiers.generate_temporary_password(), True, False)
 
 
-def apply_notification(compte: Compte, prepared: Prepared, *, mode: str, today: dt.date) -> None:
-    """The delivered notification: state, date, mode, and the new password if any.
-    No audit here: the caller writes one entry for the batch."""
+def notification_values(compte, prepared: Prepared, *, mode: str, today: dt.date) -> dict:
+    """The column values a delivered notification sets (with "id"): state, date, mode, and the
+    new password if any. `compte` only needs `id` and `etat` (an ORM row or a result row), so
+    that bulk notification can update by primary key without loading ORM objects."""
     if mode not in MODE_LABELS:
         raise DomainError(f"Mode de notification inconnu : {mode}.")
+    values = {"id": compte.id, "date_notification": stamp(today), "mode_notification": mode}
     if prepared.new_password:
-        compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret(prepared.password)
-        compte.mot_de_passe_hash = None  # a reset replaces a chosen password
-        compte.etat = EtatCompte.NOTIFIE
+        values["mot_de_passe_provisoire_chiffre"] = secrets_store.encrypt_secret(
+            prepared.password)
+        values["mot_de_passe_hash"] = None  # a reset replaces a chosen password
+        values["etat"] = EtatCompte.NOTIFIE
     elif compte.etat in (EtatCompte.NON_NOTIFIE, EtatCompte.NOTIFIE):
-        compte.etat = EtatCompte.NOTIFIE
-    compte.date_notification = stamp(today)
-    compte.mode_notification = mode
+        values["etat"] = EtatCompte.NOTIFIE
+    return values
+
+
+def apply_notification(compte: Compte, prepared: Prepared, *, mode: str, today: dt.date) -> None:
+    """The delivered notification on one ORM account (single renotification, tests).
+    No audit here: the caller writes one entry for the batch."""
+    for key, value in notification_values(compte, prepared, mode=mode, today=today).items():
+        if key != "id":
+            setattr(compte, key, value)
 
 
 def reset_password(compte: Compte, *, today: dt.date, audit_it: bool = True) -> str:

@@ -34,7 +34,15 @@ from .csvexport import (  # noqa: F401 - re-exported: the views import them from
 from .emails import invalid_reason, is_valid_email
 from .errors import DomainError
 from .extensions import db
-from .models import Compte, Eleve, Etablissement, KindCompte, Responsable, ResponsableEleve
+from .models import (
+    Compte,
+    Division,
+    Eleve,
+    Etablissement,
+    KindCompte,
+    Responsable,
+    ResponsableEleve,
+)
 
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
@@ -108,7 +116,8 @@ def _etab(etablissement_id: int) -> Etablissement:
     return etab
 
 
-def _address(resp: Responsable) -> list[str]:
+def _address(resp) -> list[str]:
+    """Postal address lines of a responsable (ORM object or result row)."""
     lines = [resp.adresse_ligne1, resp.adresse_ligne2, resp.adresse_ligne3, resp.adresse_ligne4]
     town = " ".join(p for p in (resp.code_postal, resp.commune) if p)
     lines.append(town)
@@ -117,52 +126,72 @@ def _address(resp: Responsable) -> list[str]:
     return [line for line in (x.strip() if x else "" for x in lines) if line]
 
 
-def responsable_email(compte: Compte, resp: Responsable) -> str | None:
+def pick_email(siecle_email: str | None, compte_email: str | None,
+               compte_email_valide: bool) -> str | None:
     """The address a notification goes to: SIECLE's if valid, else the account's validated one
     (guide §4.2)."""
-    if is_valid_email(resp.email):
-        return resp.email.strip()
-    if compte.email_valide and is_valid_email(compte.email):
-        return compte.email.strip()
+    if is_valid_email(siecle_email):
+        return siecle_email.strip()
+    if compte_email_valide and is_valid_email(compte_email):
+        return compte_email.strip()
     return None
+
+
+def responsable_email(compte: Compte, resp: Responsable) -> str | None:
+    return pick_email(resp.email, compte.email, compte.email_valide)
+
+
+# Columns of the account read by prepare/notification_values (result rows, no ORM objects:
+# loading 2,000 ORM accounts and flushing them cost more than the letters themselves).
+_COMPTE_COLS = (Compte.id, Compte.kind, Compte.etat, Compte.identifiant, Compte.continuite,
+                Compte.ferme_le, Compte.mot_de_passe_provisoire_chiffre, Compte.email,
+                Compte.email_valide)
 
 
 def _load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> list[_Item]:
     items: dict[int, _Item] = {}
     for chunk in _chunks(compte_ids):
+        scope = (Compte.etablissement_id == etablissement_id, Compte.id.in_(chunk),
+                 Compte.kind == kind)
         if kind == KindCompte.ELEVE:
-            rows = db.session.scalars(
-                db.select(Eleve).options(joinedload(Eleve.compte), joinedload(Eleve.division))
-                .where(Eleve.etablissement_id == etablissement_id, Eleve.compte_id.in_(chunk)))
-            for e in rows:
-                if e.compte is None or e.compte.kind != KindCompte.ELEVE:
-                    continue
-                div = e.division.code if e.division else ""
-                key = (_fold(div), _fold(e.nom), _fold(e.prenom), e.id)
-                items[e.compte_id] = _Item(e.compte, key, e.nom, e.prenom, None, [], e.nom,
-                                           e.prenom, div)
+            rows = db.session.execute(
+                db.select(*_COMPTE_COLS, Eleve.id.label("eleve_id"), Eleve.nom, Eleve.prenom,
+                          Division.code.label("division"))
+                .join(Eleve, Eleve.compte_id == Compte.id)
+                .outerjoin(Division, Division.id == Eleve.division_id)
+                .where(Eleve.etablissement_id == etablissement_id, *scope))
+            for row in rows:
+                div = row.division or ""
+                key = (_fold(div), _fold(row.nom), _fold(row.prenom), row.eleve_id)
+                items[row.id] = _Item(row, key, row.nom, row.prenom, None, [], row.nom,
+                                      row.prenom, div)
         else:
-            rows = db.session.scalars(
-                db.select(ResponsableEleve)
-                .options(joinedload(ResponsableEleve.compte),
-                         joinedload(ResponsableEleve.responsable),
-                         joinedload(ResponsableEleve.eleve).joinedload(Eleve.division))
-                .where(ResponsableEleve.etablissement_id == etablissement_id,
-                       ResponsableEleve.compte_id.in_(chunk)))
-            for lien in rows:
-                c, r, e = lien.compte, lien.responsable, lien.eleve
-                if c is None or c.kind != KindCompte.RESPONSABLE:
-                    continue
-                div = e.division.code if e.division else ""
-                key = (_fold(div), _fold(e.nom), _fold(e.prenom), _fold(r.nom), _fold(r.prenom),
-                       lien.id)
+            rows = db.session.execute(
+                db.select(*_COMPTE_COLS, ResponsableEleve.id.label("lien_id"),
+                          Responsable.nom.label("r_nom"), Responsable.prenom.label("r_prenom"),
+                          Responsable.civilite, Responsable.email.label("r_email"),
+                          Responsable.adresse_ligne1, Responsable.adresse_ligne2,
+                          Responsable.adresse_ligne3, Responsable.adresse_ligne4,
+                          Responsable.code_postal, Responsable.commune, Responsable.pays,
+                          Eleve.nom.label("e_nom"), Eleve.prenom.label("e_prenom"),
+                          Division.code.label("division"))
+                .join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+                .join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
+                .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+                .outerjoin(Division, Division.id == Eleve.division_id)
+                .where(ResponsableEleve.etablissement_id == etablissement_id, *scope))
+            for row in rows:
+                div = row.division or ""
+                key = (_fold(div), _fold(row.e_nom), _fold(row.e_prenom), _fold(row.r_nom),
+                       _fold(row.r_prenom), row.lien_id)
                 # A guardian account shared by siblings gets ONE letter, about the first child.
-                if c.id in items and items[c.id].sort_key <= key:
+                if row.id in items and items[row.id].sort_key <= key:
                     continue
-                items[c.id] = _Item(c, key, r.nom, r.prenom,
-                                    letter_texts.civilite_label(r.civilite) or None,
-                                    _address(r), e.nom, e.prenom, div, responsable_email(c, r),
-                                    r.email)
+                items[row.id] = _Item(
+                    row, key, row.r_nom, row.r_prenom,
+                    letter_texts.civilite_label(row.civilite) or None, _address(row),
+                    row.e_nom, row.e_prenom, div,
+                    pick_email(row.r_email, row.email, row.email_valide), row.r_email)
     return sorted(items.values(), key=lambda it: it.sort_key)
 
 
@@ -222,9 +251,11 @@ def notify(etablissement_id: int, kind: str, compte_ids: Sequence[int], *, mode:
         it.reason = None
     if paper:
         _write_pdf(etab, paper, out_path, today, texts, tick, recap)
+    updates = []
     for it in items:
         if it.delivered:
-            accounts.apply_notification(it.compte, it.prepared, mode=it.delivered, today=today)
+            updates.append(accounts.notification_values(it.compte, it.prepared,
+                                                        mode=it.delivered, today=today))
             recap.notified.append(it.compte.id)
             recap.by_mode[it.delivered] += 1
         else:
@@ -233,13 +264,26 @@ def notify(etablissement_id: int, kind: str, compte_ids: Sequence[int], *, mode:
                                  f"{it.eleve_nom} {it.eleve_prenom}", "division": it.division,
                                  "reason": it.reason or "Non notifié."})
     recap.emails_sent = recap.by_mode["courriel"]
-    db.session.flush()
+    _bulk_update(updates)
     audit.record(f"{kind}.notifier", etablissement_id=etablissement_id, login=by,
                  target=f"{len(recap.notified)} compte(s) notifié(s), {len(recap.failed)} échec(s)",
                  rows=recap.notified,
                  after={"mode": mode, "reset_used": reset_used, "reset_all": reset_all,
                         "pages": recap.pages, "echecs": [f["compte_id"] for f in recap.failed]})
     return recap
+
+
+def _bulk_update(updates: list[dict]) -> None:
+    """ORM bulk UPDATE by primary key (one executemany per set of columns), then expire the
+    accounts this session already holds so that nobody reads stale values before commit."""
+    if not updates:
+        return
+    db.session.flush()
+    db.session.execute(db.update(Compte), updates)
+    changed = {u["id"] for u in updates}
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Compte) and obj.id in changed:
+            db.session.expire(obj)
 
 
 def _send_notifications(etab, items: list[_Item], today, tick) -> None:
