@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from flask import abort, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_login import current_user
+from sqlalchemy import Integer
+from sqlalchemy import inspect as sa_inspect
 from markupsafe import Markup, escape
 
 from .. import audit, permissions
@@ -112,6 +116,16 @@ class ScopedModelView(AreaAccessMixin, ModelView):
         except (TypeError, ValueError):
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
+
+    @action("delete", lazy_gettext("Delete"),
+            lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # Flask-Admin binds the ticked ids as strings: PostgreSQL (psycopg 3) refuses
+        # `integer IN (varchar)`. Single integer keys are converted; junk ids are dropped.
+        pk = sa_inspect(self.model).primary_key
+        if len(pk) == 1 and isinstance(pk[0].type, Integer):
+            ids = tuple(int(i) for i in ids if str(i).strip().isdigit())
+        return super().action_delete(ids)
 
     def _create_ajax_loader(self, name, options):
         attr = getattr(self.model, name)
