@@ -115,6 +115,9 @@ def test_r_sta_3_bad_period_gives_french_message(client, auth, known):  # noqa: 
     assert "La période par défaut est affichée." in html
     html = client.get("/statistiques/acces/?du=abc").get_data(as_text=True)
     assert "Date invalide" in html
+    response = client.get("/statistiques/acces/csv/mois?du=2026-11-01&au=2026-10-01")
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == "La date de début doit précéder la date de fin."
 
 
 def test_r_sec_1_chef_never_sees_other_establishment(client, auth, known):  # noqa: F811
@@ -181,7 +184,9 @@ def test_r_sta_academie_rollup_screens(client, auth, known, db):  # noqa: F811
     html = client.get("/statistiques/acces/?tri=total&ordre=desc").get_data(as_text=True)
     assert re.findall(r'<tr data-uai="(\w+)"', html) == ["0999002B", "0999001A", "0999003C"]
     assert figure(html, "chart-categorie")["data"][0]["y"] == [8, 1]
-    rows = read_csv(client.get("/statistiques/acces/csv/academie"))
+    response = client.get("/statistiques/acces/csv/academie")
+    assert "_demo.csv" in response.headers["Content-Disposition"]
+    rows = read_csv(response)
     assert rows[0] == ["UAI", "Établissement", "Total", "Notes", "Vie scolaire"]
     # The selected establishment on demand.
     html = client.get("/statistiques/eleves/?portee=etablissement").get_data(as_text=True)

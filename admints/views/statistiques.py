@@ -67,9 +67,12 @@ def cell(ligne, key: str) -> str:
     return stats.format_pourcentage(value) if key.startswith("pct_") else str(value)
 
 
-def csv_response(name: str, header, rows) -> Response:
-    etab = current_etablissement()
-    suffix = etab.uai if etab else "academie"
+def csv_response(name: str, header, rows, suffix: str | None = None) -> Response:
+    """The CSV download (cells neutralised by the project's CSV helper), named after the
+    establishment, or the académie for a roll-up."""
+    if suffix is None:
+        etab = current_etablissement()
+        suffix = etab.uai if etab else "etablissement"
     return Response(csv_text(header, rows).encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}_{suffix}.csv"',
                              "Cache-Control": "no-store"})
@@ -81,6 +84,11 @@ def structure_rows(synthese: stats.Synthese, columns) -> list[list[str]]:
         for ligne in [*table.lignes, table.somme]:
             rows.append([table.libelle, ligne.libelle, *(cell(ligne, k) for k, _ in columns)])
     return rows
+
+
+def academie_code() -> str:
+    academie = current_user.academie
+    return academie.code if academie else "academie"
 
 
 class StatsView(TenantBaseView):
@@ -145,7 +153,7 @@ class SyntheseComptesView(StatsView):
             rows = [[li.uai, li.libelle, *(cell(li, k) for k, _ in self.columns)]
                     for li in [*self.sorted_lines(lignes, self.tris), total]]
             return csv_response(f"{self.csv_name}_academie", ["UAI", "Établissement", *headers],
-                                rows)
+                                rows, suffix=academie_code())
         synthese = self.synthese(self.etablissement_id())
         if table == "etablissement":
             return csv_response(f"{self.csv_name}_etablissement", headers,
@@ -189,14 +197,9 @@ class AccesView(StatsView):
 
     template = "admints/statistiques/acces.html"
 
-    def periode(self, report: bool) -> stats.Periode:
-        today = dt.date.today()
-        try:
-            return stats.parse_periode(request.args.get("du"), request.args.get("au"), today)
-        except DomainError as error:
-            if report:
-                flash(error.message + " La période par défaut est affichée.", "error")
-            return stats.periode_par_defaut(today)
+    def periode(self) -> stats.Periode:
+        return stats.parse_periode(request.args.get("du"), request.args.get("au"),
+                                   dt.date.today())
 
     def data(self, periode: stats.Periode):
         academie_id = self.academie_id()
@@ -207,7 +210,11 @@ class AccesView(StatsView):
 
     @expose("/")
     def index(self):
-        periode = self.periode(report=True)
+        try:
+            periode = self.periode()
+        except DomainError as error:
+            flash(error.message + " La période par défaut est affichée.", "error")
+            periode = stats.periode_par_defaut(dt.date.today())
         synthese, categories, lignes = self.data(periode)
         charts = {
             "mois": stats_charts.bar([m for m, _ in synthese.par_mois],
@@ -225,9 +232,12 @@ class AccesView(StatsView):
 
     @expose("/csv/<table>")
     def csv(self, table: str):
-        periode = self.periode(report=False)
         if table == "academie" and not self.academie_id():
             abort(403)
+        try:
+            periode = self.periode()
+        except DomainError as error:
+            return Response(error.message, status=400, mimetype="text/plain")
         synthese, categories, lignes = self.data(periode)
         name = f"acces_teleservices_{table}_{periode.debut:%Y%m%d}_{periode.fin:%Y%m%d}"
         if table == "mois":
@@ -240,7 +250,8 @@ class AccesView(StatsView):
         if table == "academie":
             rows = [[li.uai, li.libelle, li.total, *(li.par_categorie[c] for c in categories)]
                     for li in lignes]
-            return csv_response(name, ["UAI", "Établissement", "Total", *categories], rows)
+            return csv_response(name, ["UAI", "Établissement", "Total", *categories], rows,
+                                suffix=academie_code())
         abort(404)
 
 
