@@ -240,11 +240,17 @@ def test_r_sec_1_no_view_leaks_or_changes_foreign_rows(app, db, client, auth, wo
         for row in _foreign_rows(db, view, etab_ids, academie_ids):
             foreign_ids.append(str(view.get_pk_value(row)))
     all_foreign_ints = []
+    typed: dict[str, str] = {}  # division=…, division_id=…, compte_id=…: a foreign row each
     for table in db.metadata.sorted_tables:
         if "etablissement_id" in table.c and "id" in table.c:
-            all_foreign_ints += db.session.scalars(
+            found = db.session.scalars(
                 table.select().with_only_columns(table.c.id)
-                .where(table.c.etablissement_id.in_(etab_ids))).all()
+                .where(table.c.etablissement_id.in_(etab_ids)).order_by(table.c.id)).all()
+            all_foreign_ints += found
+            if found:
+                short = {"date_publication": "date", "lien_utile": "lien"}.get(table.name,
+                                                                                table.name)
+                typed[short] = typed[f"{short}_id"] = str(found[0])
     all_foreign_ints = sorted(set(all_foreign_ints))[:40]
     ids = foreign_ids or [str(i) for i in all_foreign_ints]
 
@@ -299,14 +305,12 @@ def test_r_sec_1_no_view_leaks_or_changes_foreign_rows(app, db, client, auth, wo
             full = base + url if url.startswith("/") else f"{base}/{url}"
             if "GET" in (methods or ("GET",)):
                 for oid in ids[:8] if "<" not in rule else [None]:
-                    query = {"id": oid} if oid else {}
+                    query = {**typed, "id": oid} if oid else typed
                     _no_leak(client.get(full, query_string=query), markers, f"GET {full} {query}")
             if "POST" in (methods or ()):
                 for oid in ids[:8]:
-                    data = {"csrf_token": token, "id": oid, "rowid": oid, "pk": oid,
-                            "compte_id": oid, "date_id": oid, "mef_id": oid,
-                            "division_id": oid, "job_id": oid, "confirme": "1",
-                            "etablissement_id": oid}
+                    data = {**typed, "csrf_token": token, "id": oid, "rowid": oid,
+                            "pk": oid, "confirme": "1", "etablissement_id": oid}
                     _no_leak(client.post(full, data=data), markers, f"POST {full} id={oid}")
             checked += 1
     assert checked
