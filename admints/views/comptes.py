@@ -268,7 +268,8 @@ class ComptesListView(TenantModelView):
             for name, fmt in formatters:
                 value = fmt(self, None, row, name) if fmt else _dotted(row, name)
                 out.append(f"<td>{escape('' if value is None else value)}</td>")
-            out.append(f'<td><a class="btn btn-sm btn-outline-primary" href="{gerer}{row.id}/">'
+            out.append('<td><a class="btn btn-sm btn-outline-primary text-nowrap" '
+                       f'href="{gerer}{row.id}/">'
                        "Gérer le compte</a></td></tr>")
         return Markup("".join(out))
 
