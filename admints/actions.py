@@ -15,14 +15,21 @@ and keeps its state, so a rerun filtered on the state completes it. The caller c
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import accounts, audit, letter_texts, mailing
+from . import accounts, audit, mailing
+from .account_rows import (  # noqa: F401 - pick_email/responsable_email re-exported for views
+    Item,
+    chunks,
+    etablissement,
+    load_items,
+    pick_email,
+    responsable_email,
+)
 from .csvexport import (  # noqa: F401 - re-exported: the views import them from here
     class_list_csv,
     class_list_rows,
@@ -31,23 +38,19 @@ from .csvexport import (  # noqa: F401 - re-exported: the views import them from
     groupes_with_pupils,
     neutralise,
 )
-from .emails import invalid_reason, is_valid_email
+from .emails import invalid_reason
 from .errors import DomainError
 from .extensions import db
 from .models import (
     Compte,
-    Division,
     Eleve,
-    Etablissement,
     KindCompte,
-    Responsable,
     ResponsableEleve,
 )
 
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
          COURRIEL_ET_PAPIER: "Courriel et papier"}
-_CHUNK = 2000  # ids per IN (...) query
 
 
 @dataclass
@@ -77,124 +80,6 @@ class NotifyRecap:
                 "pdf_path": self.pdf_path}
 
 
-@dataclass
-class _Item:
-    """One account to notify: its letter data and its delivery channels."""
-
-    compte: Compte
-    sort_key: tuple
-    nom: str
-    prenom: str
-    civilite: str | None
-    adresse: list[str]
-    eleve_nom: str
-    eleve_prenom: str
-    division: str
-    email: str | None = None
-    raw_email: str | None = None  # the SIECLE address as typed, for the failure reason
-    prepared: accounts.Prepared | None = None
-    delivered: str | None = None  # "courrier" | "courriel"
-    reason: str | None = None
-
-
-def _fold(text: str | None) -> str:
-    """Sort key of a name: accents and case ignored (« Émile » sorts with E)."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
-    ids = sorted(set(int(i) for i in ids))
-    for i in range(0, len(ids), _CHUNK):
-        yield ids[i:i + _CHUNK]
-
-
-def _etab(etablissement_id: int) -> Etablissement:
-    etab = db.session.get(Etablissement, etablissement_id)
-    if etab is None:
-        raise DomainError("Établissement inconnu.")
-    return etab
-
-
-def _address(resp) -> list[str]:
-    """Postal address lines of a responsable (ORM object or result row)."""
-    lines = [resp.adresse_ligne1, resp.adresse_ligne2, resp.adresse_ligne3, resp.adresse_ligne4]
-    town = " ".join(p for p in (resp.code_postal, resp.commune) if p)
-    lines.append(town)
-    if resp.pays and resp.pays.strip().upper() != "FRANCE":
-        lines.append(resp.pays)
-    return [line for line in (x.strip() if x else "" for x in lines) if line]
-
-
-def pick_email(siecle_email: str | None, compte_email: str | None,
-               compte_email_valide: bool) -> str | None:
-    """The address a notification goes to: SIECLE's if valid, else the account's validated one
-    (guide §4.2)."""
-    if is_valid_email(siecle_email):
-        return siecle_email.strip()
-    if compte_email_valide and is_valid_email(compte_email):
-        return compte_email.strip()
-    return None
-
-
-def responsable_email(compte: Compte, resp: Responsable) -> str | None:
-    return pick_email(resp.email, compte.email, compte.email_valide)
-
-
-# Columns of the account read by prepare/notification_values (result rows, no ORM objects:
-# loading 2,000 ORM accounts and flushing them cost more than the letters themselves).
-_COMPTE_COLS = (Compte.id, Compte.kind, Compte.etat, Compte.identifiant, Compte.continuite,
-                Compte.ferme_le, Compte.mot_de_passe_provisoire_chiffre, Compte.email,
-                Compte.email_valide)
-
-
-def _load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> list[_Item]:
-    items: dict[int, _Item] = {}
-    for chunk in _chunks(compte_ids):
-        scope = (Compte.etablissement_id == etablissement_id, Compte.id.in_(chunk),
-                 Compte.kind == kind)
-        if kind == KindCompte.ELEVE:
-            rows = db.session.execute(
-                db.select(*_COMPTE_COLS, Eleve.id.label("eleve_id"), Eleve.nom, Eleve.prenom,
-                          Division.code.label("division"))
-                .join(Eleve, Eleve.compte_id == Compte.id)
-                .outerjoin(Division, Division.id == Eleve.division_id)
-                .where(Eleve.etablissement_id == etablissement_id, *scope))
-            for row in rows:
-                div = row.division or ""
-                key = (_fold(div), _fold(row.nom), _fold(row.prenom), row.eleve_id)
-                items[row.id] = _Item(row, key, row.nom, row.prenom, None, [], row.nom,
-                                      row.prenom, div)
-        else:
-            rows = db.session.execute(
-                db.select(*_COMPTE_COLS, ResponsableEleve.id.label("lien_id"),
-                          Responsable.nom.label("r_nom"), Responsable.prenom.label("r_prenom"),
-                          Responsable.civilite, Responsable.email.label("r_email"),
-                          Responsable.adresse_ligne1, Responsable.adresse_ligne2,
-                          Responsable.adresse_ligne3, Responsable.adresse_ligne4,
-                          Responsable.code_postal, Responsable.commune, Responsable.pays,
-                          Eleve.nom.label("e_nom"), Eleve.prenom.label("e_prenom"),
-                          Division.code.label("division"))
-                .join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
-                .join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
-                .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-                .outerjoin(Division, Division.id == Eleve.division_id)
-                .where(ResponsableEleve.etablissement_id == etablissement_id, *scope))
-            for row in rows:
-                div = row.division or ""
-                key = (_fold(div), _fold(row.e_nom), _fold(row.e_prenom), _fold(row.r_nom),
-                       _fold(row.r_prenom), row.lien_id)
-                # A guardian account shared by siblings gets ONE letter, about the first child.
-                if row.id in items and items[row.id].sort_key <= key:
-                    continue
-                items[row.id] = _Item(
-                    row, key, row.r_nom, row.r_prenom,
-                    letter_texts.civilite_label(row.civilite) or None, _address(row),
-                    row.e_nom, row.e_prenom, div,
-                    pick_email(row.r_email, row.email, row.email_valide), row.r_email)
-    return sorted(items.values(), key=lambda it: it.sort_key)
-
-
 def notify(etablissement_id: int, kind: str, compte_ids: Sequence[int], *, mode: str = PAPIER,
            reset_used: bool = False, reset_all: bool = False, today: dt.date,
            out_path: str | Path, progress: Callable[[int, int], None] | None = None,
@@ -215,11 +100,11 @@ def notify(etablissement_id: int, kind: str, compte_ids: Sequence[int], *, mode:
         raise DomainError(f"Mode de transmission inconnu : {mode}.")
     if kind == KindCompte.ELEVE and mode != PAPIER:
         raise DomainError("Les élèves sont notifiés sur papier uniquement.")
-    etab = _etab(etablissement_id)
+    etab = etablissement(etablissement_id)
     recap = NotifyRecap(kind=kind, mode=mode)
-    items = _load_items(etablissement_id, kind, compte_ids)
+    items = load_items(etablissement_id, kind, compte_ids)
     recap.total = len(items)
-    ready: list[_Item] = []
+    ready: list[Item] = []
     for it in items:
         try:
             reset = reset_all or (reset_used and it.compte.etat == "utilise")
@@ -286,7 +171,7 @@ def _bulk_update(updates: list[dict]) -> None:
             db.session.expire(obj)
 
 
-def _send_notifications(etab, items: list[_Item], today, tick) -> None:
+def _send_notifications(etab, items: list[Item], today, tick) -> None:
     url = mailing.portal_url(etab.id, today)
     messages = [mailing.notification_message(
         etab, it.email, identifiant=it.compte.identifiant, password=it.prepared.password,
@@ -302,7 +187,7 @@ def _send_notifications(etab, items: list[_Item], today, tick) -> None:
             it.reason = res.error
 
 
-def _write_pdf(etab, items: list[_Item], out_path, today, texts, tick, recap) -> None:
+def _write_pdf(etab, items: list[Item], out_path, today, texts, tick, recap) -> None:
     from . import letters  # helper « letters » owns the PDF layout
 
     batch = [letters.Letter(
@@ -349,7 +234,7 @@ def notify_job(ctx, progress) -> NotifyRecap:
 def _comptes(etablissement_id: int, compte_ids: Sequence[int],
              kind: str | None = None) -> list[Compte]:
     out: list[Compte] = []
-    for chunk in _chunks(compte_ids):
+    for chunk in chunks(compte_ids):
         query = db.select(Compte).where(Compte.etablissement_id == etablissement_id,
                                         Compte.id.in_(chunk))
         if kind:
@@ -387,9 +272,9 @@ def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, s
         raise DomainError("L'objet doit tenir sur une ligne de 200 caractères au plus.")
     if len(body) > 20000:
         raise DomainError("Le texte ne doit pas dépasser 20 000 caractères.")
-    etab = _etab(etablissement_id)
+    etab = etablissement(etablissement_id)
     targets, without = [], []
-    for chunk in _chunks(compte_ids):
+    for chunk in chunks(compte_ids):
         liens = db.session.scalars(
             db.select(ResponsableEleve).options(selectinload(ResponsableEleve.responsable),
                                                 joinedload(ResponsableEleve.compte))
@@ -440,7 +325,7 @@ def resend_activation(etablissement_id: int, compte_id: int, email: str, *, toda
     from flask import current_app
 
     base = link_base or current_app.config["PORTAL_URL"].rstrip("/") + "/activation/"
-    message = mailing.activation_message(_etab(etablissement_id), compte.email,
+    message = mailing.activation_message(etablissement(etablissement_id), compte.email,
                                          identifiant=compte.identifiant,
                                          link=base + accounts.activation_token(compte))
     result = mailing.send_batch([message])[0]
