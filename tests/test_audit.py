@@ -181,8 +181,11 @@ def test_academie_journal_covers_its_establishments_only(client, auth, db, journ
                               etablissement_id=lointain.id))
     factories.make_user("academie.demo", "academie", academie=etab.academie)
     db.session.commit()
+    auth.login("academie.demo", "Essai-Rate-01")
+    auth.login("academie.autre", "Essai-Rate-02")  # unknown login here: nobody's entry
     auth.login("academie.demo")
     page = client.get("/journal-academique/").get_data(as_text=True)
+    assert "Échec de connexion" in page and "academie.autre" not in page
     assert "VOISINCIBLE" in page and "DUPONT Jeanne" in page
     assert "LOINTAIN" not in page
     # Its own login (no establishment) is there too.

@@ -154,9 +154,15 @@ class JournalAcademiqueView(_JournalBase, AcademieModelView):
         aid = current_academie_id()
         admins = db.select(StaffUser.id).where(
             StaffUser.academie_id == aid, StaffUser.role == Role.ACADEMIE.value)
+        admin_logins = db.select(StaffUser.login).where(
+            StaffUser.academie_id == aid, StaffUser.role == Role.ACADEMIE.value)
+        # Entries without an establishment: those of its administrators, and the failed
+        # logins typed on their logins.
         return or_(
             AuditEntry.etablissement_id.in_(academie_etablissement_ids(aid)),
-            (AuditEntry.etablissement_id.is_(None) & AuditEntry.user_id.in_(admins)),
+            AuditEntry.etablissement_id.is_(None) & or_(
+                AuditEntry.user_id.in_(admins),
+                (AuditEntry.user_id.is_(None) & AuditEntry.login.in_(admin_logins))),
         )
 
     def _etab_options(self):
