@@ -284,3 +284,27 @@ def test_r_sec_1_delegue_with_eleves_right_only(client, auth, etab):
                        mode="papier")
     assert resp.status_code == 302 and etats([s["eleves"][0].compte_id]) == [EtatCompte.NOTIFIE]
     assert client.get(resp.headers["Location"]).status_code == 200  # its job page
+
+
+def test_r_sec_1_academie_switches_establishment_and_jobs_follow(client, auth, etab, other_etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    o = school(other_etab, n_6a=2, n_6b=0, with_guardians=False)
+    f.make_user("academie.demo", "academie", academie=f.make_academie())
+    db.session.commit()
+    auth.login("academie.demo")
+    html = client.get(BASE).get_data(as_text=True)
+    assert "sur 2" in html  # the first of its establishments by name: Jean-Moulin
+    token = csrf_of(client, "/")
+    client.post("/etablissement", data={"csrf_token": token, "etablissement_id": etab.id})
+    assert "sur 1" in client.get(BASE).get_data(as_text=True)
+    client.post("/etablissement", data={"csrf_token": token, "etablissement_id": other_etab.id})
+    html = client.get(BASE).get_data(as_text=True)
+    assert "sur 2" in html and "eleve.0999002b.0" not in html  # identifiers are not listed
+    resp = post_action(client, BASE, "notifier", rowids=[o["eleves"][0].id, s["eleves"][0].id],
+                       confirme="1", mode="papier")
+    assert etats([o["eleves"][0].compte_id, s["eleves"][0].compte_id]) == [
+        EtatCompte.NOTIFIE, EtatCompte.NON_NOTIFIE]
+    job_url = resp.headers["Location"]
+    client.post("/etablissement", data={"csrf_token": csrf_of(client, "/"),
+                                 "etablissement_id": etab.id})
+    assert client.get(job_url).status_code == 404  # the job belongs to the other school
