@@ -36,7 +36,6 @@ from .. import etablissements, permissions, users
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
-    DROITS_DELEGUE,
     ROLE_LABELS,
     Academie,
     Etablissement,
