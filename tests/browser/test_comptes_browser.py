@@ -50,6 +50,29 @@ def test_r_acc_5_smoke_head_filters_one_division(page, live_server, etab):
     assert "sur 2" in page.inner_text("[data-testid=selection-count]")
 
 
+def test_r_acc_5_smoke_demo_head_filters_one_division(page, live_server, app):
+    """Issue 2 point 10 on the demo establishment: the head filters one division and sees
+    exactly that division's pupils."""
+    import datetime as dt
+
+    from admints import demo
+    from admints.models import Division, Eleve
+
+    demo.load_demo("0999777K", 120, "college", 3, "motdepasse-demo", dt.date(2026, 11, 28))
+    db.session.commit()
+    division = db.session.scalars(db.select(Division).join(Eleve, Eleve.division_id == Division.id)
+                                  .order_by(Division.code)).first()
+    expected = db.session.scalar(db.select(db.func.count(Eleve.id))
+                                 .where(Eleve.division_id == division.id))
+    login(page, live_server, "chef.0999777k", "motdepasse-demo")
+    _open_eleves_filtered(page, live_server, division.code)
+    rows = page.locator("[data-testid=comptes] tbody tr")
+    assert rows.count() == min(expected, 50)
+    cells = page.locator("[data-testid=comptes] tbody tr td:nth-child(3)").all_inner_texts()
+    assert set(cells) == {division.code}
+    assert f"sur {expected}" in page.inner_text("[data-testid=selection-count]")
+
+
 def test_r_acc_6_select_all_matching_notify_paper_progress_and_pdf(page, live_server, etab,
                                                                    monkeypatch, tmp_path):
     """Issue 3: 60 pupils in 6A (a page shows 50), 2 in 6B."""
