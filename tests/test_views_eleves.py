@@ -308,3 +308,29 @@ def test_r_sec_1_academie_switches_establishment_and_jobs_follow(client, auth, e
     client.post("/etablissement", data={"csrf_token": csrf_of(client, "/"),
                                  "etablissement_id": etab.id})
     assert client.get(job_url).status_code == 404  # the job belongs to the other school
+
+
+def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkeypatch):
+    from admints import actions
+    from admints.errors import DomainError
+
+    s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    resp = post_action(client, BASE, "notifier", select_all=True, confirme="1", mode="papier")
+    job_id = int(re.search(r"/taches/(\d+)/", resp.headers["Location"]).group(1))
+    state = client.get(f"/taches/{job_id}/etat.json").get_json()
+    assert state["status"] == "done" and state["percent"] == 100 and state["total"] == 2
+    assert f"/taches/{job_id}/" in client.get("/taches/").get_data(as_text=True)
+
+    def broken(*_a, **_kw):
+        raise DomainError("Écriture du PDF impossible : disque plein.")
+
+    monkeypatch.setattr(actions, "notify", broken)
+    for e in s["eleves"]:
+        db.session.get(Compte, e.compte_id).etat = EtatCompte.NON_NOTIFIE
+    db.session.commit()
+    resp = post_action(client, BASE, "notifier", select_all=True, confirme="1", mode="papier")
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "La notification a échoué" in html and "disque plein" in html
+    assert "Télécharger le document PDF" not in html
+    assert all_state(_ids(s["eleves"]))
