@@ -144,7 +144,6 @@ def test_r_sec_3_journal_is_read_only(client, auth, db, journal, etab):
     client.post("/journal/delete/", data={"id": own.id, "csrf_token": token})
     client.post("/journal/action/", data={"action": "delete", "rowid": own.id,
                                           "csrf_token": token})
-    assert client.get("/journal/export/csv/").status_code in (302, 404)
     db.session.expire_all()
     own = db.session.get(AuditEntry, own.id)
     assert own is not None and (own.action, own.target, own.login, own.at) == before
@@ -237,3 +236,18 @@ def test_r_sec_3_etablissement_creation_is_audited(client, auth, db, etab):
     (entry,) = _entries(db, "etablissement.creation")
     assert entry.etablissement_id == new.id and entry.login == "academie.demo"
     assert PASSWORD not in (entry.after or "")
+
+
+def test_r_sec_3_journal_export_is_scoped_and_neutralised(client, auth, db, journal, etab):
+    """CSV export of the journal: this establishment's entries only, formulas neutralised."""
+    db.session.add(AuditEntry(action="essai", login="chef.0999001a", target="=HYPERLINK(1)",
+                              etablissement_id=etab.id))
+    db.session.commit()
+    auth.login("chef.0999001a")
+    response = client.get("/journal/export/csv/")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "DUPONT Jeanne" in text and "message_accueil" in text
+    assert "VOISINCIBLE" not in text
+    assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
+    assert client.get("/journal-academique/export/csv/").status_code == 403

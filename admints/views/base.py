@@ -68,6 +68,12 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
 
 
+def neutralise_formula(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class ScopedModelView(AreaAccessMixin, ModelView):
     """What every scoped model view shares: `scope_clause()` filters the list, the count, the
     single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
@@ -116,6 +122,11 @@ class ScopedModelView(AreaAccessMixin, ModelView):
         except (TypeError, ValueError):
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
+
+    def get_export_value(self, model, name):
+        # A spreadsheet runs cells starting with = + - @ as formulas (=HYPERLINK(...)):
+        # exported text is neutralised with a leading apostrophe.
+        return neutralise_formula(super().get_export_value(model, name))
 
     @action("delete", lazy_gettext("Delete"),
             lazy_gettext("Are you sure you want to delete selected records?"))

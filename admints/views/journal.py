@@ -62,7 +62,7 @@ def _at(view, context, model, name):
 
 
 class _JournalBase:
-    """What both journals share: read-only, newest first, filters, no export."""
+    """What both journals share: read-only, newest first, filters."""
 
     can_create = False
     can_edit = False
@@ -116,9 +116,15 @@ class _JournalBase:
 
 
 class JournalView(_JournalBase, TenantModelView):
-    """The current establishment's entries."""
+    """The current establishment's entries; CSV export of what the filters select (scoped by
+    the same query, so never another establishment's)."""
 
     area = permissions.JOURNAL
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 50000
+    column_export_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
+    column_formatters_export = {"action": lambda v, c, m, n: m.action}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = self._filters()
