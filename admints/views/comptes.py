@@ -1,7 +1,6 @@
 """What the two account lists (« Accès des responsables », « Accès des élèves ») share.
 
-- Filters that take several values (`?flt0_division_in_list=3&flt0_division_in_list=5`, or
-  `3,5`), with options computed per request for the current establishment, shown in a plain
+- Filters that take several values (`?flt0_division=3&flt0_division=5`, or `3,5`), with options computed per request for the current establishment, shown in a plain
   filter bar rather than Flask-Admin's JavaScript filter builder.
 - « Sélectionner les M comptes correspondant aux filtres » (R-ACC-4): Flask-Admin actions see
   only the ticked rows, so the action form is posted to `/action/?<the list's query string>`
@@ -14,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from flask import abort, flash, g, has_request_context, request
@@ -333,5 +331,3 @@ def _dotted(obj, path: str):
     return obj
 
 
-def today() -> dt.date:
-    return dt.date.today()
