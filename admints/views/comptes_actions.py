@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..errors import DomainError
@@ -83,14 +83,14 @@ class MassActionsMixin:
             return self._confirm(sel, "reinitialiser", "Réinitialiser les mots de passe")
         try:
             count = _actions().reset_passwords(
-                self.etablissement_id(), self.kind, sel.compte_ids, today=dt.date.today())
+                self.etablissement_id(), self.kind, sel.compte_ids, today=dt.date.today(),
+                by=getattr(current_user, "login", None))
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(self.get_url(".index_view"))
-        n = count if isinstance(count, int) else sel.count
-        flash(f"{n} mot(s) de passe réinitialisé(s). Notifiez les comptes pour transmettre "
+        flash(f"{count} mot(s) de passe réinitialisé(s). Notifiez les comptes pour transmettre "
               "les nouveaux mots de passe provisoires.", "success")
         return redirect(request.form.get("url") or self.get_url(".index_view"))
 
@@ -148,10 +148,3 @@ class MassActionsMixin:
 
         return require_etablissement_id()
 
-
-def job_threshold() -> int:
-    return int(current_app.config.get("JOB_THRESHOLD", 300))
-
-
-def actor() -> str | None:
-    return getattr(current_user, "login", None)
