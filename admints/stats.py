@@ -232,6 +232,8 @@ def _annee_condition(annees: dict[int, list[int]] | int):
 
     `annees` is one year, or {year: [establishment ids]} for a roll-up whose establishments
     may not all be in the same year (portable SQL: no date built from a column)."""
+    if isinstance(annees, dict) and len(annees) == 1:
+        annees = next(iter(annees))  # the usual case: one school year for the whole académie
     if isinstance(annees, int):
         start, end = annee_bounds(annees)
         return and_(Compte.date_notification >= start, Compte.date_notification < end)

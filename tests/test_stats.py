@@ -269,3 +269,15 @@ def test_kinds_are_not_mixed(known):
     synthese = stats.synthese_responsables(known["etab"].id)
     assert synthese.etablissement.comptes == 5
     assert KindCompte.RESPONSABLE == "responsable"
+
+
+def test_r_sta_2_rollup_uses_each_establishment_school_year(known, db):
+    """Académie roll-up: « année courante » follows each establishment's school year."""
+    aca = known["etab"].academie_id
+    _total, lignes = stats_academie.rollup_responsables(aca)
+    assert {li.uai: li.notifies_annee for li in lignes} == {"0999001A": 1, "0999002B": 0}
+    known["etab"].annee_scolaire = 2025  # still in 2025/2026, the other in 2026/2027
+    db.session.commit()
+    _total, lignes = stats_academie.rollup_responsables(aca)
+    assert {li.uai: li.notifies_annee for li in lignes} == {"0999001A": 2, "0999002B": 0}
+    assert stats.synthese_responsables(known["etab"].id).etablissement.notifies_annee == 2
