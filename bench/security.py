@@ -1,0 +1,110 @@
+"""Benchmark of the security layer: argon2id cost per login, a full login request, and the
+« Journal » (audit trail) of one establishment among 10 sharing 200,000 audit entries: first
+page (scoped count + newest first), a filtered page, the CSV export of its 20,000 entries.
+Prints its figures; run with `.venv/bin/python bench/security.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from admints import create_app  # noqa: E402
+from admints.config import TestConfig  # noqa: E402
+from admints.extensions import db, limiter  # noqa: E402
+from admints.models import Academie, AuditEntry, Etablissement, StaffUser  # noqa: E402
+from admints.secrets_store import hash_password, verify_password  # noqa: E402
+
+PASSWORD = "motdepasse-bench"
+ETABS, PER_ETAB = 10, 20_000
+
+
+def _timed(fn, n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "security.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", OUTPUT_DIR=str(out),
+                  LOGIN_RATE_LIMIT="1000 per minute", FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+        t = time.perf_counter()
+        pw_hash = hash_password(PASSWORD)
+        hash_ms = (time.perf_counter() - t) * 1000
+        verify_ms = _timed(lambda: verify_password(pw_hash, PASSWORD))
+        aca = Academie(code="bench", nom="Bench")
+        db.session.add(aca)
+        db.session.flush()
+        etabs = []
+        for i in range(ETABS):
+            e = Etablissement(uai=f"{9990100 + i}A", nom=f"Collège {i}", academie_id=aca.id)
+            db.session.add(e)
+            etabs.append(e)
+        db.session.flush()
+        db.session.add(StaffUser(login="chef.bench", role="chef", password_hash=pw_hash,
+                                 etablissement_id=etabs[0].id, academie_id=aca.id))
+        start = dt.datetime(2026, 9, 1)
+        t = time.perf_counter()
+        actions = ("connexion", "compte.notification", "compte.reinitialisation",
+                   "parametre.modification", "import.siecle")
+        for e in etabs:
+            db.session.execute(db.insert(AuditEntry), [
+                {"etablissement_id": e.id, "action": actions[n % 5], "login": f"agent{n % 7}",
+                 "ip": "10.0.0.1", "target": f"cible {n}",
+                 "at": start + dt.timedelta(minutes=n)} for n in range(PER_ETAB)])
+        db.session.commit()
+        fill_s = time.perf_counter() - t
+        limiter.reset()
+
+        client = app.test_client()
+
+        def login():
+            html = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+            r = client.post("/login", data={"login": "chef.bench", "password": PASSWORD,
+                                            "csrf_token": token})
+            assert r.status_code == 302, r.status_code
+
+        login_ms = _timed(login)
+        first = _timed(lambda: client.get("/journal/"))
+        page = client.get("/journal/").get_data(as_text=True)
+        assert "cible 19999" in page  # newest first
+        filtered = _timed(lambda: client.get("/journal/?flt0_1=notification"))
+        last_page = _timed(lambda: client.get("/journal/?page=399"))
+        t = time.perf_counter()
+        csv = client.get("/journal/export/csv/").get_data()
+        export_s = time.perf_counter() - t
+        lines = csv.count(b"\n") - 1
+
+    print(f"argon2id: hash {hash_ms:.0f} ms, verify {verify_ms:.0f} ms (median of 5)")
+    print(f"login request (GET form + POST): {login_ms:.0f} ms (median of 5)")
+    print(f"fill: {ETABS} establishments x {PER_ETAB} audit entries in {fill_s:.1f} s")
+    print(f"Journal first page (50 rows, scoped count over {ETABS * PER_ETAB:,} entries): "
+          f"{first:.0f} ms")
+    print(f"Journal filtered (action contient « notification »): {filtered:.0f} ms")
+    print(f"Journal page 400: {last_page:.0f} ms")
+    print(f"Journal CSV export: {lines:,} rows in {export_s:.2f} s "
+          f"({lines / export_s:,.0f} rows/s)")
+
+
+if __name__ == "__main__":
+    main()
