@@ -251,3 +251,23 @@ def test_r_sec_3_journal_export_is_scoped_and_neutralised(client, auth, db, jour
     assert "VOISINCIBLE" not in text
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
     assert client.get("/journal-academique/export/csv/").status_code == 403
+
+
+def test_r_sec_3_generic_changes_through_model_forms_are_audited(client, auth, db, etab):
+    """TenantModelView audits create/edit/delete made through Flask-Admin's own forms."""
+    from admints.models import LienUtile
+
+    auth.login("chef.0999001a")
+    token = auth.csrf("/parametrage/liens/new/")
+    response = client.post("/parametrage/liens/new/", data={
+        "libelle": "CDI du collège", "url": "https://cdi.example.org/", "csrf_token": token})
+    assert response.status_code == 302
+    lien = db.session.scalar(db.select(LienUtile).where(LienUtile.libelle == "CDI du collège"))
+    assert lien.etablissement_id == etab.id
+    created = _entries(db, "lien_utile.creation")
+    assert created and created[0].etablissement_id == etab.id
+    assert created[0].login == "chef.0999001a" and created[0].target == "CDI du collège"
+    client.post("/parametrage/liens/delete/", data={"id": lien.id, "csrf_token": token})
+    assert db.session.get(LienUtile, lien.id) is None
+    deleted = _entries(db, "lien_utile.suppression")
+    assert deleted and deleted[0].rows == [lien.id]
