@@ -380,3 +380,21 @@ def test_r_sec_1_user_rows_of_the_dataset_exist(db, world):
             LienUtile.etablissement_id == etab.id)).all()
         assert names == [f"{marker} lien"]
     assert sa_inspect(world["etab"]).persistent
+
+
+def test_r_sec_1_bulk_delete_removes_only_own_ticked_rows(client, auth, db, world):
+    """Ticking a foreign row with an own one: only the own row goes (and ids bind as integers,
+    which PostgreSQL requires)."""
+    own = db.session.scalar(db.select(LienUtile).where(
+        LienUtile.etablissement_id == world["etab"].id))
+    foreign = db.session.scalar(db.select(LienUtile).where(
+        LienUtile.etablissement_id == world["voisin"].id))
+    own_id, foreign_id = own.id, foreign.id
+    auth.login("chef.0999001a")
+    token = auth.csrf("/")
+    response = client.post("/parametrage/liens/action/", data={
+        "action": "delete", "rowid": [str(own_id), str(foreign_id), "x"], "csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LienUtile, own_id) is None
+    assert db.session.get(LienUtile, foreign_id) is not None
