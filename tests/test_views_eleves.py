@@ -334,3 +334,18 @@ def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkey
     assert "La notification a échoué" in html and "disque plein" in html
     assert "Télécharger le document PDF" not in html
     assert all_state(_ids(s["eleves"]))
+
+
+def test_r_sec_2_return_url_of_another_site_is_ignored(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    token = csrf_of(client, BASE)
+    resp = client.post(f"{BASE}action/", data={
+        "csrf_token": token, "action": "reinitialiser", "rowid": s["eleves"][0].id,
+        "url": "https://evil.example/phish"})
+    html = resp.get_data(as_text=True)
+    assert "evil.example" not in html
+    resp = client.post(f"{BASE}action/", data={
+        "csrf_token": token, "action": "notifier", "select_all": "0",
+        "url": "javascript:alert(1)"})  # nothing selected: back to the list
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(BASE)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from flask import abort, flash, g, has_request_context, request
 from flask_admin import expose
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import false
@@ -315,13 +316,18 @@ class ComptesListView(TenantModelView):
         return Selection(row_ids=[r for r, _ in rows], compte_ids=compte_ids,
                          select_all=select_all)
 
+    def return_url(self) -> str:
+        """The list URL to go back to: the form's `url` when it is a local one, else the list
+        (never a URL of another site, nor `javascript:`)."""
+        return get_redirect_target() or self.get_url(".index_view")
+
     def selection_form_state(self, sel: Selection) -> dict:
         """What a confirmation page posts back so the second POST re-resolves the same rows."""
         return {
             "select_all": sel.select_all,
             "row_ids": [] if sel.select_all else sel.row_ids,
             "action_url": request.full_path if request.query_string else request.path,
-            "return_url": request.form.get("url") or self.get_url(".index_view"),
+            "return_url": self.return_url(),
         }
 
 

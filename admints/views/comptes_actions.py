@@ -44,7 +44,7 @@ class MassActionsMixin:
         if sel.count:
             return None
         flash("Aucun compte sélectionné.", "warning")
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        return redirect(self.return_url())
 
     def _confirm(self, sel: Selection, action: str, title: str, **extra):
         return self.render(
@@ -92,7 +92,7 @@ class MassActionsMixin:
             return redirect(self.get_url(".index_view"))
         flash(f"{count} mot(s) de passe réinitialisé(s). Notifiez les comptes pour transmettre "
               "les nouveaux mots de passe provisoires.", "success")
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        return redirect(self.return_url())
 
     # -- Exporter --------------------------------------------------------------------------
     def run_exporter(self, ids):
@@ -141,7 +141,7 @@ class MassActionsMixin:
             flash(exc.message, "error")
             return redirect(self.get_url(".index_view"))
         return self.render("admints/comptes/recap_ecrire.html", recap=recap,
-                           return_url=request.form.get("url") or self.get_url(".index_view"))
+                           return_url=self.return_url())
 
     def etablissement_id(self) -> int:
         from ..tenancy import require_etablissement_id

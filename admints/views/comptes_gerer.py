@@ -43,7 +43,7 @@ class GererMixin:
             responsable=responsable, niveau=getattr(row, "niveau", None),
             modes=self.modes(), siecle_email_status=email_status(
                 responsable.email if responsable else None),
-            return_url=request.args.get("url") or self.get_url(".index_view"),
+            return_url=self.return_url(),
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
