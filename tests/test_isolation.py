@@ -398,3 +398,35 @@ def test_r_sec_1_bulk_delete_removes_only_own_ticked_rows(client, auth, db, worl
     db.session.expire_all()
     assert db.session.get(LienUtile, own_id) is None
     assert db.session.get(LienUtile, foreign_id) is not None
+
+
+def test_r_sec_1_ajax_loaders_and_relation_fields_are_scoped(app, db, world):
+    """A view declaring `form_ajax_refs` or relation select boxes sees only its
+    establishment's rows, for lookups and for a submitted id."""
+    from flask_login import login_user
+
+    from admints.models import Division, Eleve, StaffUser
+    from admints.views.base import TenantModelView
+
+    class _Probe(TenantModelView):
+        area = permissions.ELEVES
+        can_edit = True
+        form_columns = ("nom", "division", "mef")
+        form_ajax_refs = {"division": {"fields": ("code",)}}
+
+    view = _Probe(Eleve, db, endpoint="probe_isolation", url="/probe-isolation")
+    foreign_div = db.session.scalar(db.select(Division).where(
+        Division.etablissement_id == world["voisin"].id))
+    own_div = db.session.scalar(db.select(Division).where(
+        Division.etablissement_id == world["etab"].id))
+    chef = db.session.scalar(db.select(StaffUser).where(StaffUser.login == "chef.0999001a"))
+    with app.test_request_context():
+        login_user(chef)
+        loader = view._form_ajax_refs["division"]
+        found = loader.get_list("3A", 0, 50)
+        assert own_div in found and foreign_div not in found
+        assert loader.get_one(str(foreign_div.id)) is None
+        assert loader.get_one(str(own_div.id)) == own_div
+        form = view.create_form()
+        mef_choices = [str(m) for m in form.mef.query]
+        assert mef_choices and not any(VOISIN in c or AUTRE in c for c in mef_choices)

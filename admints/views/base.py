@@ -1,8 +1,11 @@
 """Base classes of every screen: access by menu area and establishment isolation (R-SEC-1).
 
-`TenantModelView` scopes `get_query`, `get_count_query`, `get_one` and the relation fields of
-its forms to the establishment of the request, and forces that establishment on save; views
-only declare columns, filters and formatters.
+`ScopedModelView` filters, by one `scope_clause()`, the list, the count, the single row
+(`get_one`, a plain `session.get` in Flask-Admin), relation select boxes, ajax loaders, bulk
+delete and filter options (recomputed per request); exports neutralise spreadsheet formulas.
+`TenantModelView` scopes to the establishment of the request, forces it on save and audits
+generic create/edit/delete (R-SEC-3); `AcademieModelView` / `AcademieBaseView` scope to the
+académie administrator's académie. Views only declare columns, filters and formatters.
 """
 
 from __future__ import annotations
@@ -46,6 +49,15 @@ class TenantBaseView(AreaAccessMixin, BaseView):
 
     def etablissement_id(self) -> int:
         return require_etablissement_id()
+
+
+class AcademieBaseView(AreaAccessMixin, BaseView):
+    """A custom screen of the académie administrator (its académie only)."""
+
+    area = permissions.ACADEMIE_ADMIN
+
+    def academie_id(self) -> int:
+        return current_academie_id()
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
