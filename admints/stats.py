@@ -262,8 +262,8 @@ def _compte_counts(annee_condition):
     )
 
 
-def _accounts_by_level(annee_condition, where):
-    """Account counts of the pupils in `where` at three levels in ONE statement: per
+def _accounts_by_level(annee_condition, etablissement_id: int):
+    """Account counts of the establishment's pupils at three levels in ONE statement: per
     (MEF, division), per MEF and for all. The guardian links are read once into a CTE of
     distinct (MEF, division, account) triples; each level takes the distinct accounts of its
     own key (an account shared by siblings is one account per line), joins them to `compte`
@@ -271,7 +271,11 @@ def _accounts_by_level(annee_condition, where):
     triples = (
         select(Eleve.mef_id, Eleve.division_id, ResponsableEleve.compte_id)
         .select_from(ResponsableEleve).join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-        .where(ResponsableEleve.compte_id.is_not(None), where)
+        # Both sides filtered on the establishment (links carry it too): PostgreSQL then reads
+        # the establishment's links by index instead of scanning every link.
+        .where(ResponsableEleve.compte_id.is_not(None),
+               ResponsableEleve.etablissement_id == etablissement_id,
+               Eleve.etablissement_id == etablissement_id)
         .distinct().cte("triples")
     )
     per_mef = select(triples.c.mef_id, triples.c.compte_id).distinct().subquery("per_mef")
@@ -292,15 +296,18 @@ def _accounts_by_level(annee_condition, where):
     )
 
 
-def _pupils_with_used_guardian(where, *group_cols):
-    """Pupils having at least one guardian whose account is used, per group: from the used
-    accounts (indexed state) to their links."""
+def _pupils_with_used_guardian(etablissement_id: int):
+    """Pupils having at least one guardian whose account is used, per (MEF, division): from
+    the establishment's used accounts (indexed state) to their links and pupils."""
+    group_cols = (Eleve.mef_id, Eleve.division_id)
     return (
         select(*group_cols, func.count(func.distinct(ResponsableEleve.eleve_id)).label("n"))
         .select_from(Compte).join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
         .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-        .where(Compte.kind == KindCompte.RESPONSABLE.value,
-               Compte.etat == EtatCompte.UTILISE.value, where)
+        .where(Compte.etablissement_id == etablissement_id,
+               Compte.kind == KindCompte.RESPONSABLE.value,
+               Compte.etat == EtatCompte.UTILISE.value,
+               Eleve.etablissement_id == etablissement_id)
         .group_by(*group_cols)
     )
 
@@ -328,9 +335,9 @@ def synthese_responsables(etablissement_id: int) -> Synthese:
     pupils = (_eleve_structure_select().add_columns(func.count(Eleve.id).label("eleves"))
               .where(scope).group_by(*_STRUCTURE_GROUP))
     used = {(r.mef_id, r.division_id): r.n for r in db.session.execute(
-        _pupils_with_used_guardian(scope, Eleve.mef_id, Eleve.division_id))}
+        _pupils_with_used_guardian(etablissement_id))}
     per_division, per_mef, total = {}, {}, None
-    for row in db.session.execute(_accounts_by_level(condition, scope)):
+    for row in db.session.execute(_accounts_by_level(condition, etablissement_id)):
         if row.level == "division":
             per_division[(row.mef_id, row.division_id)] = row
         elif row.level == "mef":
