@@ -255,3 +255,25 @@ def test_chef_cannot_touch_users_of_another_establishment(client, auth, db, etab
     assert other.actif
     page = client.get("/utilisateurs-etablissement/").get_data(as_text=True)
     assert "assistance.0999002b" not in page
+
+
+def test_academie_creates_another_academie_administrator(client, auth, db, academie):
+    auth.login("academie.demo")
+    response = _post(client, auth, "/utilisateurs/new/", {
+        "login": "academie.adjoint", "role": "academie", "etablissement_id": "",
+        "password": SECRET, "confirmation": SECRET})
+    assert response.status_code == 302
+    user = db.session.scalar(db.select(StaffUser).where(StaffUser.login == "academie.adjoint"))
+    assert user.role == "academie" and user.etablissement_id is None
+    assert user.academie_id == academie["etab"].academie_id
+
+
+def test_academie_cannot_deactivate_itself(client, auth, db, academie):
+    me = db.session.scalar(db.select(StaffUser).where(StaffUser.login == "academie.demo"))
+    auth.login("academie.demo")
+    response = _post(client, auth, f"/utilisateurs/edit/?id={me.id}",
+                     {"nom": "Moi", "actif": "", "password": "", "confirmation": ""},
+                     page=f"/utilisateurs/edit/?id={me.id}")
+    assert "Vous ne pouvez pas désactiver votre propre compte." in response.get_data(as_text=True)
+    db.session.refresh(me)
+    assert me.actif
