@@ -182,8 +182,8 @@ def main() -> None:
             aca_id, etab_ids = build(args.etablissements, args.eleves, args.acces)
         counts = {m.__tablename__: db.session.scalar(db.select(db.func.count()).select_from(m))
                   for m in (Eleve, ResponsableEleve, Compte, AccesTeleservice)}
-        print(f"Base {url.split(':')[0]} : {len(etab_ids)} établissements, {counts} "
-              f"construits en {time.perf_counter() - start:.1f} s")
+        built = "réutilisée" if args.reuse else f"construite en {time.perf_counter() - start:.1f} s"
+        print(f"Base {url.split(':')[0]} ({built}) : {len(etab_ids)} établissements, {counts}")
         periode = stats.periode_par_defaut(TODAY)
         one = etab_ids[0]
         print(f"Un établissement de {args.eleves} élèves :")
