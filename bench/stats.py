@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -166,6 +167,13 @@ def main() -> None:
                         help="réutiliser la base de --database-url déjà construite")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="admints-bench-stats-")
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the temporary SQLite database
+
+
+def run(args, tmp: str) -> None:
     url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                       "DATA_KEYS": "bGV0bWVpbnRoaXNpc2F0ZXN0a2V5Zm9yYWRtaW50cyE=",
