@@ -188,8 +188,7 @@ class Compte(db.Model):
 
     __tablename__ = "compte"
     __table_args__ = (
-        Index("ix_compte_etab_kind_etat", "etablissement_id", "kind", "etat"),
-        # R-STA-2: covering index of the académie roll-up (counts by state and school year).
+        # Lists filter by (establishment, kind, state); R-STA-2 also counts by school year.
         Index("ix_compte_etab_kind_etat_notif", "etablissement_id", "kind", "etat",
               "date_notification"),
     )
@@ -454,7 +453,6 @@ class AccesTeleservice(db.Model):
 
     __tablename__ = "acces_teleservice"
     __table_args__ = (
-        Index("ix_acces_etab_date", "etablissement_id", "visited_at"),
         # R-STA-3: covering index, the statistics count visits without reading the table.
         Index("ix_acces_etab_date_service_mef", "etablissement_id", "visited_at",
               "teleservice_id", "mef_id"),

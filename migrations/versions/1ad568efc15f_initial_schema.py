@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 54c2e7571ca0
+Revision ID: 1ad568efc15f
 Revises: 
-Create Date: 2026-11-28 16:24:36.063923
+Create Date: 2026-11-28 17:25:09.011295
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '54c2e7571ca0'
+revision = '1ad568efc15f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('nom', sa.String(length=120), nullable=False),
+    sa.Column('services_obligatoires', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_academie')),
     sa.UniqueConstraint('code', name=op.f('uq_academie_code'))
     )
@@ -114,7 +115,7 @@ def upgrade():
     sa.UniqueConstraint('identifiant', name=op.f('uq_compte_identifiant'))
     )
     with op.batch_alter_table('compte', schema=None) as batch_op:
-        batch_op.create_index('ix_compte_etab_kind_etat', ['etablissement_id', 'kind', 'etat'], unique=False)
+        batch_op.create_index('ix_compte_etab_kind_etat_notif', ['etablissement_id', 'kind', 'etat', 'date_notification'], unique=False)
         batch_op.create_index(batch_op.f('ix_compte_etablissement_id'), ['etablissement_id'], unique=False)
 
     op.create_table('division',
@@ -276,7 +277,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_acces_teleservice'))
     )
     with op.batch_alter_table('acces_teleservice', schema=None) as batch_op:
-        batch_op.create_index('ix_acces_etab_date', ['etablissement_id', 'visited_at'], unique=False)
+        batch_op.create_index('ix_acces_etab_date_service_mef', ['etablissement_id', 'visited_at', 'teleservice_id', 'mef_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_acces_teleservice_etablissement_id'), ['etablissement_id'], unique=False)
 
     op.create_table('audit_entry',
@@ -385,6 +386,7 @@ def upgrade():
     sa.UniqueConstraint('eleve_id', 'responsable_id', name=op.f('uq_responsable_eleve_eleve_id_responsable_id'))
     )
     with op.batch_alter_table('responsable_eleve', schema=None) as batch_op:
+        batch_op.create_index('ix_resp_eleve_compte_eleve', ['compte_id', 'eleve_id'], unique=False)
         batch_op.create_index('ix_resp_eleve_etab_niveau', ['etablissement_id', 'niveau'], unique=False)
         batch_op.create_index(batch_op.f('ix_responsable_eleve_compte_id'), ['compte_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_responsable_eleve_eleve_id'), ['eleve_id'], unique=False)
@@ -402,6 +404,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_responsable_eleve_eleve_id'))
         batch_op.drop_index(batch_op.f('ix_responsable_eleve_compte_id'))
         batch_op.drop_index('ix_resp_eleve_etab_niveau')
+        batch_op.drop_index('ix_resp_eleve_compte_eleve')
 
     op.drop_table('responsable_eleve')
     with op.batch_alter_table('eleve_groupe', schema=None) as batch_op:
@@ -431,7 +434,7 @@ def downgrade():
     op.drop_table('audit_entry')
     with op.batch_alter_table('acces_teleservice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_acces_teleservice_etablissement_id'))
-        batch_op.drop_index('ix_acces_etab_date')
+        batch_op.drop_index('ix_acces_etab_date_service_mef')
 
     op.drop_table('acces_teleservice')
     with op.batch_alter_table('teleservice_etablissement', schema=None) as batch_op:
@@ -475,7 +478,7 @@ def downgrade():
     op.drop_table('division')
     with op.batch_alter_table('compte', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_compte_etablissement_id'))
-        batch_op.drop_index('ix_compte_etab_kind_etat')
+        batch_op.drop_index('ix_compte_etab_kind_etat_notif')
 
     op.drop_table('compte')
     with op.batch_alter_table('tipi_regie', schema=None) as batch_op:
