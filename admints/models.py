@@ -3,6 +3,10 @@
 Models know no rules: states, identifiers, letters, statistics and imports live in the domain
 modules of `admints/`. Every row that belongs to an establishment carries `etablissement_id`
 (indexed), which is what tenant isolation (R-SEC-1) filters on.
+
+This module holds the establishment, its structure (MEF, divisions, groups), pupils, guardians
+and their accounts; `models_services` the téléservices, settings and family activity;
+`models_staff` staff users, the audit trail and jobs. Import every model from here.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -309,260 +312,24 @@ class ResponsableEleve(db.Model):
         return f"{self.responsable} – {self.eleve} (légal {self.niveau})"
 
 
-class Teleservice(db.Model):
-    """Catalogue entry (R-SRV-2): national when `academie_id` is null, else academic."""
-
-    __tablename__ = "teleservice"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    libelle: Mapped[str] = mapped_column(String(200))
-    categorie: Mapped[str] = mapped_column(String(80))
-    academie_id: Mapped[int | None] = mapped_column(ForeignKey("academie.id"), index=True)
-    obligatoire: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Mandatory only for this type of establishment (LSL: lycee); null = per `obligatoire`.
-    obligatoire_pour_type: Mapped[str | None] = mapped_column(String(20))
-    ouvert_par_defaut: Mapped[bool] = mapped_column(Boolean, default=True)
-    module_requis: Mapped[str | None] = mapped_column(String(40))  # e.g. "notes"
-    position: Mapped[int] = mapped_column(Integer, default=0)
-
-    def __str__(self) -> str:
-        return self.libelle
-
-
-class TeleserviceEtablissement(db.Model):
-    __tablename__ = "teleservice_etablissement"
-    __table_args__ = (UniqueConstraint("etablissement_id", "teleservice_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    teleservice_id: Mapped[int] = mapped_column(ForeignKey("teleservice.id"))
-    ouvert: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    teleservice: Mapped[Teleservice] = relationship()
-
-    def __str__(self) -> str:
-        return f"{self.teleservice} : {'ouvert' if self.ouvert else 'fermé'}"
-
-
-class Parametre(db.Model):
-    """A versioned setting (R-PAR-1): the value in force on day D is the latest version whose
-    `effective_from` is on or before D."""
-
-    __tablename__ = "parametre"
-    __table_args__ = (Index("ix_parametre_etab_cle", "etablissement_id", "cle", "effective_from"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    cle: Mapped[str] = mapped_column(String(80))
-    valeur: Mapped[object] = mapped_column(JSON)
-    effective_from: Mapped[dt.date] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    created_by: Mapped[str | None] = mapped_column(String(80))
-
-    def __str__(self) -> str:
-        return f"{self.cle} (à partir du {self.effective_from:%d/%m/%Y})"
-
-
-class LienUtile(db.Model):
-    __tablename__ = "lien_utile"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    libelle: Mapped[str] = mapped_column(String(200))
-    url: Mapped[str] = mapped_column(String(500))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    def __str__(self) -> str:
-        return self.libelle
-
-
-class EntAcademique(db.Model):
-    """An ENT of the académie's list (R-PAR-3)."""
-
-    __tablename__ = "ent_academique"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    academie_id: Mapped[int] = mapped_column(ForeignKey("academie.id"), index=True)
-    nom: Mapped[str] = mapped_column(String(200))
-    url: Mapped[str] = mapped_column(String(500))
-
-    def __str__(self) -> str:
-        return self.nom
-
-
-class TipiRegie(db.Model):
-    """The académie's TIPI référentiel (R-SRV-5): client number → régie."""
-
-    __tablename__ = "tipi_regie"
-    __table_args__ = (UniqueConstraint("academie_id", "numero_client"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    academie_id: Mapped[int] = mapped_column(ForeignKey("academie.id"), index=True)
-    numero_client: Mapped[str] = mapped_column(String(20))
-    libelle_regie: Mapped[str] = mapped_column(String(200))
-
-    def __str__(self) -> str:
-        return f"{self.numero_client} – {self.libelle_regie}"
-
-
-class DatePublication(db.Model):
-    """An échéance date of the Notes service per MEF × division (R-SRV-4)."""
-
-    __tablename__ = "date_publication"
-    __table_args__ = (UniqueConstraint("mef_id", "division_id", "date"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    mef_id: Mapped[int] = mapped_column(ForeignKey("mef.id", ondelete="CASCADE"))
-    division_id: Mapped[int] = mapped_column(ForeignKey("division.id", ondelete="CASCADE"))
-    date: Mapped[dt.date] = mapped_column(Date)
-
-    mef: Mapped[Mef] = relationship()
-    division: Mapped[Division] = relationship()
-
-    def __str__(self) -> str:
-        return f"{self.mef} / {self.division} : {self.date:%d/%m/%Y}"
-
-
-class Evaluation(db.Model):
-    """An assessment entered by a teacher (SIECLE Notes), shown per R-SRV-4."""
-
-    __tablename__ = "evaluation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    mef_id: Mapped[int | None] = mapped_column(ForeignKey("mef.id", ondelete="CASCADE"))
-    division_id: Mapped[int] = mapped_column(ForeignKey("division.id", ondelete="CASCADE"))
-    matiere: Mapped[str] = mapped_column(String(80))
-    libelle: Mapped[str] = mapped_column(String(200))
-    date_controle: Mapped[dt.date] = mapped_column(Date)
-    date_saisie: Mapped[dt.date] = mapped_column(Date)
-    date_publication: Mapped[dt.date | None] = mapped_column(Date)  # teacher's
-    coefficient: Mapped[float] = mapped_column(default=1.0)
-    bareme: Mapped[int] = mapped_column(Integer, default=20)
-
-    def __str__(self) -> str:
-        return f"{self.matiere} – {self.libelle}"
-
-
-class AccesTeleservice(db.Model):
-    """One visit of a family to a service of the portal (R-POR-2, for R-STA-3)."""
-
-    __tablename__ = "acces_teleservice"
-    __table_args__ = (
-        # R-STA-3: covering index, the statistics count visits without reading the table.
-        Index("ix_acces_etab_date_service_mef", "etablissement_id", "visited_at",
-              "teleservice_id", "mef_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
-    compte_id: Mapped[int | None] = mapped_column(ForeignKey("compte.id", ondelete="SET NULL"))
-    teleservice_id: Mapped[int] = mapped_column(ForeignKey("teleservice.id"))
-    # MEF of the pupil concerned at visit time, so the MEFSTAT breakdown survives re-imports.
-    mef_id: Mapped[int | None] = mapped_column(ForeignKey("mef.id", ondelete="SET NULL"))
-    visited_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    teleservice: Mapped[Teleservice] = relationship()
-
-    def __str__(self) -> str:
-        return f"{self.teleservice_id} @ {self.visited_at:%d/%m/%Y %H:%M}"
-
-
-class StaffUser(db.Model):
-    """A member of staff who logs in to AdminTS (FEATURES §1)."""
-
-    __tablename__ = "staff_user"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(80), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # Role
-    nom: Mapped[str | None] = mapped_column(String(200))
-    etablissement_id: Mapped[int | None] = mapped_column(
-        ForeignKey("etablissement.id"), index=True
-    )
-    academie_id: Mapped[int | None] = mapped_column(ForeignKey("academie.id"), index=True)
-    # Menus granted to a délégué, among DROITS_DELEGUE.
-    droits: Mapped[list[str]] = mapped_column(JSON, default=list)
-    actif: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-
-    etablissement: Mapped[Etablissement | None] = relationship()
-    academie: Mapped[Academie | None] = relationship()
-
-    # Flask-Login protocol
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_active(self) -> bool:
-        return self.actif
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return str(self.id)
-
-    def __str__(self) -> str:
-        return self.login
-
-
-class AuditEntry(db.Model):
-    """Append-only audit trail (R-SEC-3)."""
-
-    __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_etab_at", "etablissement_id", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # UTC
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
-    login: Mapped[str | None] = mapped_column(String(80))
-    ip: Mapped[str | None] = mapped_column(String(45))
-    etablissement_id: Mapped[int | None] = mapped_column(ForeignKey("etablissement.id"))
-    action: Mapped[str] = mapped_column(String(80), index=True)
-    target: Mapped[str | None] = mapped_column(String(300))
-    rows: Mapped[list | None] = mapped_column(JSON)
-    before: Mapped[str | None] = mapped_column(Text)
-    after: Mapped[str | None] = mapped_column(Text)
-
-    def __str__(self) -> str:
-        return f"{self.at:%d/%m/%Y %H:%M} {self.login} {self.action}"
-
-
-class Job(db.Model):
-    """A background job (R-ACC-6): state and progress live here so any request can show them."""
-
-    __tablename__ = "job"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etablissement_id: Mapped[int | None] = mapped_column(
-        ForeignKey("etablissement.id"), index=True
-    )
-    kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending running done failed
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    params: Mapped[dict | None] = mapped_column(JSON)
-    result: Mapped[dict | None] = mapped_column(JSON)
-    file_path: Mapped[str | None] = mapped_column(String(500))
-    error: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-    def __str__(self) -> str:
-        return f"Tâche {self.id} ({self.kind}, {self.status})"
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.done / self.total) if self.total else 0
-
+# The other model modules, re-exported so that `from admints.models import X` works for all.
+from .models_services import (  # noqa: E402
+    AccesTeleservice,
+    DatePublication,
+    EntAcademique,
+    Evaluation,
+    LienUtile,
+    Parametre,
+    Teleservice,
+    TeleserviceEtablissement,
+    TipiRegie,
+)
+from .models_staff import AuditEntry, Job, StaffUser  # noqa: E402
+
+__all__ = [
+    "AccesTeleservice", "Academie", "AuditEntry", "Compte", "DROITS_DELEGUE", "DatePublication",
+    "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte", "Etablissement",
+    "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef", "Parametre", "ROLE_LABELS",
+    "Responsable", "ResponsableEleve", "Role", "StaffUser", "Teleservice",
+    "TeleserviceEtablissement", "TipiRegie", "eleve_groupe", "utcnow",
+]

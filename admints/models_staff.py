@@ -1,0 +1,106 @@
+"""Models of staff users, the append-only audit trail and background jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .models import Academie, Etablissement, utcnow
+
+
+class StaffUser(db.Model):
+    """A member of staff who logs in to AdminTS (FEATURES §1)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # Role
+    nom: Mapped[str | None] = mapped_column(String(200))
+    etablissement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("etablissement.id"), index=True
+    )
+    academie_id: Mapped[int | None] = mapped_column(ForeignKey("academie.id"), index=True)
+    # Menus granted to a délégué, among DROITS_DELEGUE.
+    droits: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actif: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    etablissement: Mapped[Etablissement | None] = relationship()
+    academie: Mapped[Academie | None] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.actif
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __str__(self) -> str:
+        return self.login
+
+
+class AuditEntry(db.Model):
+    """Append-only audit trail (R-SEC-3)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_etab_at", "etablissement_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)  # UTC
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    login: Mapped[str | None] = mapped_column(String(80))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    etablissement_id: Mapped[int | None] = mapped_column(ForeignKey("etablissement.id"))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target: Mapped[str | None] = mapped_column(String(300))
+    rows: Mapped[list | None] = mapped_column(JSON)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return f"{self.at:%d/%m/%Y %H:%M} {self.login} {self.action}"
+
+
+class Job(db.Model):
+    """A background job (R-ACC-6): state and progress live here so any request can show them."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    etablissement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("etablissement.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending running done failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    file_path: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    def __str__(self) -> str:
+        return f"Tâche {self.id} ({self.kind}, {self.status})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
