@@ -21,7 +21,13 @@ def format_datetime(value: dt.datetime | None) -> str:
 
 
 def format_percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    """The one percentage format of the application (issue 5 point 4): at most two decimals,
+    trailing zeros dropped, decimal comma — « 1,59 % », « 33,33 % », « 100 % » — and « — » when
+    there is nothing to divide. `stats.format_pourcentage` and the `percent_fr` filter are this
+    very function."""
+    if value is None:
+        return "—"
+    return f"{round(value, 2):g}".replace(".", ",") + " %"
 
 
 def register_filters(app: Flask) -> None:

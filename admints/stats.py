@@ -45,6 +45,7 @@ from sqlalchemy import (
 
 from .errors import DomainError
 from .extensions import db
+from .i18n import format_percent
 from .models import (
     Compte,
     Division,
@@ -69,11 +70,9 @@ def pourcentage(part: int, total: int) -> float | None:
     return 100.0 * part / total
 
 
-def format_pourcentage(value: float | None) -> str:
-    """« 1,59 % », « 100 % », and « — » when there is no denominator."""
-    if value is None:
-        return "—"
-    return f"{round(value, 2):g}".replace(".", ",") + " %"
+# « 1,59 % », « 100 % », and « — » when there is no denominator: the application's single
+# percentage format, also the templates' `percent_fr` filter.
+format_pourcentage = format_percent
 
 
 # --- rows ----------------------------------------------------------------------------------

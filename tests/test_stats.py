@@ -163,6 +163,17 @@ def test_one_percentage_function():
     assert stats.format_pourcentage(None) == "—"
 
 
+def test_one_percentage_format_also_in_templates(app):
+    """Issue 5 point 4: the `percent_fr` template filter is the statistics' own format."""
+    from admints import i18n
+
+    assert stats.format_pourcentage is i18n.format_percent
+    assert app.jinja_env.filters["percent_fr"] is stats.format_pourcentage
+    template = app.jinja_env.from_string("{{ a|percent_fr }} / {{ b|percent_fr }} / "
+                                         "{{ c|percent_fr }}")
+    assert template.render(a=stats.pourcentage(1, 63), b=100.0, c=None) == "1,59 % / 100 % / —"
+
+
 def test_r_sta_1_isolation_other_establishment_counts_apart(known):
     mine = stats.synthese_eleves(known["etab"].id)
     other = stats.synthese_eleves(known["other"].id)
