@@ -2,6 +2,11 @@
 through the real SIECLE importer, then give it a life (account states, visits, Notes) and its
 staff users.
 
+So that every screen of « Gestion des services » and « Paramétrage » can be tried, the demo
+académie also gets, once, its TIPI référentiel (a few régies, plus one régie per demo school:
+the paiement confirmation step finds it) and its list of two ENT (the choice of the letter type);
+the Notes service is set « à échéance » since the demo creates échéance dates.
+
 `write_demo_xml(...)` only writes files; `load_demo(...)` adds and flushes in the caller's
 transaction (the CLI commits once). The population lives in `demo_data`, the XML in `demo_xml`,
 the activity in `demo_activity`.
@@ -20,11 +25,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from . import audit, catalogue, demo_activity, demo_data, demo_xml
+from . import notes_publication as notes
 from .errors import DomainError
 from .extensions import db
 from .models import (
     ETAT_LABELS,
     Academie,
+    EntAcademique,
     EtatCompte,
     Etablissement,
     LienUtile,
@@ -33,6 +40,7 @@ from .models import (
     StaffUser,
     Teleservice,
     TeleserviceEtablissement,
+    TipiRegie,
     utcnow,
 )
 from .secrets_store import hash_password
@@ -43,6 +51,10 @@ MAX_ELEVES = 20000
 # Services a school of each type keeps closed (the livret of the other level, collège grants).
 CLOSED_BY_TYPE = {"college": {"lsl"}, "lycee": {"lsu", "bourses"}}
 _HASHES: dict[bytes, str] = {}
+# The académie's TIPI référentiel outside the demo schools (6 digits; a school's own régie has
+# the 7 digits of its UAI, so they never collide).
+TIPI_ACADEMIE = (("100001", "Régie de recettes du rectorat – voyages et sorties scolaires"),
+                 ("100002", "Régie de recettes – restauration scolaire intercommunale"))
 
 
 @dataclass
@@ -63,6 +75,8 @@ class DemoReport:
     logins: list[str]
     logins_crees: list[str]
     password: str | None = None  # only when generated, to be shown once
+    tipi_numero: str | None = None  # the school's régie in the académie's TIPI référentiel
+    notes_mode: str | None = None
     import_summary: dict = field(default_factory=dict)
     xml_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -82,6 +96,12 @@ class DemoReport:
                                for e in EtatCompte
                                if kind == "responsable" or e != EtatCompte.EN_COURS_ACTIVATION)
             lines.append(f"  {label} : {states}")
+        if self.tipi_numero:
+            lines.append(f"  Paiement en ligne : numéro de client TIPI {self.tipi_numero} "
+                         "(référentiel de l'académie).")
+        if self.notes_mode:
+            lines.append(f"  Notes : {notes.MODES[self.notes_mode].lower()}, "
+                         f"{self.dates_publication} dates d'échéance.")
         lines.append(f"  Continuité d'accès : {self.continuite} comptes ; chargé en "
                      f"{self.seconds:.1f} s.")
         return lines
@@ -198,6 +218,8 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         Mef.etablissement_id == etab.id, Mef.code == pop.mefs[0].code)))
     activity = demo_activity.animate(etab.id, seed_key=f"{uai}:{seed}:{type}", today=today,
                                      used_hash=used_hash, first_level_mef_ids=first_mefs)
+    notes_mode = _notes_mode(etab, today) if activity.dates_publication else None
+    tipi_numero = _academie_referentiels(aca, etab)
     lap("activite")
     created = _staff_users(etab, aca, used_hash)
     audit.record("demo.chargement", etablissement_id=etab.id, target=uai,
@@ -211,7 +233,8 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         continuite=activity.continuite, acces=activity.acces,
         evaluations=activity.evaluations, dates_publication=activity.dates_publication,
         logins=staff_logins(uai, aca.code), logins_crees=created,
-        password=password if generated else None, import_summary=counts,
+        password=password if generated else None, tipi_numero=tipi_numero,
+        notes_mode=notes_mode, import_summary=counts,
         xml_files=[str(p) for p in xml_paths], seconds=time.perf_counter() - started,
         timings=timings)
 
@@ -264,6 +287,46 @@ def _portal_content(etab: Etablissement, today: dt.date) -> None:
             start=1):
         db.session.add(LienUtile(etablissement_id=etab.id, libelle=libelle, url=url,
                                  position=position))
+
+
+def _notes_mode(etab: Etablissement, today: dt.date) -> str:
+    """The demo has échéance dates (R-SRV-4): publish « à échéance », as chosen by the head the
+    day before the rentrée (so in force all year; next-day rule of R-PAR-1 kept)."""
+    chosen_on = min(demo_activity.RENTREE, today) - dt.timedelta(days=1)
+    notes.set_mode(etab.id, notes.ECHEANCE, today=chosen_on, by="demo")
+    return notes.ECHEANCE
+
+
+def school_tipi_numero(uai: str) -> str:
+    return uai[:7]
+
+
+def _academie_referentiels(aca: Academie, etab: Etablissement) -> str:
+    """Once per académie: its TIPI référentiel and its ENT list (R-SRV-5, R-PAR-3) — an académie
+    that has any keeps them as they are; every demo school adds its own régie if missing.
+    Returns the school's TIPI client number."""
+    regies = set(db.session.scalars(select(TipiRegie.numero_client).where(
+        TipiRegie.academie_id == aca.id)))
+    wanted = [] if regies else list(TIPI_ACADEMIE)
+    numero = school_tipi_numero(etab.uai)
+    if numero not in regies:
+        wanted.append((numero, f"Régie de recettes du {etab.nom}"[:200]))
+    for numero_client, libelle in wanted:
+        db.session.add(TipiRegie(academie_id=aca.id, numero_client=numero_client,
+                                 libelle_regie=libelle))
+    ents = []
+    if db.session.scalar(select(EntAcademique.id).where(
+            EntAcademique.academie_id == aca.id).limit(1)) is None:
+        ents = [(f"ENT des collèges – académie {aca.nom}",
+                 f"https://college.ent.ac-{aca.code}.fr/"),
+                (f"ENT des lycées – académie {aca.nom}", f"https://lycee.ent.ac-{aca.code}.fr/")]
+        for nom, url in ents:
+            db.session.add(EntAcademique(academie_id=aca.id, nom=nom, url=url))
+    if wanted or ents:
+        db.session.flush()
+        audit.record("demo.referentiels", target=aca.code,
+                     after={"tipi": [n for n, _ in wanted], "ent": [n for n, _ in ents]})
+    return numero
 
 
 def _staff_users(etab: Etablissement, aca: Academie, password_hash: str) -> list[str]:

@@ -200,6 +200,16 @@ class _Gen:
             return self.rng.choice(INVALID_EMAILS).format(u=user, d=domain)
         return f"{user}@{domain}"
 
+    def person(self, civilite: str, nom: str, address: Address | None,
+               email: str | None = None) -> Person:
+        """A guardian or a contact: first name by civilité, SIECLE email drawn (`email` forces
+        "none" or "invalid", see `email`), living at `address` (None: unknown to SIECLE)."""
+        person = Person(self.next_id(), civilite, nom,
+                        self.first_name("1" if civilite == "M." else "2"), None,
+                        address.adresse_id if address else None)
+        person.email = self.email(person.prenom, person.nom, email)
+        return person
+
     def address(self) -> Address:
         f = self.fake
         ligne2 = self.rng.choice(("", "", "", "Bâtiment B", "Résidence Les Tilleuls",
@@ -281,20 +291,14 @@ def generate(uai: str, eleves: int, type_: str = "college", seed: int = 0) -> Po
         home = g.address() if plan.home else None
         if home:
             addresses.append(home)
-        mother = Person(g.next_id(), "MME", nom_mere, g.first_name("2"), None,
-                        home.adresse_id if home else None)
-        mother.email = g.email(mother.prenom, mother.nom, plan.mother_email)
-        parents = [mother]
+        parents = [g.person("MME", nom_mere, home, plan.mother_email)]
         if plan.two_parents:
             other = home
             if plan.separated:
                 other = g.address() if plan.father_address else None
                 if other:
                     addresses.append(other)
-            father = Person(g.next_id(), "M.", nom_pere, g.first_name("1"), None,
-                            other.adresse_id if other else None)
-            father.email = g.email(father.prenom, father.nom, plan.father_email)
-            parents.append(father)
+            parents.append(g.person("M.", nom_pere, other, plan.father_email))
         rng.shuffle(parents)
         persons.extend(parents)
         for p in kids:
@@ -303,10 +307,8 @@ def generate(uai: str, eleves: int, type_: str = "college", seed: int = 0) -> Po
                 links.append(Link(p.siecle_id, parent.siecle_id, niveau,
                                   "10" if parent.civilite == "MME" else "20"))
         if plan.non_legal:  # a grandparent or other contact, not a legal guardian
-            sexe = rng.choice("12")
-            other_person = Person(g.next_id(), "M." if sexe == "1" else "MME", g.surname(),
-                                  g.first_name(sexe), None, home.adresse_id if home else None)
-            other_person.email = g.email(other_person.prenom, other_person.nom)
+            civilite = "M." if rng.choice("12") == "1" else "MME"
+            other_person = g.person(civilite, g.surname(), home)
             persons.append(other_person)
             for p in kids:
                 links.append(Link(p.siecle_id, other_person.siecle_id, 3, "80"))

@@ -15,7 +15,8 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from admints import demo, demo_data, settings, siecle
+from admints import demo, demo_data, paiement, parametrage, settings, siecle
+from admints import notes_publication as notes
 from admints.identifiers import PASSWORD_ALPHABET, is_valid_identifier
 from admints.models import (
     AccesTeleservice,
@@ -23,6 +24,7 @@ from admints.models import (
     DatePublication,
     Division,
     Eleve,
+    EntAcademique,
     Etablissement,
     EtatCompte,
     Evaluation,
@@ -34,6 +36,7 @@ from admints.models import (
     StaffUser,
     Teleservice,
     TeleserviceEtablissement,
+    TipiRegie,
     eleve_groupe,
 )
 from admints.secrets_store import decrypt_secret
@@ -178,6 +181,73 @@ def test_r_dat_2_visits_and_notes(loaded, db):
     assert len({v.visited_at.month for v in visits}) >= 2
     assert _count(db, select(func.count(Evaluation.id))) > 0
     assert _count(db, select(func.count(DatePublication.id))) > 0
+
+
+def _referentiels(db):
+    regies = dict(db.session.execute(select(TipiRegie.numero_client,
+                                            TipiRegie.libelle_regie)).all())
+    ents = db.session.scalars(select(EntAcademique).order_by(EntAcademique.id)).all()
+    return regies, ents
+
+
+def test_r_dat_2_academie_tipi_referentiel_and_ent_list(loaded, db):
+    """R-SRV-5 / R-PAR-3 in a demo: the académie's TIPI référentiel holds the school's own régie
+    (the paiement confirmation finds it) and its ENT list has two https entries to choose."""
+    etab = db.session.scalar(select(Etablissement).where(Etablissement.uai == UAI))
+    regies, ents = _referentiels(db)
+    assert len(regies) == 3 and regies[UAI[:7]] == f"Régie de recettes du {etab.nom}"
+    assert "Paiement en ligne : numéro de client TIPI 0999998" in loaded.output
+    assert paiement.validate(etab, UAI[:7], "15", "intendance@ac-demo.fr")["regie"] == \
+        regies[UAI[:7]]
+    assert len(ents) == 2 and all(e.academie_id == etab.academie_id for e in ents)
+    assert all(e.url.startswith("https://") and e.nom for e in ents)
+    assert [parametrage.check_http_url(e.url, "L'adresse de l'ENT") for e in ents] == \
+        [e.url for e in ents]
+    assert parametrage.build_ent(etab, "mixte", ents[1].id) == {
+        "type": "mixte", "url": ents[1].url, "nom": ents[1].nom}
+
+
+def test_r_dat_2_notes_publication_a_echeance(loaded, db):
+    """R-SRV-4: the demo has échéance dates, so its Notes service publishes « à échéance »,
+    in force since the rentrée (chosen the day before, next-day rule kept)."""
+    etab = db.session.scalar(select(Etablissement).where(Etablissement.uai == UAI))
+    assert _count(db, select(func.count(DatePublication.id))) > 0
+    assert notes.mode_on(etab.id, dt.date(2026, 9, 1)) == notes.ECHEANCE
+    assert notes.mode_on(etab.id, dt.date(2026, 8, 31)) == notes.FIL_DE_L_EAU
+    assert notes.mode_on(etab.id, dt.date.today()) == notes.ECHEANCE
+    assert "Notes : publication à échéance" in loaded.output
+
+
+def test_r_dat_2_referentiels_once_per_academie(loaded, runner, db):
+    """A second demo school of the académie adds only its own régie; a third one in another
+    académie gets that académie's own référentiel and ENT list."""
+    regies, ents = _referentiels(db)
+    result = _run(runner, "--uai", "0999997Z", "--eleves", "12", "--password", PW, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["tipi_numero"] == "0999997"
+    regies2, ents2 = _referentiels(db)
+    assert set(regies2) - set(regies) == {"0999997"}
+    assert [e.id for e in ents2] == [e.id for e in ents]
+    result = _run(runner, "--uai", "0999996A", "--eleves", "12", "--password", PW,
+                  "--academie", "nord")
+    assert result.exit_code == 0, result.output
+    ents3 = _referentiels(db)[1]
+    assert _count(db, select(func.count(TipiRegie.id))) == len(regies2) + 3
+    assert len(ents3) == 4
+    assert {e.url for e in ents3} > {"https://college.ent.ac-nord.fr/"}
+
+
+def test_r_dat_2_demo_head_uses_paiement_and_ent_screens(loaded, client, auth, db):
+    """The demo head goes through the paiement confirmation step and the ENT choice."""
+    from .settings_helpers import post, text
+
+    assert auth.login("chef.0999998y", PW).status_code == 302
+    etab = db.session.scalar(select(Etablissement).where(Etablissement.uai == UAI))
+    html = text(post(client, auth, "/services/paiement/",
+                     {"numero": UAI[:7], "montant": "15", "email": "intendance@ac-demo.fr"}))
+    assert f"Régie de recettes du {etab.nom}" in html and "Confirmez-vous" in html
+    page = text(client.get("/parametrage/ent/"))
+    assert all(e.nom in page for e in _referentiels(db)[1])
 
 
 def test_r_dat_2_staff_users_log_in(loaded, db, client, auth):
