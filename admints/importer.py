@@ -28,6 +28,11 @@ Choices a school would expect, documented here:
   without one. Identifiers come from one IdentifierAllocator loaded with every identifier
   already taken. No temporary password yet: the notification draws it (accounts.prepare_
   notification), so no password exists before it is communicated.
+- Two imports at once (two uploads, an upload and the CLI): each loads the identifiers taken
+  before writing, so both may pick the same new identifier (or insert the same new pupil); the
+  database's unique constraints stop the second one, which is then refused with
+  `CONCURRENT_MESSAGE` instead of a raw database error. Its writes are in the caller's
+  transaction, which the caller rolls back as for any refusal: the database is unchanged.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from . import audit, siecle
 from .errors import ImportRefused
@@ -55,6 +61,11 @@ IGNORE_LABELS = {
     "mefs_sans_nomenclature": "MEF créés sans nomenclature (libellé = code)",
 }
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
+CONCURRENT_MESSAGE = ("Un autre import est en cours ou vient de modifier les comptes ; relancez "
+                      "l'import. Rien n'a été modifié par celui-ci.")
+# PostgreSQL SQLSTATEs of a write lost to a concurrent transaction: unique violation,
+# serialization failure, deadlock, lock not available.
+_CONCURRENT_SQLSTATES = {"23505", "40001", "40P01", "55P03"}
 
 
 @dataclass
@@ -112,18 +123,34 @@ def _import(files, *, uai, create_missing, today) -> ImportSummary:
     summary = ImportSummary(uai=target, fichiers=[p.filename for p in parsed])
     state = State.load(etab.id if etab else None)
     plan = _check(by_kind, state, today, summary)  # raises before any write
-    if etab is None:
-        etab = _create_etablissement(target, parsed, today)
-        summary.etablissement_cree = True
-    summary.etablissement_id = etab.id
-    Writer(etab.id, state, plan, summary).run()
-    audit.record("import.siecle", etablissement_id=etab.id, target=target,
-                 after=summary.as_dict())
-    db.session.flush()
+    try:
+        if etab is None:
+            etab = _create_etablissement(target, parsed, today)
+            summary.etablissement_cree = True
+        summary.etablissement_id = etab.id
+        Writer(etab.id, state, plan, summary).run()
+        audit.record("import.siecle", etablissement_id=etab.id, target=target,
+                     after=summary.as_dict())
+        db.session.flush()
+    except (IntegrityError, OperationalError) as error:
+        if not is_concurrent_write(error):
+            raise
+        raise ImportRefused(CONCURRENT_MESSAGE) from error
     # The bulk statements bypass the identity map: objects loaded before the import must be
     # read again (everything is flushed, so nothing pending is lost).
     db.session.expire_all()
     return summary
+
+
+def is_concurrent_write(error: DBAPIError) -> bool:
+    """A write refused because another transaction took the same key or the lock meanwhile (not
+    a bug of ours: any other database error is re-raised as it is)."""
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if sqlstate:  # PostgreSQL (psycopg)
+        return sqlstate in _CONCURRENT_SQLSTATES
+    message = str(orig).lower()  # SQLite has no SQLSTATE, only its messages
+    return message.startswith("unique constraint failed") or "database is locked" in message
 
 
 def _target_uai(parsed: list[siecle.ParsedFile], uai: str | None) -> str:

@@ -8,7 +8,10 @@ from sqlalchemy import select
 
 from admints.models import Compte, Eleve, Etablissement
 
-from .test_siecle_import import SAMPLES, base_files, snapshot
+from . import test_siecle_import
+from .test_siecle_import import SAMPLES, base_files, newcomer_files, snapshot, without_competitor
+
+race = test_siecle_import.race  # the fixture of two imports at once
 
 
 def write(tmp_path, files):
@@ -68,3 +71,18 @@ def test_r_dat_1_cli_refusal_json(runner, db, etab, tmp_path):
                                  str(bomb)])
     assert result.exit_code == 1
     assert "entités XML" in result.output
+
+
+def test_r_dat_1_cli_during_another_import_refused_in_french(runner, db, race, tmp_path):
+    """Two imports at once: the second command exits 1 with the French message, no traceback,
+    and nothing of it is written."""
+    before = snapshot(db)
+    result = runner.invoke(args=["admints", "import-siecle", "--uai", "0999001A",
+                                 *write(tmp_path, newcomer_files())])
+    assert race == ["theo.nouveau"]
+    assert result.exit_code == 1
+    assert "Un autre import est en cours ou vient de modifier les comptes ; relancez " \
+           "l'import." in result.output
+    assert "Traceback" not in result.output and "IntegrityError" not in result.output
+    db.session.expire_all()
+    assert without_competitor(snapshot(db)) == before

@@ -9,10 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from admints import siecle
+from admints import import_writer, siecle
 from admints.errors import ImportRefused
+from admints.identifiers import base_identifier
 from admints.importer import import_siecle
 from admints.models import (
     AccesTeleservice,
@@ -54,12 +56,16 @@ def snapshot(db) -> dict:
     return counts
 
 
-def base_files(uai: str = U, eleves=None, personnes=None, liens=None, old=False):
-    eleves = eleves if eleves is not None else [
+def base_eleves() -> list[dict]:
+    return [
         X.eleve(1, "DUPONT", "Zoé", groupes=["LATIN"]),
         X.eleve(2, "D'ALEMBERT-NUÑEZ", "Anaïs", mef="10110001110", division="5B"),
         X.eleve(3, "MARTIN", "Léo", division="5B", groupes=["LATIN", "CHORALE"]),
     ]
+
+
+def base_files(uai: str = U, eleves=None, personnes=None, liens=None, old=False):
+    eleves = eleves if eleves is not None else base_eleves()
     personnes = personnes if personnes is not None else [
         X.personne(10, "DUPONT", "Marie", mel="marie@example.org"),
         X.personne(11, "DUPONT", "Jean", civilite="M.", adresse=False),
@@ -76,6 +82,88 @@ def base_files(uai: str = U, eleves=None, personnes=None, liens=None, old=False)
 
 def run(files, uai=U, **kw):
     return import_siecle(files, uai=uai, today=TODAY, **kw)
+
+
+# --- two imports at once ----------------------------------------------------------------------
+
+def newcomer_files() -> list[tuple[str, bytes]]:
+    """The base files plus one new pupil, whose account will be `theo.nouveau`."""
+    return base_files(eleves=[*base_eleves(), X.eleve(4, "NOUVEAU", "Théo")])
+
+
+@pytest.fixture
+def race(db, etab, monkeypatch):
+    """The establishment imported once; then, armed for the next import: right after that import
+    has loaded the identifiers already taken (planning) and before it writes, ANOTHER database
+    connection — another import — creates and commits the account `theo.nouveau` that our import
+    is about to give its new pupil. A real second connection, so the database's own unique
+    constraint stops us, as in two simultaneous uploads (SQLite and PostgreSQL alike)."""
+    run(base_files())
+    db.session.commit()
+    original = import_writer.Writer.allocator
+    fired: list[str] = []
+    ident = base_identifier("Théo", "NOUVEAU")
+
+    def allocator(self):
+        alloc = original(self)
+        if not fired and ident not in alloc.taken:
+            with db.engine.connect() as other:
+                other.execute(insert(Compte.__table__).values(
+                    etablissement_id=self.etab_id, kind="eleve", identifiant=ident,
+                    etat="non_notifie", email_valide=False, continuite=False,
+                    created_at=dt.datetime(2026, 11, 28, 10, 0)))
+                other.commit()
+            fired.append(ident)
+        return alloc
+
+    monkeypatch.setattr(import_writer.Writer, "allocator", allocator)
+    return fired
+
+
+def without_competitor(snap: dict) -> dict:
+    """A snapshot minus the account the other import committed."""
+    snap = dict(snap)
+    snap["Compte"] -= 1
+    snap["comptes"] = [c for c in snap["comptes"] if c[0] != "theo.nouveau"]
+    return snap
+
+
+def test_r_dat_1_concurrent_import_same_identifier_refused_database_unchanged(db, race):
+    """Two imports at once pick the same new identifier: the second one is refused in French
+    (no IntegrityError escapes), nothing of it is written, and running it again works."""
+    before = snapshot(db)
+    with pytest.raises(ImportRefused) as refused:
+        run(newcomer_files())
+    db.session.rollback()  # what every caller does on a refusal
+    assert race == ["theo.nouveau"]
+    assert refused.value.message.startswith("Un autre import est en cours ou vient de modifier "
+                                            "les comptes ; relancez l'import.")
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    after = snapshot(db)
+    assert ("theo.nouveau", "non_notifie") in after["comptes"]
+    assert without_competitor(after) == before
+    # « Relancez l'import »: it now sees the other account and picks the next identifier.
+    summary = run(newcomer_files())
+    db.session.commit()
+    assert summary.counts["eleves"]["created"] == 1
+    ident = db.session.scalar(select(Compte.identifiant).join(Eleve, Eleve.compte_id == Compte.id)
+                              .where(Eleve.siecle_id == "4"))
+    assert ident == "theo.nouveau2"
+
+
+def test_r_dat_1_other_database_errors_are_not_disguised(db, etab, monkeypatch):
+    """Only a write lost to another transaction becomes that refusal; a real fault (here a
+    foreign key violation) still surfaces as the database error it is."""
+    run(base_files())
+    db.session.commit()
+
+    def broken(self, ids):
+        self.ex(insert(Eleve.__table__).values(etablissement_id=self.etab_id, siecle_id="99",
+                                               nom="X", prenom="Y", mef_id=999999))
+    monkeypatch.setattr(import_writer.Writer, "remove_eleves", broken)
+    with pytest.raises(IntegrityError):
+        run(base_files(eleves=base_eleves()[:2]))
+    db.session.rollback()
 
 
 # -- the public samples ---------------------------------------------------------------------

@@ -14,7 +14,10 @@ from admints.models import Division, Eleve
 
 from . import factories
 from . import siecle_xml as X
-from .test_siecle_import import U, base_files, snapshot
+from . import test_siecle_import
+from .test_siecle_import import U, base_files, newcomer_files, snapshot, without_competitor
+
+race = test_siecle_import.race  # the fixture of two imports at once
 
 URL = "/donnees/import/"
 
@@ -69,6 +72,23 @@ def test_r_dat_1_upload_refused_in_french_database_unchanged(client, chef, db, f
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
     assert snapshot(db) == before
+
+
+def test_r_dat_1_upload_during_another_import_refused_in_french(client, chef, db, race):
+    """Two uploads at once pick the same new identifier: the second page says so in French
+    (400, not a 500 with a traceback) and the database keeps nothing of it."""
+    before = snapshot(db)
+    response = upload(client, chef, newcomer_files())
+    assert race == ["theo.nouveau"]
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Un autre import est en cours ou vient de modifier les comptes ; relancez" in page
+    assert "IntegrityError" not in page and "UNIQUE" not in page
+    db.session.expire_all()
+    assert without_competitor(snapshot(db)) == before
+    again = upload(client, chef, newcomer_files())  # « relancez l'import »
+    assert again.status_code == 200
+    assert db.session.scalar(select(Eleve.nom).where(Eleve.siecle_id == "4")) == "NOUVEAU"
 
 
 def test_r_dat_1_upload_without_file(client, chef):
