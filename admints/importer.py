@@ -62,7 +62,7 @@ IGNORE_LABELS = {
 }
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 CONCURRENT_MESSAGE = ("Un autre import est en cours ou vient de modifier les comptes ; relancez "
-                      "l'import. Rien n'a été modifié par celui-ci.")
+                      "l'import. Cet import n'a rien modifié.")
 # PostgreSQL SQLSTATEs of a write lost to a concurrent transaction: unique violation,
 # serialization failure, deadlock, lock not available.
 _CONCURRENT_SQLSTATES = {"23505", "40001", "40P01", "55P03"}
