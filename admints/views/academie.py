@@ -43,7 +43,13 @@ from ..models import (
     StaffUser,
 )
 from ..tenancy import require_etablissement_id
-from .base import AcademieModelView, ScopedModelView, academie_etablissement_ids, current_academie_id
+from .base import (
+    AcademieModelView,
+    ScopedModelView,
+    academie_etablissement_ids,
+    current_academie_id,
+    run,
+)
 
 CATEGORY = "Académie"
 
@@ -134,26 +140,13 @@ class EtablissementsView(AcademieModelView):
 
     def create_model(self, form):
         academie = db.session.get(Academie, current_academie_id())
-        try:
-            etab = etablissements.create_etablissement(
-                academie, form.uai.data, form.nom.data,
-                **{k: v for k, v in _form_fields(form).items() if k != "nom"})
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return False
-        return etab
+        etab, ok = run(lambda: etablissements.create_etablissement(
+            academie, form.uai.data, form.nom.data,
+            **{k: v for k, v in _form_fields(form).items() if k != "nom"}))
+        return etab if ok else False
 
     def update_model(self, form, model):
-        try:
-            etablissements.update_etablissement(model, **_form_fields(form))
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return False
-        return True
+        return run(lambda: etablissements.update_etablissement(model, **_form_fields(form)))[1]
 
 
 # ---------------------------------------------------------------- Utilisateurs
@@ -295,41 +288,34 @@ class UtilisateursView(ScopedModelView):
         return etab, None
 
     def create_model(self, form):
-        try:
-            if form.role.data not in {r.value for r in self.creatable_roles()}:
-                raise DomainError("Vous ne pouvez pas créer un utilisateur de ce rôle.")
-            etab, academie = self._target(form)
-            user = users.create_user(
-                form.login.data, form.role.data, form.password.data,
-                etablissement=etab, academie=academie, nom=form.nom.data,
-                droits=form.droits.data if form.role.data == Role.DELEGUE else [],
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return False
-        return user
+        user, ok = run(lambda: self._create_user(form))
+        return user if ok else False
+
+    def _create_user(self, form) -> StaffUser:
+        if form.role.data not in {r.value for r in self.creatable_roles()}:
+            raise DomainError("Vous ne pouvez pas créer un utilisateur de ce rôle.")
+        etab, academie = self._target(form)
+        return users.create_user(
+            form.login.data, form.role.data, form.password.data,
+            etablissement=etab, academie=academie, nom=form.nom.data,
+            droits=form.droits.data if form.role.data == Role.DELEGUE else [],
+        )
 
     def update_model(self, form, model):
-        try:
-            if not self.manageable(model):
-                raise DomainError("Vous ne pouvez pas modifier cet utilisateur depuis cet écran.")
-            actif = bool(form.actif.data)
-            if model.id == current_user.id and not actif:
-                raise DomainError("Vous ne pouvez pas désactiver votre propre compte.")
-            users.update_user(
-                model, nom=form.nom.data or "", actif=actif,
-                droits=form.droits.data if "droits" in form else None,
-            )
-            if form.password.data:
-                users.set_password(model, form.password.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return False
-        return True
+        return run(lambda: self._update_user(form, model))[1]
+
+    def _update_user(self, form, model) -> None:
+        if not self.manageable(model):
+            raise DomainError("Vous ne pouvez pas modifier cet utilisateur depuis cet écran.")
+        actif = bool(form.actif.data)
+        if model.id == current_user.id and not actif:
+            raise DomainError("Vous ne pouvez pas désactiver votre propre compte.")
+        users.update_user(
+            model, nom=form.nom.data or "", actif=actif,
+            droits=form.droits.data if "droits" in form else None,
+        )
+        if form.password.data:
+            users.set_password(model, form.password.data)
 
     # -- actions on the ticked rows (scoped through get_query)
     def _set_actif(self, ids, actif: bool) -> int:

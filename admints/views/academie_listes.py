@@ -12,23 +12,12 @@ from flask_admin import BaseView, expose
 from wtforms import validators
 
 from .. import audit, paiement, parametrage, permissions, services
-from ..errors import DomainError
 from ..extensions import db
 from ..models import AccesTeleservice, Academie, EntAcademique, TeleserviceEtablissement, TipiRegie
 from ..models import Teleservice
-from .base import AcademieModelView, AreaAccessMixin, current_academie_id
-from .services import run
+from .base import AcademieModelView, AreaAccessMixin, current_academie_id, domain_validator, run
 
 CATEGORY = "Académie"
-
-
-def _validator(check):
-    def validate(form, field):
-        try:
-            check(field.data)
-        except DomainError as exc:
-            raise validators.ValidationError(exc.message) from None
-    return validate
 
 
 def _academie() -> Academie:
@@ -60,10 +49,10 @@ class ServicesAcademiquesView(AcademieListView):
                      "position": "Ordre d'affichage"}
     form_columns = ("libelle", "categorie", "ouvert_par_defaut", "position")
     form_args = {"libelle": {"validators": [validators.InputRequired("Le libellé est obligatoire."),
-                                            _validator(parametrage.check_plain_label)]},
+                                            domain_validator(parametrage.check_plain_label)]},
                  "categorie": {"validators": [
                      validators.InputRequired("La catégorie est obligatoire."),
-                     _validator(lambda v: parametrage.check_plain_label(v, "La catégorie"))]}}
+                     domain_validator(lambda v: parametrage.check_plain_label(v, "La catégorie"))]}}
 
     def on_model_change(self, form, model, is_created):
         if is_created:
@@ -112,11 +101,11 @@ class EntAcademiqueView(AcademieListView):
     column_labels = {"nom": "Nom de l'ENT", "url": "Adresse (url)"}
     form_columns = ("nom", "url")
     form_args = {"nom": {"validators": [validators.InputRequired("Le nom est obligatoire."),
-                                        _validator(lambda v: parametrage.check_plain_label(
+                                        domain_validator(lambda v: parametrage.check_plain_label(
                                             v, "Le nom"))]},
                  "url": {"validators": [
                      validators.InputRequired("L'adresse est obligatoire."),
-                     _validator(lambda v: parametrage.check_http_url(v, "L'adresse de l'ENT"))]}}
+                     domain_validator(lambda v: parametrage.check_http_url(v, "L'adresse de l'ENT"))]}}
 
 
 class TipiRegieView(AcademieListView):
@@ -127,10 +116,10 @@ class TipiRegieView(AcademieListView):
     form_columns = ("numero_client", "libelle_regie")
     form_args = {"numero_client": {"validators": [
                      validators.InputRequired("Le numéro est obligatoire."),
-                     _validator(paiement.normalise_numero)]},
+                     domain_validator(paiement.normalise_numero)]},
                  "libelle_regie": {"validators": [
                      validators.InputRequired("La régie est obligatoire."),
-                     _validator(lambda v: parametrage.check_plain_label(v, "La régie"))]}}
+                     domain_validator(lambda v: parametrage.check_plain_label(v, "La régie"))]}}
 
     def on_model_change(self, form, model, is_created):
         model.numero_client = paiement.normalise_numero(model.numero_client)

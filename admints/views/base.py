@@ -10,8 +10,11 @@ académie administrator's académie. Views only declare columns, filters and for
 
 from __future__ import annotations
 
-from flask import abort, has_request_context, redirect, request, url_for
+from abc import ABCMeta, abstractmethod
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
+from flask_admin.base import AdminViewMeta
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -20,11 +23,46 @@ from flask_login import current_user
 from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
 from markupsafe import Markup, escape
+from wtforms import validators
 
 from .. import audit, permissions
+from ..errors import DomainError
 from ..extensions import db
 from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
+
+
+class AbstractViewMeta(AdminViewMeta, ABCMeta):
+    """Flask-Admin's view metaclass with `abc` checks: a view class that leaves an
+    `@abstractmethod` undefined cannot be instantiated (TypeError at start-up)."""
+
+
+def run(fn, success: str | None = None):
+    """Call a domain function in the request's transaction and commit; on `DomainError`, roll
+    back (nothing half-written) and flash its French message. Returns (result, ok)."""
+    try:
+        result = fn()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return None, False
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return result, True
+
+
+def domain_validator(check):
+    """A WTForms validator from a domain check: its `DomainError` message becomes the field's
+    error."""
+
+    def validate(form, field):
+        try:
+            check(field.data)
+        except DomainError as exc:
+            raise validators.ValidationError(exc.message) from None
+
+    return validate
 
 
 class AreaAccessMixin:
@@ -86,7 +124,7 @@ def neutralise_formula(value):
     return value
 
 
-class ScopedModelView(AreaAccessMixin, ModelView):
+class ScopedModelView(AreaAccessMixin, ModelView, metaclass=AbstractViewMeta):
     """What every scoped model view shares: `scope_clause()` filters the list, the count, the
     single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
     ajax loaders. Subclasses define `scope_clause()` and `scope_relation(entity, query)`."""
@@ -100,8 +138,9 @@ class ScopedModelView(AreaAccessMixin, ModelView):
     page_size = 50
     can_set_page_size = True
 
-    def scope_clause(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def scope_clause(self):
+        """The SQL condition that keeps the rows this user may see."""
 
     def _get_filter_groups(self):
         # Flask-Admin computes filter options once, at start-up; options given as a callable
@@ -116,8 +155,9 @@ class ScopedModelView(AreaAccessMixin, ModelView):
                     item["options"] = [(k, str(v)) for k, v in (flt.options() or [])] or None
         return groups
 
-    def scope_relation(self, entity, query):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def scope_relation(self, entity, query):
+        """`query` (rows of `entity`, for a relation field or loader) cut to this scope."""
 
     def scoped(self, query):
         return query.filter(self.scope_clause())

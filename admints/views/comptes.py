@@ -8,7 +8,9 @@
   those filter arguments with `get_list(..., execute=False)` — always through the view's
   establishment-scoped query, never from ids sent by the browser.
 - Mass actions are refused (403) to the helpdesk (permissions.can_mass_act).
-- Formatters: state badge, dates, modes.
+- Formatters: state badge, dates, modes; the account columns, their sorts and the filters
+  both lists show (`COMPTE_COLUMN_LABELS`, `COMPTE_FORMATTERS`, `COMPTE_SORTS`,
+  `compte_filters`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import false
 
 from .. import permissions
-from ..models import ETAT_LABELS, Compte, EtatCompte
+from ..extensions import db
+from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef
 from ..tenancy import current_etablissement_id
 from .base import TenantModelView, etat_badge
 
@@ -123,6 +126,53 @@ LIST_COMPTE_COLUMNS = (Compte.etat, Compte.date_notification, Compte.mode_notifi
                        Compte.derniere_connexion, Compte.continuite)
 
 ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
+
+
+def division_options(etab_id):
+    rows = db.session.execute(
+        db.select(Division.id, Division.code).where(Division.etablissement_id == etab_id)
+        .order_by(Division.code)).all()
+    return [(str(i), c) for i, c in rows]
+
+
+def mef_options(etab_id):
+    rows = db.session.execute(
+        db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == etab_id)
+        .order_by(Mef.libelle)).all()
+    return [(str(i), lib) for i, lib in rows]
+
+
+def compte_filters(*extra) -> tuple:
+    """The filters of both lists, in the guide's order; `extra` goes after the MEF (the
+    guardians' list adds « Qualité »). Fresh filter objects for each view."""
+    return (
+        MultiFilter(Eleve.division_id, "Division", scoped(division_options), as_int=True,
+                    key="division"),
+        MultiFilter(Eleve.mef_id, "MEF", scoped(mef_options), as_int=True, key="mef"),
+        *extra,
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
+        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
+        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
+    )
+
+
+# The account columns both lists end with: labels, formatters, sorts.
+COMPTE_COLUMN_LABELS = {
+    "compte.date_notification": "Date de notification",
+    "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
+    "compte.derniere_connexion": "Dernier accès au compte",
+}
+COMPTE_FORMATTERS = {
+    "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
+    "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
+    "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
+    "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+}
+COMPTE_SORTS = {
+    "compte.date_notification": (Compte.date_notification,),
+    "compte.etat": (Compte.etat, Eleve.nom),
+    "compte.derniere_connexion": (Compte.derniere_connexion,),
+}
 
 
 # ------------------------------------------------------------------------------ selection
@@ -285,9 +335,13 @@ class ComptesListView(TenantModelView):
         query = query.order_by(self.model.id)
         return query, joins
 
-    # -- selection -------------------------------------------------------------------------
+    # -- rows and selection ----------------------------------------------------------------
+    def row_compte(self, row):
+        return row.compte
+
     def compte_id_column(self):
-        raise NotImplementedError
+        # Both list models (Eleve, ResponsableEleve) name their account `compte_id`.
+        return self.model.compte_id
 
     def filtered_query(self):
         """The list's query with the request's filters and search, every page, unexecuted."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Response, flash, redirect, request, url_for
+from flask_admin.actions import action
 from flask_login import current_user
 
 from ..errors import DomainError
@@ -33,7 +34,8 @@ MODES_ELEVES = {"papier": "Papier seul"}
 
 
 class MassActionsMixin:
-    """`run_<action>(ids)` implementations shared by the two list views."""
+    """The actions both list views offer (`action_reinitialiser`, `action_exporter`) and the
+    `run_<action>(ids)` implementations behind the ones they label themselves."""
 
     kind: str
 
@@ -75,7 +77,8 @@ class MassActionsMixin:
         return redirect(url_for("taches.job_view", job_id=job.id))
 
     # -- Réinitialiser les mots de passe --------------------------------------------------
-    def run_reinitialiser(self, ids):
+    @action("reinitialiser", "Réinitialiser les mots de passe")
+    def action_reinitialiser(self, ids):
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
@@ -95,7 +98,8 @@ class MassActionsMixin:
         return redirect(self.return_url())
 
     # -- Exporter --------------------------------------------------------------------------
-    def run_exporter(self, ids):
+    @action("exporter", "Exporter (CSV)")
+    def action_exporter(self, ids):
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp

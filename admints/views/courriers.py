@@ -17,8 +17,8 @@ from flask_login import current_user
 from .. import letter_editor, letter_texts, permissions, settings, templating
 from ..errors import DomainError
 from ..tenancy import current_etablissement
-from .base import TenantBaseView
-from .services import run, today
+from .base import TenantBaseView, run
+from .services import today
 
 
 def _send_pdf(etab, key, text) -> Response:

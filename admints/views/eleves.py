@@ -14,18 +14,14 @@ from ..extensions import db
 from ..models import Compte, Division, Eleve
 from . import class_lists, comptes_actions, comptes_gerer
 from .comptes import (
-    ETAT_OPTIONS,
-    BoolFilter,
-    ComptesListView,
-    MultiFilter,
-    StartsWithFilter,
-    fmt_date,
-    fmt_etat,
-    fmt_mode,
-    scoped,
+    COMPTE_COLUMN_LABELS,
+    COMPTE_FORMATTERS,
+    COMPTE_SORTS,
     LIST_COMPTE_COLUMNS,
+    ComptesListView,
+    compte_filters,
+    fmt_date,
 )
-from .responsables import _divisions, _mefs
 
 CATEGORY = "Accès des élèves"
 
@@ -51,41 +47,22 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     )
     column_labels = {
         "eleve": "Élève", "division": "Division", "date_naissance": "Date de naissance",
-        "compte.date_notification": "Date de notification",
-        "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
-        "compte.derniere_connexion": "Dernier accès au compte",
+        **COMPTE_COLUMN_LABELS,
     }
     column_formatters = {
         "eleve": lambda v, c, m, n: f"{m.nom} {m.prenom}",
         "division": lambda v, c, m, n: m.division.code if m.division else "",
         "date_naissance": lambda v, c, m, n: fmt_date(m.date_naissance),
-        "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
-        "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
-        "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
-        "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+        **COMPTE_FORMATTERS,
     }
     sort_map = {
         "eleve": (Eleve.nom, Eleve.prenom),
         "division": (Division.code, Eleve.nom, Eleve.prenom),
         "date_naissance": (Eleve.date_naissance,),
-        "compte.date_notification": (Compte.date_notification,),
-        "compte.etat": (Compte.etat, Eleve.nom), "compte.derniere_connexion": (Compte.derniere_connexion,),
+        **COMPTE_SORTS,
     }
     default_sort_key = "eleve"
-    column_filters = (
-        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True,
-                    key="division"),
-        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True, key="mef"),
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
-        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
-    )
-
-    def compte_id_column(self):
-        return Eleve.compte_id
-
-    def row_compte(self, row):
-        return row.compte
+    column_filters = compte_filters()
 
     def row_eleve(self, row):
         return row
@@ -106,14 +83,6 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     @action("notifier", "Notifier (papier)")
     def action_notifier(self, ids):
         return self.run_notifier(ids)
-
-    @action("reinitialiser", "Réinitialiser les mots de passe")
-    def action_reinitialiser(self, ids):
-        return self.run_reinitialiser(ids)
-
-    @action("exporter", "Exporter (CSV)")
-    def action_exporter(self, ids):
-        return self.run_exporter(ids)
 
 
 def register(admin) -> None:

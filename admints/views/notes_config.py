@@ -21,8 +21,8 @@ from .. import permissions, services, settings
 from ..extensions import db
 from ..models import Division, Mef
 from ..tenancy import current_etablissement, require_etablissement_id
-from .base import TenantBaseView, TenantModelView, scoped_options
-from .services import run, today
+from .base import TenantBaseView, TenantModelView, run, scoped_options
+from .services import today
 
 
 def _options(model, label, order_by):

@@ -19,8 +19,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import LienUtile
 from ..tenancy import current_etablissement, require_etablissement_id
-from .base import TenantBaseView, TenantModelView
-from .services import run, today
+from .base import TenantBaseView, TenantModelView, domain_validator, run
+from .services import today
 
 CATEGORY = "Paramétrage"
 
@@ -119,15 +119,6 @@ class ContactView(TenantBaseView):
             200 if request.method == "GET" else 400
 
 
-def _lien_validator(check):
-    def validate(form, field):
-        try:
-            check(field.data)
-        except DomainError as exc:
-            raise validators.ValidationError(exc.message) from None
-    return validate
-
-
 def _order_buttons(view, context, model, name):
     token = context.get("csrf_token")
     csrf = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token()) \
@@ -159,10 +150,10 @@ class LiensUtilesView(TenantModelView):
     form_args = {
         "libelle": {"label": "Libellé", "validators": [
             validators.InputRequired("Le libellé est obligatoire."),
-            _lien_validator(parametrage.check_plain_label)]},
+            domain_validator(parametrage.check_plain_label)]},
         "url": {"label": "Url", "validators": [
             validators.InputRequired("L'adresse (url) est obligatoire."),
-            _lien_validator(lambda v: parametrage.check_http_url(v, "L'adresse (url)"))]},
+            domain_validator(lambda v: parametrage.check_http_url(v, "L'adresse (url)"))]},
     }
 
     def __init__(self, **kwargs):

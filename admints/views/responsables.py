@@ -14,37 +14,20 @@ from sqlalchemy.orm import contains_eager
 from .. import permissions
 from ..emails import email_status
 from ..extensions import db
-from ..models import Compte, Division, Eleve, Mef, Responsable, ResponsableEleve
+from ..models import Compte, Division, Eleve, Responsable, ResponsableEleve
 from . import comptes_actions, comptes_gerer, jobs_view
 from .comptes import (
-    ETAT_OPTIONS,
-    BoolFilter,
+    COMPTE_COLUMN_LABELS,
+    COMPTE_FORMATTERS,
+    COMPTE_SORTS,
+    LIST_COMPTE_COLUMNS,
     ComptesListView,
     MultiFilter,
-    StartsWithFilter,
-    fmt_date,
-    fmt_etat,
-    fmt_mode,
-    scoped,
-    LIST_COMPTE_COLUMNS,
+    compte_filters,
 )
 
 CATEGORY = "Accès des responsables"
 QUALITES = {1: "Légal 1", 2: "Légal 2"}
-
-
-def _divisions(etab_id):
-    rows = db.session.execute(
-        db.select(Division.id, Division.code).where(Division.etablissement_id == etab_id)
-        .order_by(Division.code)).all()
-    return [(str(i), c) for i, c in rows]
-
-
-def _mefs(etab_id):
-    rows = db.session.execute(
-        db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == etab_id)
-        .order_by(Mef.libelle)).all()
-    return [(str(i), lib) for i, lib in rows]
 
 
 def _adresse(view, context, model, name):
@@ -94,46 +77,27 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     column_labels = {
         "eleve.nom": "Nom de l'élève", "eleve.prenom": "Prénom de l'élève",
         "eleve.division": "Division", "responsable": "Responsable", "niveau": "Qualité",
-        "adresse": "Adresse / Courriel", "compte.date_notification": "Date de notification",
-        "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
-        "compte.derniere_connexion": "Dernier accès au compte",
+        "adresse": "Adresse / Courriel", **COMPTE_COLUMN_LABELS,
     }
     column_formatters = {
         "niveau": lambda v, c, m, n: QUALITES.get(m.niveau, ""),
         "adresse": _adresse,
-        "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
-        "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
-        "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
-        "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+        **COMPTE_FORMATTERS,
     }
     sort_map = {
         "eleve.nom": (Eleve.nom, Eleve.prenom), "eleve.prenom": (Eleve.prenom, Eleve.nom),
         "eleve.division": (Division.code, Eleve.nom, Eleve.prenom),
         "responsable": (Responsable.nom, Responsable.prenom),
         "niveau": (ResponsableEleve.niveau, Eleve.nom),
-        "compte.date_notification": (Compte.date_notification,),
-        "compte.etat": (Compte.etat, Eleve.nom), "compte.derniere_connexion": (Compte.derniere_connexion,),
+        **COMPTE_SORTS,
     }
     default_sort_key = "eleve.nom"
-    column_filters = (
-        MultiFilter(Eleve.division_id, "Division", scoped(_divisions), as_int=True,
-                    key="division"),
-        MultiFilter(Eleve.mef_id, "MEF", scoped(_mefs), as_int=True, key="mef"),
+    column_filters = compte_filters(
         MultiFilter(ResponsableEleve.niveau, "Qualité", (("1", "Légal 1"), ("2", "Légal 2")),
-                    as_int=True, key="qualite"),
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
-        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
-    )
+                    as_int=True, key="qualite"))
 
     def tenant_column(self):
         return ResponsableEleve.etablissement_id
-
-    def compte_id_column(self):
-        return ResponsableEleve.compte_id
-
-    def row_compte(self, row):
-        return row.compte
 
     def row_eleve(self, row):
         return row.eleve
@@ -164,14 +128,6 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     @action("notifier", "Notifier")
     def action_notifier(self, ids):
         return self.run_notifier(ids)
-
-    @action("reinitialiser", "Réinitialiser les mots de passe")
-    def action_reinitialiser(self, ids):
-        return self.run_reinitialiser(ids)
-
-    @action("exporter", "Exporter (CSV)")
-    def action_exporter(self, ids):
-        return self.run_exporter(ids)
 
     @action("ecrire", "Écrire à plusieurs responsables")
     def action_ecrire(self, ids):

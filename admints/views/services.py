@@ -15,29 +15,14 @@ from flask_login import current_user
 
 from .. import paiement, permissions, services, settings
 from ..errors import DomainError
-from ..extensions import db
 from ..tenancy import current_etablissement
-from .base import TenantBaseView
+from .base import TenantBaseView, run
 
 CATEGORY = "Gestion des services"
 
 
 def today() -> dt.date:
     return dt.date.today()
-
-
-def run(fn, success: str | None = None):
-    """Call a domain function in the request's transaction; flash the outcome."""
-    try:
-        result = fn()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return None, False
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return result, True
 
 
 class OuvertureView(TenantBaseView):

@@ -11,6 +11,8 @@ plotly.js is served by the app from the installed `plotly` package (versioned UR
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 
 import plotly
@@ -113,83 +115,74 @@ class StatsView(TenantBaseView):
                            args=request.args.to_dict(), **kwargs)
 
 
+@dataclass(frozen=True)
+class SyntheseSpec:
+    """What tells the two account syntheses apart (R-STA-1 élèves, R-STA-2 responsables)."""
+
+    template: str
+    columns: tuple
+    unit: str
+    csv_name: str
+    tris: tuple
+    synthese: Callable[[int], stats.Synthese]  # etablissement_id -> Synthese
+    rollup: Callable[[int], tuple]  # academie_id -> (total, lignes)
+
+
+SYNTHESE_ELEVES = SyntheseSpec(
+    "admints/statistiques/eleves.html", COLONNES_ELEVES, "élèves", "synthese_comptes_eleves",
+    stats_academie.TRIS_ELEVES, stats.synthese_eleves, stats_academie.rollup_eleves)
+SYNTHESE_RESPONSABLES = SyntheseSpec(
+    "admints/statistiques/responsables.html", COLONNES_RESPONSABLES, "comptes",
+    "synthese_comptes_responsables", stats_academie.TRIS_RESPONSABLES,
+    stats.synthese_responsables, stats_academie.rollup_responsables)
+
+
 class SyntheseComptesView(StatsView):
-    """R-STA-1 and R-STA-2 share their shape: establishment line, then tables per MEF."""
+    """R-STA-1 and R-STA-2 share their shape: establishment line, then tables per MEF; one
+    view class, told apart by its `SyntheseSpec`."""
 
-    columns: tuple = ()
-    unit = ""
-    csv_name = ""
-    tris: tuple = ()
-
-    def synthese(self, etablissement_id: int) -> stats.Synthese:
-        raise NotImplementedError
-
-    def rollup(self, academie_id: int):
-        raise NotImplementedError
+    def __init__(self, spec: SyntheseSpec, **kwargs):
+        self.spec = spec
+        self.template = spec.template
+        super().__init__(**kwargs)
 
     @expose("/")
     def index(self):
+        spec = self.spec
         academie_id = self.academie_id()
         if academie_id:
-            total, lignes = self.rollup(academie_id)
+            total, lignes = spec.rollup(academie_id)
             chart = stats_charts.comptes_par_etat(
-                lignes, f"Comptes par établissement ({self.unit})", self.unit, lambda li: li.uai)
-            return self.page(mode="academie", columns=self.columns, total=total, chart=chart,
-                             lignes=self.sorted_lines(lignes, self.tris))
-        synthese = self.synthese(self.etablissement_id())
+                lignes, f"Comptes par établissement ({spec.unit})", spec.unit, lambda li: li.uai)
+            return self.page(mode="academie", columns=spec.columns, total=total, chart=chart,
+                             lignes=self.sorted_lines(lignes, spec.tris))
+        synthese = spec.synthese(self.etablissement_id())
         chart = stats_charts.comptes_par_etat(
-            synthese.mefs, f"Comptes par MEF ({self.unit})", self.unit, lambda t: t.libelle)
-        return self.page(mode="etablissement", columns=self.columns, synthese=synthese,
+            synthese.mefs, f"Comptes par MEF ({spec.unit})", spec.unit, lambda t: t.libelle)
+        return self.page(mode="etablissement", columns=spec.columns, synthese=synthese,
                          chart=chart)
 
     @expose("/csv/<table>")
     def csv(self, table: str):
-        headers = [label for _k, label in self.columns]
+        spec = self.spec
+        headers = [label for _k, label in spec.columns]
         if table == "academie":
             academie_id = self.academie_id()
             if not academie_id:
                 abort(403)
-            total, lignes = self.rollup(academie_id)
-            rows = [[li.uai, li.libelle, *(cell(li, k) for k, _ in self.columns)]
-                    for li in [*self.sorted_lines(lignes, self.tris), total]]
-            return csv_response(f"{self.csv_name}_academie", ["UAI", "Établissement", *headers],
+            total, lignes = spec.rollup(academie_id)
+            rows = [[li.uai, li.libelle, *(cell(li, k) for k, _ in spec.columns)]
+                    for li in [*self.sorted_lines(lignes, spec.tris), total]]
+            return csv_response(f"{spec.csv_name}_academie", ["UAI", "Établissement", *headers],
                                 rows, suffix=academie_code())
-        synthese = self.synthese(self.etablissement_id())
+        synthese = spec.synthese(self.etablissement_id())
         if table == "etablissement":
-            return csv_response(f"{self.csv_name}_etablissement", headers,
-                                [[cell(synthese.etablissement, k) for k, _ in self.columns]])
+            return csv_response(f"{spec.csv_name}_etablissement", headers,
+                                [[cell(synthese.etablissement, k) for k, _ in spec.columns]])
         if table == "structure":
-            return csv_response(f"{self.csv_name}_structure", ["MEF", "Division", *headers],
-                                structure_rows(synthese, self.columns))
+            return csv_response(f"{spec.csv_name}_structure", ["MEF", "Division", *headers],
+                                structure_rows(synthese, spec.columns))
         abort(404)
-
-
-class SyntheseElevesView(SyntheseComptesView):
-    template = "admints/statistiques/eleves.html"
-    columns = COLONNES_ELEVES
-    unit = "élèves"
-    csv_name = "synthese_comptes_eleves"
-    tris = stats_academie.TRIS_ELEVES
-
-    def synthese(self, etablissement_id):
-        return stats.synthese_eleves(etablissement_id)
-
-    def rollup(self, academie_id):
-        return stats_academie.rollup_eleves(academie_id)
-
-
-class SyntheseResponsablesView(SyntheseComptesView):
-    template = "admints/statistiques/responsables.html"
-    columns = COLONNES_RESPONSABLES
-    unit = "comptes"
-    csv_name = "synthese_comptes_responsables"
-    tris = stats_academie.TRIS_RESPONSABLES
-
-    def synthese(self, etablissement_id):
-        return stats.synthese_responsables(etablissement_id)
-
-    def rollup(self, academie_id):
-        return stats_academie.rollup_responsables(academie_id)
 
 
 class AccesView(StatsView):
@@ -258,10 +251,11 @@ class AccesView(StatsView):
 def register(admin) -> None:
     if "stats_assets" not in admin.app.blueprints:
         admin.app.register_blueprint(assets)
-    admin.add_view(SyntheseElevesView(name="Synthèse comptes élèves", category=CATEGORY,
-                                      endpoint="stats_eleves", url="/statistiques/eleves"))
-    admin.add_view(SyntheseResponsablesView(
-        name="Synthèse comptes responsables", category=CATEGORY, endpoint="stats_responsables",
-        url="/statistiques/responsables"))
+    admin.add_view(SyntheseComptesView(
+        SYNTHESE_ELEVES, name="Synthèse comptes élèves", category=CATEGORY,
+        endpoint="stats_eleves", url="/statistiques/eleves"))
+    admin.add_view(SyntheseComptesView(
+        SYNTHESE_RESPONSABLES, name="Synthèse comptes responsables", category=CATEGORY,
+        endpoint="stats_responsables", url="/statistiques/responsables"))
     admin.add_view(AccesView(name="Synthèse accès téléservices", category=CATEGORY,
                              endpoint="stats_acces", url="/statistiques/acces"))
