@@ -12,9 +12,12 @@ the file to download. After `fn`
 returns, its session is committed, then the job is marked done; if it raises, its session is
 rolled back and the job is marked failed with a French message.
 
-Runners: "inline" (tests, config JOB_RUNNER=inline: runs before `start_job` returns) and
-"thread" (app default: a daemon thread). A real queue later only needs another runner: `fn`
-is also recorded by dotted path in `params["_fn"]` so that a worker process can import it.
+Runners: "inline" (runs before `start_job` returns) and "thread" (a daemon thread). The
+caller chooses with `inline=`: True runs inline whatever the configuration (a small selection:
+the user sees the recap at once, R-ACC-6 / issue 3), False/None uses the configured background
+runner JOB_RUNNER ("thread" in the app, "inline" in tests). A real queue later only needs
+another runner: `fn` is also recorded by dotted path in `params["_fn"]` so that a worker
+process can import it.
 """
 
 from __future__ import annotations
@@ -84,15 +87,17 @@ def resolve(path: str) -> Callable:
 
 
 def start_job(kind: str, etablissement_id: int | None, params: dict, fn: Callable,
-              created_by: str | None = None, *, total: int = 0) -> Job:
+              created_by: str | None = None, *, total: int = 0,
+              inline: bool | None = None) -> Job:
     """Create the Job row (committed: this is an edge function, like a command), then run
-    `fn` with the configured runner. Returns the Job (reload it to see progress)."""
+    `fn`: inline (`inline=True`) or with the configured runner. Returns the Job (done or
+    failed after an inline run; else reload it to see progress)."""
     job = Job(kind=kind, etablissement_id=etablissement_id, status="pending", total=total,
               params={**params, "_fn": fn_path(fn)}, created_by=created_by)
     db.session.add(job)
     db.session.commit()
     app = current_app._get_current_object()
-    runner = app.config.get("JOB_RUNNER", "thread")
+    runner = "inline" if inline else app.config.get("JOB_RUNNER", "thread")
     if runner == "inline":
         _run(app, job.id, fn)
         db.session.refresh(job)

@@ -61,6 +61,14 @@ def test_r_acc_6_thread_runner(app, db, etab):
     assert final.status == "done" and final.result == {"counted": 120}
 
 
+def test_r_acc_6_inline_flag_overrides_the_thread_runner(app, db, etab):
+    """A small selection (at most JOB_THRESHOLD) asks for `inline=True`: done on return."""
+    app.config["JOB_RUNNER"] = "thread"
+    job = jobs.start_job("test", etab.id, {"n": 5}, count_to, inline=True)
+    assert job.status == "done" and job.result == {"counted": 5}
+    assert job.id not in jobs._threads
+
+
 def test_r_acc_6_whole_establishment_notification_is_one_job(app, db, etab, tmp_path):
     divs = [factories.make_division(etab, f"6{c}") for c in "ABC"]
     eleves = [factories.make_eleve(etab, f"NOM{i:03d}", "P", division=divs[i % 3])

@@ -349,3 +349,50 @@ def test_r_sec_2_return_url_of_another_site_is_ignored(client, auth, etab):
         "csrf_token": token, "action": "notifier", "select_all": "0",
         "url": "javascript:alert(1)"})  # nothing selected: back to the list
     assert resp.status_code == 302 and resp.headers["Location"].endswith(BASE)
+
+
+def test_r_acc_6_above_threshold_background_at_most_threshold_inline(app, client, auth, etab,
+                                                                     monkeypatch):
+    """Issue 3 point 3: a notification of more than JOB_THRESHOLD accounts runs in the
+    background thread; one of at most JOB_THRESHOLD runs inline, within the request (same job
+    row and recap page), even when the configured runner is the thread."""
+    import threading
+
+    from admints import actions, jobs
+
+    s = school(etab, n_6a=3, n_6b=0, with_guardians=False)
+    app.config.update(JOB_RUNNER="thread", JOB_THRESHOLD=2)
+    auth.login("chef.0999001a")
+    release, real, ran_in = threading.Event(), actions.notify_job, []
+
+    def held_notify_job(ctx, progress):
+        ran_in.append(threading.current_thread())
+        if ran_in[-1] is not threading.main_thread():
+            release.wait(30)  # holds a background job until the test has looked at it
+        return real(ctx, progress)
+
+    monkeypatch.setattr(actions, "notify_job", held_notify_job)
+    # 3 accounts > 2: the request returns while the job still waits in its thread.
+    resp = post_action(client, BASE, "notifier", select_all=True, confirme="1", mode="papier")
+    assert resp.status_code == 302
+    job_id = int(re.search(r"/taches/(\d+)/", resp.headers["Location"]).group(1))
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status in ("pending", "running")
+    assert job_id in jobs._threads
+    assert all_state(_ids(s["eleves"]))  # nothing notified yet
+    release.set()
+    final = jobs.wait(job_id, timeout=30)
+    assert final.status == "done" and final.result["notified"] == 3
+    assert ran_in[-1].name == f"admints-job-{job_id}"
+    assert all_state(_ids(s["eleves"]), EtatCompte.NOTIFIE)
+    # 2 accounts ≤ 2: done before the response, the job page shows the recap at once.
+    resp = post_action(client, BASE, "notifier", rowids=[e.id for e in s["eleves"][:2]],
+                       confirme="1", mode="papier")
+    job_id = int(re.search(r"/taches/(\d+)/", resp.headers["Location"]).group(1))
+    assert ran_in[-1] is threading.main_thread()  # the test client's request thread
+    assert job_id not in jobs._threads
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job.status == "done" and job.total == 2 and job.result["notified"] == 2
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Notification terminée" in html and re.search(r'recap-notified">2<', html)

@@ -2,8 +2,9 @@
 
 Open to the helpdesk too (individual help is not a mass action). The row is always read
 through the list view's establishment-scoped query (`get_one`), so another school's id gives
-404. Single notification runs as a (small) job like the mass one, so its PDF, recap and
-scoping are the same; « Nouveau compte » asks for a server-side confirmation first.
+404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass
+one, so its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side
+confirmation first.
 """
 
 from __future__ import annotations

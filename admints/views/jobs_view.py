@@ -26,7 +26,9 @@ NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
 
 def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], *, mode: str,
                        reset_used: bool = False, reset_all: bool = False) -> Job:
-    """One job for the whole selection (R-ACC-6); its PDF goes under OUTPUT_DIR/jobs/<etab>/."""
+    """One job for the whole selection (R-ACC-6); its PDF goes under OUTPUT_DIR/jobs/<etab>/.
+    A selection of at most JOB_THRESHOLD accounts runs inline, within the request (the job
+    page then shows the recap at once); a bigger one runs in the background (issue 3)."""
     from .. import actions, jobs
 
     out_dir = Path(current_app.config["OUTPUT_DIR"]) / "jobs" / str(etablissement_id)
@@ -35,8 +37,10 @@ def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], 
     params = {"kind": kind, "compte_ids": list(compte_ids), "mode": mode,
               "reset_used": bool(reset_used), "reset_all": bool(reset_all),
               "today": dt.date.today().isoformat(), "out_path": str(out_path)}
+    inline = len(compte_ids) <= current_app.config.get("JOB_THRESHOLD", 300)
     return jobs.start_job(f"notification_{kind}", etablissement_id, params, actions.notify_job,
-                          getattr(current_user, "login", None), total=len(compte_ids))
+                          getattr(current_user, "login", None), total=len(compte_ids),
+                          inline=inline)
 
 
 class TachesView(TenantBaseView):
