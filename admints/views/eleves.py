@@ -87,6 +87,6 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
 
 def register(admin) -> None:
     admin.add_view(ElevesView(
-        Eleve, db.session, name="Notifier / gérer les comptes", category=CATEGORY,
+        Eleve, db, name="Notifier / gérer les comptes", category=CATEGORY,
         endpoint="eleves", url="/eleves/"))
     class_lists.register(admin, CATEGORY)

@@ -136,6 +136,6 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
 
 def register(admin) -> None:
     admin.add_view(ResponsablesView(
-        ResponsableEleve, db.session, name="Notifier / gérer les comptes", category=CATEGORY,
+        ResponsableEleve, db, name="Notifier / gérer les comptes", category=CATEGORY,
         endpoint="responsables", url="/responsables/"))
     jobs_view.register(admin)
