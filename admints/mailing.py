@@ -12,17 +12,21 @@ One builder per message kind, French text + HTML from `templates/emails/`.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
+import re
 import secrets
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 
 from flask import current_app
-from flask_mail import Connection, Message, force_text, sanitize_address, sanitize_addresses
+from flask_mail import (BadHeaderError, Connection, Message, email_dispatched, force_text,
+                        sanitize_address)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,52 @@ class SafeConnection(Connection):
     def __exit__(self, exc_type, exc_value, tb) -> None:
         self.close()
 
+    def send(self, message: Message, envelope_from: str | tuple[str, str] | None = None) -> None:
+        """Flask-Mail's `Connection.send` (same checks, `email_dispatched` signal, reconnection
+        every MAIL_MAX_EMAILS) with the addresses sanitised by `_address`: Flask-Mail's
+        `sanitize_address` (parseaddr + Header + formataddr, ~40 µs) ran four times per message
+        counting `as_bytes`, a third of the client's time in a batch."""
+        if not message.send_to:
+            raise AssertionError("No recipients have been added")
+        if not message.sender:
+            raise AssertionError("The message does not specify a sender and a default sender "
+                                 "has not been configured")
+        if message.has_bad_headers():
+            raise BadHeaderError
+        if message.date is None:
+            message.date = time.time()
+        if self.host is not None:
+            self.host.sendmail(_address(envelope_from or message.sender),
+                               [_address(a) for a in message.send_to], message.as_bytes(),
+                               message.mail_options, message.rcpt_options)
+        email_dispatched.send(current_app._get_current_object(), message=message)
+        self.num_emails += 1
+        if self.num_emails == self.mail.max_emails:
+            self.num_emails = 0
+            if self.host:
+                self.host.quit()
+                self.host = self.configure_host()
 
+
+# A bare ASCII dot-atom address (what accounts hold): Flask-Mail's `sanitize_address` returns
+# it unchanged, so it is passed as is; anything else (display name, IDN, quotes) goes through
+# Flask-Mail, cached since a batch repeats its sender.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
+
+
+def _address(addr: str | tuple[str, str]) -> str:
+    if isinstance(addr, str):
+        return addr if _PLAIN_ADDRESS.match(addr) else _sanitized(addr)
+    return sanitize_address(addr)
+
+
+@functools.lru_cache(maxsize=256)
+def _sanitized(addr: str) -> str:
+    return sanitize_address(addr)
+
+
+@functools.lru_cache(maxsize=256)  # a batch repeats its subject
 def _encode_header(text: str) -> str:
     """RFC 2047 « B » encoded words of at most 45 UTF-8 bytes each, folded with CRLF + space.
     Chunks are cut between characters, never at spaces only, so that the spaces (which sit
@@ -102,8 +151,8 @@ class FastMessage(Message):
         boundary = "==admints_" + secrets.token_hex(12)
         head = [
             f"Subject: {subject}",
-            f"From: {sanitize_address(self.sender)}",
-            f"To: {', '.join(sanitize_addresses(self.recipients))}",
+            f"From: {_address(self.sender)}",
+            f"To: {', '.join(_address(a) for a in self.recipients)}",
             f"Date: {formatdate(self.date, localtime=True)}",
             f"Message-ID: {self.msgId}",
             "MIME-Version: 1.0",
@@ -233,15 +282,28 @@ def portal_url(etablissement_id: int, today) -> str:
 
 
 def _render(name: str, ctx: dict) -> str:
-    # The app's Jinja environment without context processors: they need a request (jobs and
-    # the CLI have none) and would cost more than the rendering itself on 4,000 emails.
-    return current_app.jinja_env.get_template(name).render(**ctx)
+    """`Template.render(**ctx)`, minus its copy of the globals through a ChainMap (half of the
+    rendering time of an email): the globals' maps are merged with C-level `dict.update` and
+    the context is handed over as `shared`. The same globals stay visible to the template.
+    The app's Jinja environment without context processors: they need a request (jobs and the
+    CLI have none) and would cost more than the rendering itself on 4,000 emails."""
+    template = current_app.jinja_env.get_template(name)
+    names: dict = {}
+    for mapping in reversed(getattr(template.globals, "maps", [template.globals])):
+        names.update(mapping)
+    names.update(ctx)
+    context = template.new_context(names, shared=True)
+    try:
+        return template.environment.concat(template.root_render_func(context))
+    except Exception:  # noqa: BLE001 - what render() does: Jinja rewrites the traceback
+        template.environment.handle_exception()
+        raise
 
 
 def _message(subject: str, to: str, template: str, **ctx) -> Message:
     return FastMessage(subject=subject, recipients=[to],
-                   body=_render(f"emails/{template}.txt", ctx),
-                   html=_render(f"emails/{template}.html", ctx))
+                       body=_render(f"emails/{template}.txt", ctx),
+                       html=_render(f"emails/{template}.html", ctx))
 
 
 def notification_message(etab, to: str, *, identifiant: str, password: str | None,
