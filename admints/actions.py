@@ -164,6 +164,10 @@ def _bulk_update(updates: list[dict]) -> None:
     if not updates:
         return
     db.session.flush()
+    # SQLAlchemy batches consecutive rows with the same columns into one executemany: sorted
+    # by their set of columns (a new password or not, a state or not), the accounts take three
+    # statements instead of one per change of set (2,500 for the guardians of 2,000 pupils).
+    updates = sorted(updates, key=lambda u: (sorted(u), u["id"]))
     db.session.execute(db.update(Compte), updates)
     changed = {u["id"] for u in updates}
     for obj in list(db.session.identity_map.values()):

@@ -11,7 +11,7 @@ temporary SQLite database, starts a real aiosmtpd server in another process, the
 Prints accounts/s for each, with the recap counts. The letters-only benchmark and its platypus
 baseline are in bench/letters.py (helper « letters »).
 
-    .venv/bin/python bench/notify.py [--eleves 2000]
+    .venv/bin/python bench/notify.py [--eleves 2000] [--profile]
 """
 
 from __future__ import annotations
@@ -39,13 +39,22 @@ UAI = "0999996U"
 TODAY = dt.date(2026, 11, 28)
 
 
-def run(etab_id: int, kind: str, mode: str, out: Path) -> None:
+def run(etab_id: int, kind: str, mode: str, out: Path, profile: bool = False) -> None:
     ids = list(db.session.scalars(db.select(Compte.id).where(
         Compte.etablissement_id == etab_id, Compte.kind == kind, Compte.ferme_le.is_(None))))
     params = {"kind": kind, "compte_ids": ids, "mode": mode, "today": TODAY.isoformat(),
               "out_path": str(out)}
     start = time.perf_counter()
-    job = jobs.start_job(f"notification_{kind}", etab_id, params, actions.notify_job, "bench")
+    if profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        job = prof.runcall(jobs.start_job, f"notification_{kind}", etab_id, params,
+                           actions.notify_job, "bench")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
+    else:
+        job = jobs.start_job(f"notification_{kind}", etab_id, params, actions.notify_job,
+                             "bench")
     took = time.perf_counter() - start
     r = job.result or {}
     print(f"{kind:12s} {mode:19s}: {len(ids) / took:7.0f} accounts/s ({took:.2f} s, job "
@@ -58,6 +67,7 @@ def run(etab_id: int, kind: str, mode: str, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--eleves", type=int, default=2000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the guardians' job")
     args = parser.parse_args()
     proc, port = start_server([])
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +89,7 @@ def main() -> None:
                   f"{time.perf_counter() - start:.1f} s")
             run(report.etablissement_id, "eleve", "papier", tmp_path / "eleves.pdf")
             run(report.etablissement_id, "responsable", "courriel-et-papier",
-                tmp_path / "responsables.pdf")
+                tmp_path / "responsables.pdf", args.profile)
     proc.stdin.close()
     proc.wait(timeout=10)
 
