@@ -97,7 +97,7 @@ def test_r_srv_4_dates_add_several_remove_and_refusals(classe, other_etab):
         notes.add_date(etab.id, mef.id, div.id, "12/12/2012")
     with pytest.raises(DomainError, match="Date de publication invalide"):
         notes.add_date(etab.id, mef.id, div.id, "31/02/2013")
-    lonely = factories.make_division(etab, code="6Z")
+    lonely = factories.make_division(etab, code="6-SANS-ELEVE")
     with pytest.raises(DomainError, match="Aucun élève"):
         notes.add_date(etab.id, mef.id, lonely.id, "2012-12-12")
     foreign_div = factories.make_division(other_etab, code="1STMG 1")
@@ -117,7 +117,7 @@ def test_r_srv_4_screens_plus_minus_and_bulk_action(client, auth, classe):
     auth.login("chef.0999001a")
     html = text(client.get("/services/notes/dates/"))
     assert "1-STMG 31016" in html and "1STMG 1" in html and "1STMG 2" in html
-    assert "6Z" not in html  # only pairs with pupils
+    assert "6-SANS-ELEVE" not in html  # only pairs with pupils
     resp = post(client, auth, "/services/notes/dates/ajouter",
                 {"mef_id": mef.id, "division_id": div.id, "date": "2012-12-12"},
                 page="/services/notes/dates/", follow_redirects=True)

@@ -146,12 +146,12 @@ def test_r_dat_1_lists_are_read_only_and_searchable(client, chef, db, etab, othe
 
 def test_r_sec_1_lists_hide_other_establishment_rows_by_id(client, auth, db, etab, other_etab):
     other = factories.make_eleve(other_etab, nom="ETRANGER", prenom="Autre",
-                                 division=factories.make_division(other_etab, "3Z"))
+                                 division=factories.make_division(other_etab, "3-ETRANGERE"))
     db.session.commit()
     auth.login("chef.0999001a")
     html = client.get(f"/donnees/eleves/?flt0_0={other.division_id}").get_data(as_text=True)
     assert "ETRANGER" not in html
-    assert "3Z" not in client.get("/donnees/divisions/").get_data(as_text=True)
+    assert "3-ETRANGERE" not in client.get("/donnees/divisions/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("login", ["assistance.0999001a"])
