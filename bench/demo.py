@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admints import create_app, demo  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from admints import demo  # noqa: E402
+from _support import bench_app  # noqa: E402
 from admints.extensions import db  # noqa: E402
 
 TODAY = dt.date(2026, 11, 28)
@@ -28,9 +28,7 @@ def main() -> None:
     path = out / "demo.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", OUTPUT_DIR=str(out))
-    app = create_app(config)
+    app = bench_app(f"sqlite:///{path}", out)
     with app.app_context():
         db.create_all()
         demo.shared_hash("motdepasse-bench")  # argon2 once, outside the timings

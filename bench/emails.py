@@ -30,10 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask  # noqa: E402
 
-from admints import mailing, register_extensions  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from admints import mailing  # noqa: E402
+from _support import bench_app  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Etablissement  # noqa: E402
 
@@ -97,11 +96,8 @@ def main() -> None:
     proc, port = start_server(refuse)
     builds, sends, ends, bares, accepted = [], [], [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        app = Flask("bench_emails", template_folder=str(ROOT / "templates"))
-        app.config.from_object(TestConfig)
-        app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/b.sqlite", MAIL_PORT=port,
-                          MAIL_SERVER="127.0.0.1", MAIL_SUPPRESS_SEND=False, OUTPUT_DIR=tmp)
-        register_extensions(app)
+        app = bench_app(f"sqlite:///{tmp}/b.sqlite", tmp, screens=False, MAIL_PORT=port,
+                        MAIL_SERVER="127.0.0.1", MAIL_SUPPRESS_SEND=False)
         sender = app.config["MAIL_DEFAULT_SENDER"]
         with app.app_context():
             db.create_all()

@@ -18,8 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from admints import create_app  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from _support import bench_app  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.importer import import_siecle  # noqa: E402
 
@@ -52,10 +51,7 @@ def main() -> None:
         paths = write_xml(tmp_path, args.eleves)
         files = [(p.name, p.read_bytes()) for p in paths]
         size = sum(len(d) for _, d in files) / 1e6
-        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-        config.update(SQLALCHEMY_DATABASE_URI=args.database_url
-                      or f"sqlite:///{tmp_path / 'bench.sqlite'}", OUTPUT_DIR=str(tmp_path))
-        app = create_app(config)
+        app = bench_app(args.database_url or f"sqlite:///{tmp_path / 'bench.sqlite'}", tmp_path)
         with app.app_context():
             db.drop_all()
             db.create_all()

@@ -29,10 +29,9 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask import Flask  # noqa: E402
 
-from admints import letter_texts, letters, register_extensions, templating  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from admints import letter_texts, letters, templating  # noqa: E402
+from _support import bench_app, load_demo_school  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.identifiers import generate_temporary_password  # noqa: E402
 from admints.models import Compte, Eleve, Etablissement, EtatCompte  # noqa: E402
@@ -118,21 +117,10 @@ def main() -> None:
     print(f"rl-accel active: {accelerated()}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-        config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'bench.sqlite'}",
-                      OUTPUT_DIR=str(tmp_path))
-        # Extensions only: the benchmark needs the database, not the admin screens.
-        app = Flask("bench_letters")
-        app.config.update(config)
-        register_extensions(app)
+        app = bench_app(f"sqlite:///{tmp_path / 'bench.sqlite'}", tmp_path, screens=False)
         with app.app_context():
             db.create_all()
-            start = time.perf_counter()
-            from admints.demo import load_demo
-            report = load_demo(UAI, args.eleves, "college", 0, "bench-password-1", TODAY)
-            db.session.commit()
-            print(f"demo establishment: {report.eleves} pupils loaded in "
-                  f"{time.perf_counter() - start:.1f} s")
+            report = load_demo_school(UAI, args.eleves, TODAY)
             etab = db.session.get(Etablissement, report.etablissement_id)
             batch = build_letters(etab.id)
             n = len(batch)

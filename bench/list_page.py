@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admints import create_app  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from _support import bench_app  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Academie, Division, Etablissement, Mef, StaffUser  # noqa: E402
 
@@ -85,10 +84,8 @@ def main() -> None:
     etabs = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     requests = int(sys.argv[2]) if len(sys.argv) > 2 else 50
     with tempfile.TemporaryDirectory(prefix="admints-bench-") as tmp:
-        config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-        config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/bench.sqlite", OUTPUT_DIR=tmp,
-                      TESTING=False, FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
-        app = create_app(config)
+        app = bench_app(f"sqlite:///{tmp}/bench.sqlite", tmp, TESTING=False,
+                        FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
         with app.app_context():
             db.create_all()
             t0 = time.perf_counter()

@@ -28,10 +28,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from emails import start_server  # noqa: E402
-from flask import Flask  # noqa: E402
 
-from admints import actions, jobs, register_extensions  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from admints import actions, jobs  # noqa: E402
+from _support import bench_app, load_demo_school  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Compte  # noqa: E402
 
@@ -72,21 +71,12 @@ def main() -> None:
     proc, port = start_server([])
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        app = Flask("bench_notify", template_folder=str(ROOT / "templates"))
-        app.config.from_object(TestConfig)
-        app.config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'n.sqlite'}",
-                          OUTPUT_DIR=str(tmp_path), MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                          MAIL_SUPPRESS_SEND=False, JOB_RUNNER="inline")
-        register_extensions(app)
+        app = bench_app(f"sqlite:///{tmp_path / 'n.sqlite'}", tmp_path, screens=False,
+                        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
+                        JOB_RUNNER="inline")
         with app.app_context():
             db.create_all()
-            from admints.demo import load_demo
-
-            start = time.perf_counter()
-            report = load_demo(UAI, args.eleves, "college", 0, "bench-password-1", TODAY)
-            db.session.commit()
-            print(f"demo establishment: {report.eleves} pupils in "
-                  f"{time.perf_counter() - start:.1f} s")
+            report = load_demo_school(UAI, args.eleves, TODAY)
             run(report.etablissement_id, "eleve", "papier", tmp_path / "eleves.pdf")
             run(report.etablissement_id, "responsable", "courriel-et-papier",
                 tmp_path / "responsables.pdf", args.profile)

@@ -16,8 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admints import create_app  # noqa: E402
-from admints.config import TestConfig  # noqa: E402
+from _support import bench_app  # noqa: E402
 from admints.extensions import db, limiter  # noqa: E402
 from admints.models import Academie, AuditEntry, Etablissement, StaffUser  # noqa: E402
 from admints.secrets_store import hash_password, verify_password  # noqa: E402
@@ -41,10 +40,8 @@ def main() -> None:
     path = out / "security.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", OUTPUT_DIR=str(out),
-                  LOGIN_RATE_LIMIT="1000 per minute", FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
-    app = create_app(config)
+    app = bench_app(f"sqlite:///{path}", out, LOGIN_RATE_LIMIT="1000 per minute",
+                    FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION=True)
     with app.app_context():
         db.create_all()
         t = time.perf_counter()
