@@ -280,8 +280,13 @@ class Responsable(db.Model):
     liens: Mapped[list[ResponsableEleve]] = relationship(back_populates="responsable")
 
     def __str__(self) -> str:
-        civ = f"{self.civilite} " if self.civilite else ""
-        return f"{civ}{self.nom} {self.prenom}"
+        return self.display_name(self.civilite, self.nom, self.prenom)
+
+    @staticmethod
+    def display_name(civilite: str | None, nom: str | None, prenom: str | None) -> str:
+        """« MME DUPONT Marie »: also used by the account list, which reads plain rows."""
+        civ = f"{civilite} " if civilite else ""
+        return f"{civ}{nom} {prenom}"
 
 
 class ResponsableEleve(db.Model):

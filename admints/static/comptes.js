@@ -60,25 +60,32 @@
     });
   }
 
-  // Flask-Admin's action runner insists on ticked rows; ours also accepts « all matching ».
-  if (window.modelActions && form) {
-    window.modelActions.execute = function (name) {
-      if (!allMatching() && ticked().length === 0) {
-        window.alert("Veuillez sélectionner au moins un compte.");
-        return false;
+  // « Avec la sélection »: the ticked rows, or « all matching » (rebuilt by the server).
+  function execute(name) {
+    if (!allMatching() && ticked().length === 0) {
+      window.alert("Veuillez sélectionner au moins un compte.");
+      return;
+    }
+    form.querySelector("#action").value = name;
+    Array.prototype.slice.call(form.querySelectorAll("input.action-checkbox")).forEach(function (b) { b.remove(); });
+    if (!allMatching()) {
+      ticked().forEach(function (b) {
+        var h = document.createElement("input");
+        h.type = "hidden"; h.name = "rowid"; h.value = b.value; h.className = "action-checkbox";
+        form.appendChild(h);
+      });
+    }
+    form.submit();
+  }
+
+  if (form) {
+    document.addEventListener("click", function (ev) {
+      var item = ev.target.closest ? ev.target.closest("a.admints-action") : null;
+      if (item) {
+        ev.preventDefault();
+        execute(item.getAttribute("data-action"));
       }
-      form.querySelector("#action").value = name;
-      Array.prototype.slice.call(form.querySelectorAll("input.action-checkbox")).forEach(function (b) { b.remove(); });
-      if (!allMatching()) {
-        ticked().forEach(function (b) {
-          var h = document.createElement("input");
-          h.type = "hidden"; h.name = "rowid"; h.value = b.value; h.className = "action-checkbox";
-          form.appendChild(h);
-        });
-      }
-      form.submit();
-      return false;
-    };
+    });
   }
   refresh();
 })();

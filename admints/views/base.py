@@ -71,7 +71,8 @@ class AreaAccessMixin:
     area: str = permissions.ACADEMIE_ADMIN
 
     def is_accessible(self) -> bool:
-        return permissions.allowed(current_user, self.area)
+        # The menu asks every view: resolve the `current_user` proxy once, not per attribute.
+        return permissions.allowed(current_user._get_current_object(), self.area)
 
     def is_visible(self) -> bool:
         return self.is_accessible()

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass, field
 
 from flask import abort, flash, g, has_request_context, request
@@ -121,9 +122,12 @@ class BoolFilter(sqla_filters.BaseSQLAFilter):
         return "equals"
 
 
-# Account columns the list pages show (the rest is loaded only by the pages that need it).
-LIST_COMPTE_COLUMNS = (Compte.etat, Compte.date_notification, Compte.mode_notification,
-                       Compte.derniere_connexion, Compte.continuite)
+# Account columns the list pages read, as plain row fields (`row.etat`, …).
+LIST_COMPTE_COLUMNS = (Compte.etat.label("etat"),
+                       Compte.date_notification.label("date_notification"),
+                       Compte.mode_notification.label("mode_notification"),
+                       Compte.derniere_connexion.label("derniere_connexion"),
+                       Compte.continuite.label("continuite"))
 
 ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
 
@@ -162,11 +166,12 @@ COMPTE_COLUMN_LABELS = {
     "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
     "compte.derniere_connexion": "Dernier accès au compte",
 }
+# Formatters read the list's plain rows (LIST_COMPTE_COLUMNS), not ORM objects.
 COMPTE_FORMATTERS = {
-    "compte.date_notification": lambda v, c, m, n: fmt_date(m.compte and m.compte.date_notification),
-    "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.compte and m.compte.mode_notification),
-    "compte.etat": lambda v, c, m, n: fmt_etat(m.compte and m.compte.etat),
-    "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.compte and m.compte.derniere_connexion),
+    "compte.date_notification": lambda v, c, m, n: fmt_date(m.date_notification),
+    "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.mode_notification),
+    "compte.etat": lambda v, c, m, n: fmt_etat(m.etat),
+    "compte.derniere_connexion": lambda v, c, m, n: fmt_date(m.derniere_connexion),
 }
 COMPTE_SORTS = {
     "compte.date_notification": (Compte.date_notification,),
@@ -304,18 +309,17 @@ class ComptesListView(TenantModelView):
         """The table body as one Markup, built here with the formatters directly: per-cell
         template calls through Flask-Admin's value machinery cost more than the SQL (bench/
         list_page.py). Every value is escaped (`escape` keeps the formatters' Markup)."""
-        formatters = [(c, self.column_formatters.get(c)) for c, _label in list_columns]
+        formatters = [(c, self.column_formatters[c]) for c, _label in list_columns]
         gerer = self.get_url(".gerer_view", id=0)[: -len("0/")]
         out = []
         for row in data:
-            compte = self.row_compte(row)
-            css = ' class="compte-continuite"' if compte is not None and compte.continuite else ""
+            css = ' class="compte-continuite"' if row.continuite else ""
             out.append(f'<tr{css} data-row-id="{row.id}">')
             if with_checkbox:
                 out.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
                            f'value="{row.id}" aria-label="Sélectionner"></td>')
             for name, fmt in formatters:
-                value = fmt(self, None, row, name) if fmt else _dotted(row, name)
+                value = fmt(self, None, row, name)
                 out.append(f"<td>{escape('' if value is None else value)}</td>")
             out.append('<td><a class="btn btn-sm btn-outline-primary text-nowrap" '
                        f'href="{gerer}{row.id}/">'
@@ -336,6 +340,23 @@ class ComptesListView(TenantModelView):
         return query, joins
 
     # -- rows and selection ----------------------------------------------------------------
+    @abstractmethod
+    def list_row_columns(self) -> tuple:
+        """The labelled columns one list row reads (`id`, the shown values, LIST_COMPTE_COLUMNS);
+        every column of `column_list` has a formatter over these plain rows."""
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        # The list page fetches plain rows of the shown columns: building ORM objects (and
+        # their deferred-attribute bookkeeping) cost more than the SQL itself.
+        if not (execute and self.list_page()):
+            return super().get_list(page, sort_column, sort_desc, search, filters,
+                                    execute=execute, page_size=page_size)
+        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
+                                        execute=False, page_size=page_size)
+        stmt = query.with_entities(*self.list_row_columns()).statement
+        return count, db.session.execute(stmt).all()
+
     def row_compte(self, row):
         return row.compte
 
@@ -383,11 +404,3 @@ class ComptesListView(TenantModelView):
             "action_url": request.full_path if request.query_string else request.path,
             "return_url": self.return_url(),
         }
-
-
-def _dotted(obj, path: str):
-    for part in path.split("."):
-        obj = getattr(obj, part, None) if obj is not None else None
-    return obj
-
-

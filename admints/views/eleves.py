@@ -3,8 +3,6 @@ filters and mass actions (paper notification only), « Gérer le compte » and t
 
 from __future__ import annotations
 
-import functools
-
 from flask_admin.actions import action
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager
@@ -26,14 +24,10 @@ from .comptes import (
 CATEGORY = "Accès des élèves"
 
 
-@functools.cache
-def _options(list_page: bool) -> tuple:
-    """Loader options, built once; the list page reads only the columns it shows."""
-    division, compte = contains_eager(Eleve.division), contains_eager(Eleve.compte)
-    if list_page:
-        division = division.load_only(Division.code)
-        compte = compte.load_only(*LIST_COMPTE_COLUMNS)
-    return (division, compte)
+# What one row of the list reads (plain rows, see ComptesListView.get_list).
+LIST_ROW_COLUMNS = (Eleve.id, Eleve.nom, Eleve.prenom, Eleve.date_naissance,
+                    Division.code.label("division"), *LIST_COMPTE_COLUMNS)
+ROW_OPTIONS = (contains_eager(Eleve.division), contains_eager(Eleve.compte))
 
 
 class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, ComptesListView):
@@ -51,7 +45,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     }
     column_formatters = {
         "eleve": lambda v, c, m, n: f"{m.nom} {m.prenom}",
-        "division": lambda v, c, m, n: m.division.code if m.division else "",
+        "division": lambda v, c, m, n: m.division,
         "date_naissance": lambda v, c, m, n: fmt_date(m.date_naissance),
         **COMPTE_FORMATTERS,
     }
@@ -67,13 +61,18 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     def row_eleve(self, row):
         return row
 
+    def list_row_columns(self) -> tuple:
+        return LIST_ROW_COLUMNS
+
     def get_query(self):
         query = (
             db.session.query(Eleve)
             .outerjoin(Eleve.division)
             .outerjoin(Eleve.compte)
         )
-        return self.scoped(query.options(*_options(self.list_page())))
+        if not self.list_page():  # the list page reads plain rows, not objects
+            query = query.options(*ROW_OPTIONS)
+        return self.scoped(query)
 
     def get_count_query(self):
         query = (db.session.query(func.count(Eleve.id)).select_from(Eleve)

@@ -4,8 +4,6 @@ pair of level légal 1 / légal 2, with filters, mass actions on the whole filte
 
 from __future__ import annotations
 
-import functools
-
 from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import func
@@ -30,37 +28,36 @@ CATEGORY = "Accès des responsables"
 QUALITES = {1: "Légal 1", 2: "Légal 2"}
 
 
-def _adresse(view, context, model, name):
+def _adresse(view, context, row, name):
     """Adresse / Courriel: the SIECLE email, else the postal address (guide §4.1)."""
-    resp = model.responsable
-    if resp.email:
-        status = email_status(resp.email)
-        if status == "invalide":
+    if row.email:
+        if email_status(row.email) == "invalide":
             return Markup(
                 '<span class="email-invalide" title="Format d\'adresse de messagerie invalide">'
                 '<span aria-hidden="true">⚠</span> {}</span>'
-            ).format(resp.email)
-        return resp.email
-    parts = [resp.adresse_ligne1, f"{resp.code_postal or ''} {resp.commune or ''}".strip()]
+            ).format(row.email)
+        return row.email
+    parts = [row.adresse_ligne1, f"{row.code_postal or ''} {row.commune or ''}".strip()]
     return ", ".join(p for p in parts if p)
 
 
-@functools.cache
-def _options(list_page: bool) -> tuple:
-    """Loader options, built once: pupil, division, guardian and account come with the row
-    (contains_eager: no N+1); the list page reads only the columns it shows."""
-    eleve = contains_eager(ResponsableEleve.eleve)
-    division = contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division)
-    resp = contains_eager(ResponsableEleve.responsable)
-    compte = contains_eager(ResponsableEleve.compte)
-    if list_page:
-        eleve = eleve.load_only(Eleve.nom, Eleve.prenom, Eleve.division_id)
-        division = division.load_only(Division.code)
-        resp = resp.load_only(Responsable.civilite, Responsable.nom, Responsable.prenom,
-                              Responsable.email, Responsable.adresse_ligne1,
-                              Responsable.code_postal, Responsable.commune)
-        compte = compte.load_only(*LIST_COMPTE_COLUMNS)
-    return (eleve, division, resp, compte)
+# What one row of the list reads (plain rows, see ComptesListView.get_list).
+LIST_ROW_COLUMNS = (
+    ResponsableEleve.id, ResponsableEleve.niveau,
+    Eleve.nom.label("eleve_nom"), Eleve.prenom.label("eleve_prenom"),
+    Division.code.label("division"),
+    Responsable.civilite, Responsable.nom.label("resp_nom"),
+    Responsable.prenom.label("resp_prenom"), Responsable.email, Responsable.adresse_ligne1,
+    Responsable.code_postal, Responsable.commune,
+    *LIST_COMPTE_COLUMNS,
+)
+
+# Pupil, division, guardian and account come with the row (contains_eager: no N+1).
+ROW_OPTIONS = (
+    contains_eager(ResponsableEleve.eleve).contains_eager(Eleve.division),
+    contains_eager(ResponsableEleve.responsable),
+    contains_eager(ResponsableEleve.compte),
+)
 
 
 class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin,
@@ -80,6 +77,11 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
         "adresse": "Adresse / Courriel", **COMPTE_COLUMN_LABELS,
     }
     column_formatters = {
+        "eleve.nom": lambda v, c, m, n: m.eleve_nom,
+        "eleve.prenom": lambda v, c, m, n: m.eleve_prenom,
+        "eleve.division": lambda v, c, m, n: m.division,
+        "responsable": lambda v, c, m, n: Responsable.display_name(m.civilite, m.resp_nom,
+                                                                     m.resp_prenom),
         "niveau": lambda v, c, m, n: QUALITES.get(m.niveau, ""),
         "adresse": _adresse,
         **COMPTE_FORMATTERS,
@@ -102,8 +104,11 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     def row_eleve(self, row):
         return row.eleve
 
+    def list_row_columns(self) -> tuple:
+        return LIST_ROW_COLUMNS
+
     def get_query(self):
-        # One query for the page: pupil, division, guardian and account joined (no N+1).
+        # One query: pupil, division, guardian and account joined (no N+1).
         query = (
             db.session.query(ResponsableEleve)
             .join(ResponsableEleve.eleve)
@@ -112,7 +117,9 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
             .outerjoin(ResponsableEleve.compte)
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        return self.scoped(query.options(*_options(self.list_page())))
+        if not self.list_page():  # the list page reads plain rows, not objects
+            query = query.options(*ROW_OPTIONS)
+        return self.scoped(query)
 
     def get_count_query(self):
         # Only the joins the filters may need; the count stays an index range scan.
