@@ -19,6 +19,7 @@ from . import accounts
 from .class_list import HEADERS, ClassListRow, class_list_values, sorted_rows
 from .errors import DomainError
 from .extensions import db
+from .i18n import format_date
 from .models import (
     ETAT_LABELS,
     Compte,
@@ -52,10 +53,6 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return out.getvalue()
 
 
-def _d(value) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
 def _etat(code: str) -> str:
     return ETAT_LABELS.get(EtatCompte(code), code) if code else ""
 
@@ -84,9 +81,9 @@ def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> s
                 c = e.compte
                 rows.append(((e.division.code if e.division else "", e.nom, e.prenom),
                              (e.nom, e.prenom, e.division.code if e.division else "",
-                              _d(e.date_naissance), c.identifiant, _d(c.date_notification),
+                              format_date(e.date_naissance), c.identifiant, format_date(c.date_notification),
                               accounts.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
-                              _d(c.derniere_connexion))))
+                              format_date(c.derniere_connexion))))
         elif kind == KindCompte.RESPONSABLE:
             for lien in db.session.scalars(
                     db.select(ResponsableEleve)
@@ -103,9 +100,9 @@ def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> s
                 rows.append(((div, e.nom, e.prenom, lien.niveau),
                              (e.nom, e.prenom, div, person,
                               f"Légal {lien.niveau}", contact, c.identifiant,
-                              _d(c.date_notification),
+                              format_date(c.date_notification),
                               accounts.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
-                              _d(c.derniere_connexion))))
+                              format_date(c.derniere_connexion))))
         else:
             raise DomainError(f"Type de compte inconnu : {kind}.")
     rows.sort(key=lambda r: r[0])

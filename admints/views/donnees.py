@@ -24,6 +24,7 @@ from wtforms import MultipleFileField
 from .. import permissions
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import format_date
 from ..importer import import_siecle
 from ..models import Division, Eleve, Mef, Responsable, ResponsableEleve
 from ..tenancy import current_etablissement
@@ -69,8 +70,7 @@ class ImportSiecleView(TenantBaseView):
 
 
 def _date(view, context, model, name):
-    value = getattr(model, name)
-    return value.strftime("%d/%m/%Y") if value else ""
+    return format_date(getattr(model, name))
 
 
 def _eleve_groupes(view, context, model, name):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask_admin.actions import action
 from sqlalchemy import func
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
 from ..extensions import db
+from ..i18n import format_date
 from ..models import Compte, Division, Eleve
 from . import class_lists, comptes_actions, comptes_gerer
 from .comptes import (
@@ -18,7 +19,6 @@ from .comptes import (
     LIST_COMPTE_COLUMNS,
     ComptesListView,
     compte_filters,
-    fmt_date,
 )
 
 CATEGORY = "Accès des élèves"
@@ -46,7 +46,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     column_formatters = {
         "eleve": lambda v, c, m, n: f"{m.nom} {m.prenom}",
         "division": lambda v, c, m, n: m.division,
-        "date_naissance": lambda v, c, m, n: fmt_date(m.date_naissance),
+        "date_naissance": lambda v, c, m, n: format_date(m.date_naissance),
         **COMPTE_FORMATTERS,
     }
     sort_map = {
@@ -64,20 +64,13 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 
-    def get_query(self):
-        query = (
-            db.session.query(Eleve)
-            .outerjoin(Eleve.division)
-            .outerjoin(Eleve.compte)
-        )
-        if not self.list_page():  # the list page reads plain rows, not objects
-            query = query.options(*ROW_OPTIONS)
-        return self.scoped(query)
+    def build_query(self, list_page: bool) -> Query:
+        query = Query(Eleve).outerjoin(Eleve.division).outerjoin(Eleve.compte)
+        return query if list_page else query.options(*ROW_OPTIONS)
 
-    def get_count_query(self):
-        query = (db.session.query(func.count(Eleve.id)).select_from(Eleve)
-                 .outerjoin(Compte, Compte.id == Eleve.compte_id))
-        return self.scoped(query)
+    def build_count_query(self) -> Query:
+        return (Query(func.count(Eleve.id)).select_from(Eleve)
+                .outerjoin(Compte, Compte.id == Eleve.compte_id))
 
     @action("notifier", "Notifier (papier)")
     def action_notifier(self, ids):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import func
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
 from ..emails import email_status
@@ -107,30 +107,27 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 
-    def get_query(self):
+    def build_query(self, list_page: bool) -> Query:
         # One query: pupil, division, guardian and account joined (no N+1).
         query = (
-            db.session.query(ResponsableEleve)
+            Query(ResponsableEleve)
             .join(ResponsableEleve.eleve)
             .join(ResponsableEleve.responsable)
             .outerjoin(Eleve.division)
             .outerjoin(ResponsableEleve.compte)
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        if not self.list_page():  # the list page reads plain rows, not objects
-            query = query.options(*ROW_OPTIONS)
-        return self.scoped(query)
+        return query if list_page else query.options(*ROW_OPTIONS)
 
-    def get_count_query(self):
+    def build_count_query(self) -> Query:
         # Only the joins the filters may need; the count stays an index range scan.
-        query = (
-            db.session.query(func.count(ResponsableEleve.id))
+        return (
+            Query(func.count(ResponsableEleve.id))
             .select_from(ResponsableEleve)
             .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
             .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        return self.scoped(query)
 
     @action("notifier", "Notifier")
     def action_notifier(self, ids):
