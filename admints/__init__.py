@@ -38,7 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n
+    from . import database, fragments, i18n
 
     db.init_app(app)
     database.configure_engine_events(app)
@@ -52,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
     login_manager.login_message_category = "warning"
     i18n.register_filters(app)
+    fragments.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
