@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -39,9 +40,14 @@ class LoginForm(FlaskForm):
     )
 
 
+_WITH_ETABLISSEMENT = (joinedload(StaffUser.etablissement),)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    # The user's establishment comes in the same query: nearly every page shows it.
+    user = (db.session.get(StaffUser, int(user_id), options=_WITH_ETABLISSEMENT)
+            if user_id.isdigit() else None)
     return user if user is not None and user.actif else None
 
 

@@ -27,7 +27,7 @@ from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import false
+from sqlalchemy import bindparam, false
 from sqlalchemy.orm import Query
 
 from .. import permissions
@@ -133,17 +133,21 @@ LIST_COMPTE_COLUMNS = (Compte.etat.label("etat"),
 ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
 
 
+# Built once and run on the session's connection: each list page asks both.
+_DIVISION_OPTIONS = (db.select(Division.id, Division.code)
+                     .where(Division.etablissement_id == bindparam("etab_id"))
+                     .order_by(Division.code))
+_MEF_OPTIONS = (db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == bindparam("etab_id"))
+                .order_by(Mef.libelle))
+
+
 def division_options(etab_id):
-    rows = db.session.execute(
-        db.select(Division.id, Division.code).where(Division.etablissement_id == etab_id)
-        .order_by(Division.code)).all()
+    rows = db.session.connection().execute(_DIVISION_OPTIONS, {"etab_id": etab_id})
     return [(str(i), c) for i, c in rows]
 
 
 def mef_options(etab_id):
-    rows = db.session.execute(
-        db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == etab_id)
-        .order_by(Mef.libelle)).all()
+    rows = db.session.connection().execute(_MEF_OPTIONS, {"etab_id": etab_id})
     return [(str(i), lib) for i, lib in rows]
 
 
@@ -398,10 +402,11 @@ class ComptesListView(TenantModelView):
                                     execute=execute, page_size=page_size)
         count, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
-        result = db.session.execute(query.with_entities(*self.list_row_columns()).statement)
+        result = db.session.connection().execute(
+            query.with_entities(*self.list_row_columns()).statement)
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
         row_type = _row_type(tuple(result.keys()))
-        return count, [row_type._make(row) for row in result]
+        return count, [row_type._make(row) for row in result.all()]
 
     def row_compte(self, row):
         return row.compte
