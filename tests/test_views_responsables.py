@@ -269,3 +269,31 @@ def test_r_acc_4_list_page_queries_do_not_grow_with_rows(app, client, auth, etab
         assert len(statements) == small
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_r_acc_4_list_cells_escaped_sorted_and_paged(client, auth, etab, other_etab):
+    """The list page reads plain rows (Core statements built once per view): hostile SIECLE
+    values are shown as text; sorting and paging apply to the establishment's rows only."""
+    s = school(etab, n_6a=52, n_6b=0)
+    school(other_etab, n_6a=2, n_6b=0)
+    hostile = f.make_responsable(etab, nom="<script>alert(1)</script>", prenom="D'Arc & Fils",
+                                 email='"><img src=x onerror=alert(1)>@x.fr')
+    f.link(s["eleves"][0], hostile, 2)
+    f.link(s["eleves"][1], f.make_responsable(etab, nom="SANSMAIL", email=None,
+                                              adresse_ligne1="3 rue <b>Gras</b>"), 2)
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get(BASE).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "D&#x27;Arc &amp; Fils" in html
+    assert "3 rue &lt;b&gt;Gras&lt;/b&gt;" in html and "sur 54" in html
+
+    def pupils(page: str) -> list[str]:
+        return re.findall(r'data-row-id="\d+">.*?<td>(NOM\d+)</td>', page)
+
+    # Sorted on the pupil's name (column 0), descending, 50 rows a page.
+    first = pupils(client.get(f"{BASE}?sort=0&desc=1").get_data(as_text=True))
+    assert len(first) == 50 and first[0] == "NOM051" and first == sorted(first, reverse=True)
+    second = client.get(f"{BASE}?sort=0&desc=1&page=1").get_data(as_text=True)
+    assert pupils(second) == ["NOM001", "NOM001", "NOM000", "NOM000"]
+    assert "resp.0999002b" not in second and "sur 54" in second
