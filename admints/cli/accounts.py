@@ -7,6 +7,7 @@ Both own their transaction: `notify` commits after the PDF is written (nothing l
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import click
 
@@ -78,7 +79,7 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
         etab = _etab(uai)
         ids = selection(etab, kind, divisions, etats, niveaux)
         with click.progressbar(length=max(len(ids), 1), label="Notification",
-                               file=click.get_text_stream("stderr")) as bar:
+                               file=sys.stderr) as bar:
             seen = [0]
 
             def progress(done: int, total: int) -> None:
