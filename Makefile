@@ -31,7 +31,7 @@ test-pg: $(VENV)/.dev
 	bash scripts/with-postgres.sh $(BIN)/pytest -n 2 -q -m "not browser" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check admints tests bench app.py
