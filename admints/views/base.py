@@ -295,20 +295,28 @@ class AcademieModelView(ScopedModelView):
         return query
 
 
-def scoped_options(model, label=lambda row: str(row), order_by=None):
-    """Filter options of the current establishment, computed per request."""
+def per_establishment(options_fn):
+    """Filter options computed per request by `options_fn(etablissement_id)`; none outside a
+    request (Flask-Admin asks once at start-up) or without a current establishment."""
 
     def options():
-        if not has_request_context():  # Flask-Admin asks once at start-up
+        if not has_request_context():
             return []
         etab_id = current_etablissement_id()
-        if etab_id is None:
-            return []
+        return options_fn(etab_id) if etab_id is not None else []
+
+    return options
+
+
+def scoped_options(model, label=lambda row: str(row), order_by=None):
+    """Filter options: the rows of `model` of the current establishment, per request."""
+
+    def rows(etab_id):
         stmt = db.select(model).where(model.etablissement_id == etab_id)
         stmt = stmt.order_by(order_by if order_by is not None else model.id)
         return [(str(row.id), label(row)) for row in db.session.scalars(stmt)]
 
-    return options
+    return per_establishment(rows)
 
 
 ETAT_BADGES = {

@@ -1,18 +1,19 @@
 """What the two account lists (« Accès des responsables », « Accès des élèves ») share.
 
-- Filters that take several values (`?flt0_division=3&flt0_division=5`, or `3,5`), with options computed per request for the current establishment, shown in a plain
-  filter bar rather than Flask-Admin's JavaScript filter builder.
+- The list page reads plain rows: a count and the rows of the shown columns, two Core
+  statements built once per view, scoped, filtered, sorted and paged per request
+  (`ComptesListView.get_list`); the table body is built in Python (`table_rows`).
+- Filters (`comptes_filters.py`) take several values (`?flt0_division=3&flt0_division=5`, or
+  `3,5`), shown in a plain filter bar rather than Flask-Admin's JavaScript filter builder.
 - « Sélectionner les M comptes correspondant aux filtres » (R-ACC-4): Flask-Admin actions see
   only the ticked rows, so the action form is posted to `/action/?<the list's query string>`
   and, when the hidden `select_all` flag is set, the selection is rebuilt on the server from
   those filter arguments with `get_list(..., execute=False)` — always through the view's
   establishment-scoped query, never from ids sent by the browser.
 - Mass actions are refused (403) to the helpdesk (permissions.can_mass_act).
-- Formatters: state badge, dates, modes; the account columns, their sorts and the filters
-  both lists show (`COMPTE_COLUMN_LABELS`, `COMPTE_FORMATTERS`, `COMPTE_SORTS`,
-  `compte_filters`).
+- Formatters: state badge, dates, modes; the account columns and their sorts both lists show
+  (`COMPTE_COLUMN_LABELS`, `COMPTE_FORMATTERS`, `COMPTE_SORTS`).
 """
-
 from __future__ import annotations
 
 import functools
@@ -21,20 +22,17 @@ from abc import abstractmethod
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from flask import abort, flash, g, has_request_context, request
+from flask import abort, flash, g, request
 from flask_admin import expose
-from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import bindparam, false
 from sqlalchemy.orm import Query
 
 from .. import permissions
 from ..extensions import db
 from ..i18n import format_date
-from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef
-from ..tenancy import current_etablissement_id
+from ..models import Compte, Eleve
 from .base import TenantModelView, etat_badge
 
 MODES_LABELS = {"courrier": "Document papier", "courriel": "Courrier électronique"}
@@ -56,113 +54,12 @@ def fmt_etat(value) -> Markup:
     return _BADGES[value]
 
 
-# ------------------------------------------------------------------------------- filters
-
-def scoped(options_fn):
-    """Options that need the request's establishment; empty outside a request (class init)."""
-
-    def options():
-        if not has_request_context():
-            return []
-        etab_id = current_etablissement_id()
-        return options_fn(etab_id) if etab_id is not None else []
-
-    return options
-
-
-class MultiFilter(sqla_filters.FilterInList):
-    """« Dans la liste »: one, several or all values; `as_int` checks and converts ids."""
-
-    def __init__(self, column, name, options=None, as_int=False, key=None):
-        super().__init__(column, name, options)
-        self.as_int = as_int
-        self.url_key = key
-        self.data_type = None  # our filter bar draws it, not select2
-
-    def clean(self, value):
-        values = [v.strip() for v in str(value).split(",") if v.strip()]
-        return [int(v) for v in values] if self.as_int else values
-
-    def validate(self, value) -> bool:
-        values = [v.strip() for v in str(value).split(",") if v.strip()]
-        if not values:
-            return False
-        return all(v.isdigit() for v in values) if self.as_int else True
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.in_(value)) if value else query.filter(false())
-
-
-class StartsWithFilter(sqla_filters.BaseSQLAFilter):
-    """Première(s) lettre(s) du nom de l'élève (R-ACC-8)."""
-
-    url_key = "nom"
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.istartswith(value.strip(), autoescape=True))
-
-    def validate(self, value) -> bool:
-        return bool(str(value).strip()) and len(str(value)) <= 60
-
-    def operation(self):
-        return "starts with"
-
-
-class BoolFilter(sqla_filters.BaseSQLAFilter):
-    def __init__(self, column, name, key=None):
-        super().__init__(column, name, options=(("1", "Oui"), ("0", "Non")))
-        self.url_key = key
-
-    def validate(self, value) -> bool:
-        return value in ("0", "1")
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.is_(value == "1"))
-
-    def operation(self):
-        return "equals"
-
-
 # Account columns the list pages read, as plain row fields (`row.etat`, …).
 LIST_COMPTE_COLUMNS = (Compte.etat.label("etat"),
                        Compte.date_notification.label("date_notification"),
                        Compte.mode_notification.label("mode_notification"),
                        Compte.derniere_connexion.label("derniere_connexion"),
                        Compte.continuite.label("continuite"))
-
-ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
-
-
-# Built once and run on the session's connection: each list page asks both.
-_DIVISION_OPTIONS = (db.select(Division.id, Division.code)
-                     .where(Division.etablissement_id == bindparam("etab_id"))
-                     .order_by(Division.code))
-_MEF_OPTIONS = (db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == bindparam("etab_id"))
-                .order_by(Mef.libelle))
-
-
-def division_options(etab_id):
-    rows = db.session.connection().execute(_DIVISION_OPTIONS, {"etab_id": etab_id})
-    return [(str(i), c) for i, c in rows]
-
-
-def mef_options(etab_id):
-    rows = db.session.connection().execute(_MEF_OPTIONS, {"etab_id": etab_id})
-    return [(str(i), lib) for i, lib in rows]
-
-
-def compte_filters(*extra) -> tuple:
-    """The filters of both lists, in the guide's order; `extra` goes after the MEF (the
-    guardians' list adds « Qualité »). Fresh filter objects for each view."""
-    return (
-        MultiFilter(Eleve.division_id, "Division", scoped(division_options), as_int=True,
-                    key="division"),
-        MultiFilter(Eleve.mef_id, "MEF", scoped(mef_options), as_int=True, key="mef"),
-        *extra,
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
-        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
-    )
 
 
 # The account columns both lists end with: labels, formatters, sorts.
@@ -244,7 +141,7 @@ class ComptesListView(TenantModelView):
             g.pop("admints_list_page", None)
 
     def list_page(self) -> bool:
-        """True while the list page itself runs (its query may load fewer columns)."""
+        """True while the list page itself runs: it reads plain rows (`get_list`)."""
         return bool(g.get("admints_list_page"))
 
     def badge(self, etat) -> Markup:
@@ -362,9 +259,12 @@ class ComptesListView(TenantModelView):
 
     # -- queries: built once, bound to the request's session ---------------------------------
     @abstractmethod
-    def build_query(self, list_page: bool) -> Query:
-        """The rows' query without session nor scope: joins, plus loader options unless
-        `list_page` (which reads plain rows)."""
+    def build_query(self) -> Query:
+        """The rows' query without session, scope nor loader options: the joins."""
+
+    @abstractmethod
+    def row_options(self) -> tuple:
+        """Loader options of the ORM rows (joined rows come with them: no N+1)."""
 
     @abstractmethod
     def build_count_query(self) -> Query:
@@ -379,8 +279,7 @@ class ComptesListView(TenantModelView):
         return cache[key]
 
     def get_query(self):
-        list_page = self.list_page()
-        query = self._built(("rows", list_page), lambda: self.build_query(list_page))
+        query = self._built("rows", lambda: self.build_query().options(*self.row_options()))
         return self.scoped(query.with_session(db.session()))
 
     def get_count_query(self):
@@ -406,7 +305,7 @@ class ComptesListView(TenantModelView):
             return super().get_list(page, sort_column, sort_desc, search, filters,
                                     execute=execute, page_size=page_size)
         scope = self.scope_clause()
-        rows = self._built("list_rows", lambda: self.build_query(True).with_entities(
+        rows = self._built("list_rows", lambda: self.build_query().with_entities(
             *self.list_row_columns()).statement).where(scope)
         count = self._built("list_count", lambda: self.build_count_query().statement).where(scope)
         for idx, _name, value in filters or ():

@@ -18,8 +18,8 @@ from .comptes import (
     COMPTE_SORTS,
     LIST_COMPTE_COLUMNS,
     ComptesListView,
-    compte_filters,
 )
+from .comptes_filters import compte_filters
 
 CATEGORY = "Accès des élèves"
 
@@ -64,9 +64,11 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 
-    def build_query(self, list_page: bool) -> Query:
-        query = Query(Eleve).outerjoin(Eleve.division).outerjoin(Eleve.compte)
-        return query if list_page else query.options(*ROW_OPTIONS)
+    def build_query(self) -> Query:
+        return Query(Eleve).outerjoin(Eleve.division).outerjoin(Eleve.compte)
+
+    def row_options(self) -> tuple:
+        return ROW_OPTIONS
 
     def build_count_query(self) -> Query:
         return (Query(func.count(Eleve.id)).select_from(Eleve)

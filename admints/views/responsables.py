@@ -20,9 +20,8 @@ from .comptes import (
     COMPTE_SORTS,
     LIST_COMPTE_COLUMNS,
     ComptesListView,
-    MultiFilter,
-    compte_filters,
 )
+from .comptes_filters import MultiFilter, compte_filters
 
 CATEGORY = "Accès des responsables"
 QUALITES = {1: "Légal 1", 2: "Légal 2"}
@@ -107,9 +106,9 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 
-    def build_query(self, list_page: bool) -> Query:
+    def build_query(self) -> Query:
         # One query: pupil, division, guardian and account joined (no N+1).
-        query = (
+        return (
             Query(ResponsableEleve)
             .join(ResponsableEleve.eleve)
             .join(ResponsableEleve.responsable)
@@ -117,7 +116,9 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
             .outerjoin(ResponsableEleve.compte)
             .filter(ResponsableEleve.niveau.in_((1, 2)))
         )
-        return query if list_page else query.options(*ROW_OPTIONS)
+
+    def row_options(self) -> tuple:
+        return ROW_OPTIONS
 
     def build_count_query(self) -> Query:
         # Only the joins the filters may need; the count stays an index range scan.

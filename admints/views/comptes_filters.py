@@ -1,0 +1,100 @@
+"""The filters of the two account lists (R-ACC-4/5/8): division and MEF (one, several or all,
+options of the request's establishment), quality, state, first letters of the pupil's name,
+continuity — drawn by the lists' own filter bar (`?flt0_division=3&flt0_division=5`)."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla import filters as sqla_filters
+from sqlalchemy import bindparam, false
+
+from ..extensions import db
+from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef
+from .base import per_establishment
+
+
+class MultiFilter(sqla_filters.FilterInList):
+    """« Dans la liste »: one, several or all values; `as_int` checks and converts ids."""
+
+    def __init__(self, column, name, options=None, as_int=False, key=None):
+        super().__init__(column, name, options)
+        self.as_int = as_int
+        self.url_key = key
+        self.data_type = None  # our filter bar draws it, not select2
+
+    def clean(self, value):
+        values = [v.strip() for v in str(value).split(",") if v.strip()]
+        return [int(v) for v in values] if self.as_int else values
+
+    def validate(self, value) -> bool:
+        values = [v.strip() for v in str(value).split(",") if v.strip()]
+        if not values:
+            return False
+        return all(v.isdigit() for v in values) if self.as_int else True
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.in_(value)) if value else query.filter(false())
+
+
+class StartsWithFilter(sqla_filters.BaseSQLAFilter):
+    """Première(s) lettre(s) du nom de l'élève (R-ACC-8)."""
+
+    url_key = "nom"
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.istartswith(value.strip(), autoescape=True))
+
+    def validate(self, value) -> bool:
+        return bool(str(value).strip()) and len(str(value)) <= 60
+
+    def operation(self):
+        return "starts with"
+
+
+class BoolFilter(sqla_filters.BaseSQLAFilter):
+    def __init__(self, column, name, key=None):
+        super().__init__(column, name, options=(("1", "Oui"), ("0", "Non")))
+        self.url_key = key
+
+    def validate(self, value) -> bool:
+        return value in ("0", "1")
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.column.is_(value == "1"))
+
+    def operation(self):
+        return "equals"
+
+
+ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
+
+
+# Built once and run on the session's connection: each list page asks both.
+_DIVISION_OPTIONS = (db.select(Division.id, Division.code)
+                     .where(Division.etablissement_id == bindparam("etab_id"))
+                     .order_by(Division.code))
+_MEF_OPTIONS = (db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == bindparam("etab_id"))
+                .order_by(Mef.libelle))
+
+
+def division_options(etab_id):
+    rows = db.session.connection().execute(_DIVISION_OPTIONS, {"etab_id": etab_id})
+    return [(str(i), c) for i, c in rows]
+
+
+def mef_options(etab_id):
+    rows = db.session.connection().execute(_MEF_OPTIONS, {"etab_id": etab_id})
+    return [(str(i), lib) for i, lib in rows]
+
+
+def compte_filters(*extra) -> tuple:
+    """The filters of both lists, in the guide's order; `extra` goes after the MEF (the
+    guardians' list adds « Qualité »). Fresh filter objects for each view."""
+    return (
+        MultiFilter(Eleve.division_id, "Division", per_establishment(division_options), as_int=True,
+                    key="division"),
+        MultiFilter(Eleve.mef_id, "MEF", per_establishment(mef_options), as_int=True, key="mef"),
+        *extra,
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
+        StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
+        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
+    )
