@@ -24,10 +24,12 @@ run: $(VENV)/.runtime
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.dev
+	@bash scripts/system-deps.sh browser
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
 
 # The same suite (browser tests aside) on a throw-away PostgreSQL cluster.
 test-pg: $(VENV)/.dev
+	@bash scripts/system-deps.sh postgres
 	bash scripts/with-postgres.sh $(BIN)/pytest -n 2 -q -m "not browser" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev

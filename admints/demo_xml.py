@@ -1,6 +1,6 @@
 """SIECLE BEE XML of a demo population (R-DAT-2): Nomenclature, ElevesSansAdresses and
 ResponsablesAvecAdresses, with the element names of the real exports (the samples of
-`shared/samples/siecle/`), the post-2018 guardian format (`NIVEAU_RESPONSABILITE`) and the
+`tests/fixtures/siecle/`), the post-2018 guardian format (`NIVEAU_RESPONSABILITE`) and the
 ISO-8859-15 encoding of the prolog. A character outside ISO-8859-15 becomes a character reference,
 which is still the same text for any XML parser.
 

@@ -1,5 +1,5 @@
 """R-DAT-2: the demo establishment — the `admints demo` command, the realism of its data, its
-SIECLE XML (same shape as the real exports of shared/samples/siecle), determinism, `--if-empty`,
+SIECLE XML (same shape as the real exports of tests/fixtures/siecle), determinism, `--if-empty`,
 and bad input."""
 
 from __future__ import annotations
@@ -41,9 +41,7 @@ from admints.models import (
 )
 from admints.secrets_store import decrypt_secret
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "siecle"
-if not SAMPLES.exists():
-    SAMPLES = Path("/work/shared/samples/siecle")
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "siecle"
 UAI = "0999998Y"
 PW = "motdepasse-demo"
 TODAY = dt.date(2026, 11, 28)

@@ -34,7 +34,7 @@ from admints.models import (
 from . import factories
 from . import siecle_xml as X
 
-SAMPLES = Path(__file__).parents[2] / "shared/samples/siecle"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "siecle"
 TODAY = dt.date(2026, 11, 28)
 U = "0999001A"  # the `etab` fixture
 
