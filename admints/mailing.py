@@ -2,7 +2,7 @@
 
 `send_batch(messages)` sends a list of Flask-Mail `Message`s over ONE connection (about
 1,000/s against 600 with a connection each), with a certificate-checking TLS context and a
-socket timeout that Flask-Mail lacks (CONVENTIONS); a refused recipient fails that message
+socket timeout, both of which Flask-Mail lacks; a refused recipient fails that message
 only; after `SMTPServerDisconnected` it reconnects once and, if the server is gone, the
 remaining messages fail with a French reason. No exception escapes, no password is logged.
 

@@ -60,7 +60,7 @@ class KindCompte(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """FEATURES §1 staff roles."""
+    """Staff roles (docs/REGLES.md §1)."""
 
     ACADEMIE = "academie"
     CHEF = "chef"

@@ -12,7 +12,7 @@ from .models import Academie, Etablissement, utcnow
 
 
 class StaffUser(db.Model):
-    """A member of staff who logs in to AdminTS (FEATURES §1)."""
+    """A member of staff who logs in to AdminTS (docs/REGLES.md §1)."""
 
     __tablename__ = "staff_user"
 

@@ -1,4 +1,4 @@
-"""Who may open which menu area (FEATURES §1). One table, asked by every view and action."""
+"""Who may open which menu area (docs/REGLES.md §1). One table, asked by every view and action."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ PARAMETRAGE = "parametrage"
 RESPONSABLES = "responsables"
 ELEVES = "eleves"
 STATISTIQUES = "statistiques"
-PAIEMENT = "paiement"  # online payment settings (§2.3): head and comptable
+PAIEMENT = "paiement"  # online payment settings (R-SRV-5): head and comptable
 DONNEES = "donnees"  # SIECLE import
 JOURNAL = "journal"  # audit trail
 ACADEMIE_ADMIN = "academie_admin"  # establishments, staff users, académie lists

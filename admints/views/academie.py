@@ -1,4 +1,4 @@
-"""Menu « Académie »: « Établissements » and « Utilisateurs » (FEATURES §1).
+"""Menu « Académie »: « Établissements » and « Utilisateurs » (docs/REGLES.md §1).
 
 Établissements: the académie administrator lists, creates and edits the establishments of ITS
 académie (never another's). Utilisateurs: staff users, in two scopes built from one class —

@@ -1,6 +1,6 @@
-"""Menu « Académie »: the académie's lists (FEATURES §1) — academic téléservices, services made
-mandatory in the académie (R-SRV-2), the ENT list (R-PAR-3) and the TIPI référentiel with its
-CSV import (R-SRV-5). Académie administrators only, scoped to their académie.
+"""Menu « Académie »: the académie's lists (docs/REGLES.md §1) — academic téléservices, services
+made mandatory in the académie (R-SRV-2), the ENT list (R-PAR-3) and the TIPI référentiel with
+its CSV import (R-SRV-5). Académie administrators only, scoped to their académie.
 """
 
 from __future__ import annotations
