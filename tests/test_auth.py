@@ -1,5 +1,5 @@
 """Staff login, roles and menus, rate limiting, session renewal, CSRF, password storage
-(FEATURES §1, R-SEC-2; issue 2 points 6 and 8)."""
+(docs/REGLES.md §1, R-SEC-2; issue 2 points 6 and 8)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_login_next_only_local(client, auth, etab, next_url, expected):
 
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_permissions_allowed_table(db, staff, role):
-    """FEATURES §1: what each role may open."""
+    """docs/REGLES.md §1: what each role may open."""
     user = db.session.scalar(db.select(StaffUser).where(StaffUser.login == staff[role]))
     assert {a for a in ALL_AREAS if permissions.allowed(user, a)} == EXPECTED[role]
     user.actif = False
@@ -134,7 +134,7 @@ def test_delegue_rights_are_only_the_granted_menus(db, etab):
 
 def _expected_access(app, db, login, view) -> bool:
     """What the view answers for this user; for views that keep AreaAccessMixin's rule it
-    must be exactly the permissions table of FEATURES §1."""
+    must be exactly the permissions table of docs/REGLES.md §1."""
     user = db.session.scalar(db.select(StaffUser).where(StaffUser.login == login))
     with app.test_request_context():
         login_user(user)

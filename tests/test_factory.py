@@ -4,7 +4,7 @@ from admints import create_app
 
 
 def test_factory_builds_two_apps_independently(app):
-    """A module-level Admin would break the second create_app() (CONVENTIONS)."""
+    """A module-level Admin would break the second create_app() (a known Flask-Admin trap)."""
     second = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
                          "SECRET_KEY": "x", "DATA_KEYS": app.config["DATA_KEYS"]})
     assert second is not app

@@ -1,5 +1,5 @@
 """Fragments of the master page rendered once per process (admints/fragments.py): the cached
-menu must still be each user's own menu (FEATURES §1, R-SEC-1), follow the services that are
+menu must still be each user's own menu (docs/REGLES.md §1, R-SEC-1), follow the services that are
 open (R-SRV-4) and mark the current view, exactly as Flask-Admin renders it uncached."""
 
 from __future__ import annotations

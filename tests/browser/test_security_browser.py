@@ -1,6 +1,6 @@
 """In a real Chromium: the académie administrator creates an establishment (UAI checked), the
 head creates a délégué (DELEG-CE) who then sees only its menus, and repeated wrong passwords
-end on the French 429 page (FEATURES §1, R-SEC-1/2)."""
+end on the French 429 page (docs/REGLES.md §1, R-SEC-1/2)."""
 
 from __future__ import annotations
 
