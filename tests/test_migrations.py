@@ -1,5 +1,6 @@
-"""Migrations (issue 2 point 2; R-DAT-1: the schema every import and account rule writes to): a single Alembic head, and `flask db upgrade` on an empty
-database gives exactly the schema of the models."""
+"""Migrations (issue 2 point 2; R-DAT-1: the schema every import and account rule writes to):
+a single Alembic head, and `flask db upgrade` on an empty database gives exactly the schema of
+the models."""
 
 from __future__ import annotations
 
