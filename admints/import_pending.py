@@ -62,6 +62,7 @@ def save(payload: list[tuple[str, bytes]], *, etablissement_id: int, user_id: in
     path.mkdir(parents=True, mode=0o700)
     for i, (_name, data) in enumerate(payload):
         (path / f"f{i}").write_bytes(data)
+        (path / f"f{i}").chmod(0o600)  # pupils' and families' personal data
     _write_manifest(path, {"etablissement_id": etablissement_id, "user_id": user_id,
                            "created": time.time(), "names": [n for n, _ in payload],
                            "departures": departures.as_dict()})

@@ -253,25 +253,25 @@ def _walk(filename, read: Reader, limits: Limits, on_root, seen: Walk) -> None:
         # export never goes a record's length without starting an element.
         size, quiet = (CHUNK, 0) if started else (size * 2, quiet + len(chunk))
         if quiet > limits.max_record_bytes:
-            raise _odd(filename, f"plus de {limits.max_record_bytes // 1024} Ko sans nouvel "
+            raise _odd(filename, f"plus de {_n(limits.max_record_bytes // 1024)} Ko sans nouvel "
                        "élément")
         total += len(chunk)
         # SIECLE elements are named and filled (~45 bytes each in real exports): millions of
         # tiny ones are a bomb, refused without waiting for the element bound.
         if count > DENSITY_AFTER and total < MIN_BYTES_PER_ELEMENT * count:
-            raise _odd(filename, f"{count} éléments en {total // 1024} Ko")
+            raise _odd(filename, f"{_n(count)} éléments minuscules en {_n(total // 1024)} Ko")
         if root is not None:
             if seen.root is None:
                 seen.root = root.tag
                 seen.handlers = on_root(root.tag)
             if count > limits.max_elements:
-                raise _too_big(filename, f"plus de {limits.max_elements} éléments")
+                raise _too_big(filename, f"plus de {_n(limits.max_elements)} éléments")
             open_el = _prune(filename, root, seen, limits, final)
             span = span + len(chunk) if open_el is holder else len(chunk)
             holder = open_el
             if holder is not None and span > limits.max_record_bytes:
                 raise _odd(filename, f"un élément <{holder.tag[:40]}> de plus de "
-                           f"{limits.max_record_bytes // 1024} Ko")
+                           f"{_n(limits.max_record_bytes // 1024)} Ko")
         if final:
             return
 
@@ -313,7 +313,7 @@ def _records(filename, donnees: Element, seen: Walk, limits: Limits, is_open: bo
                 handler(record)
                 seen.records += 1
         if seen.records > limits.max_records:
-            raise _too_big(filename, f"plus de {limits.max_records} enregistrements")
+            raise _too_big(filename, f"plus de {_n(limits.max_records)} enregistrements")
         if n > 0:
             del section[:n]
         if section_open:
@@ -323,6 +323,11 @@ def _records(filename, donnees: Element, seen: Walk, limits: Limits, is_open: bo
     if done:
         del donnees[:done]
     return holder
+
+
+def _n(number: int) -> str:
+    """« 3 000 000 »: French digit grouping (narrow no-break space)."""
+    return f"{number:,}".replace(",", "\u202f")
 
 
 def _too_big(filename: str, what: str) -> ImportRefused:
