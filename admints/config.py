@@ -24,7 +24,17 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # SIECLE uploads; larger is refused (413)
+    # SIECLE uploads; larger is refused (413). The XML of a 20,000-pupil establishment
+    # (pupils with addresses, guardians, nomenclature) is ~60 MB.
+    MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+    # Bounds of the work of one SIECLE XML file (siecle_stream.Limits), refused beyond: inflated
+    # bytes, elements (a real 20,000-pupil ElevesAvecAdresses has ~1.3 million), records read.
+    SIECLE_MAX_XML_BYTES = 150 * 1024 * 1024
+    SIECLE_MAX_ELEMENTS = 3_000_000
+    SIECLE_MAX_RECORDS = 300_000
+    # An import that would take away more than this share of the establishment's pupils or
+    # guardians waits for an explicit confirmation (R-DAT-3).
+    SIECLE_DEPARTURE_THRESHOLD = 0.2
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     FLASK_ADMIN_SWATCH = "cerulean"

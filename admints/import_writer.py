@@ -1,11 +1,14 @@
 """Writing side of the SIECLE import (R-DAT-1): the establishment's current rows loaded into
 dicts (`State`), and a checked plan applied with bulk statements (`Writer`) — executemany
-inserts on the tables, updates by primary key, deletes by chunks of ids. Used by
-`admints.importer` only, after every check has passed; flushes nothing itself, never commits.
+inserts on the tables, updates by primary key, deletes by chunks of ids. Accounts are never
+deleted here: those taken from a pupil who leaves or from a link that goes are kept and closed,
+and given back when the pupil or the link returns (`import_departures.Keeper`, R-DAT-3). Used
+by `admints.importer` only, after every check has passed; flushes nothing itself, never commits.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -13,8 +16,8 @@ from sqlalchemy import delete, insert, select, update
 
 from .extensions import db
 from .identifiers import IdentifierAllocator
+from .import_departures import Keeper
 from .models import (
-    AccesTeleservice,
     Compte,
     Division,
     Eleve,
@@ -85,11 +88,17 @@ class State:
 class Writer:
     """Applies a checked plan with bulk statements."""
 
-    def __init__(self, etab_id: int, state: State, plan, summary):
+    def __init__(self, etab_id: int, state: State, plan, summary, today: dt.date):
         self.etab_id, self.state, self.plan, self.s = etab_id, state, plan, summary
         self.detached_comptes: set[int] = set()
         self._allocator: IdentifierAllocator | None = None
+        self.keeper = Keeper(etab_id, today)
         self.ex = db.session.execute
+
+    def siecle_ids(self) -> tuple[dict, dict]:
+        """Primary key -> SIECLE id of the pupils and of the guardians, as the state is now."""
+        return ({v[0]: sid for sid, v in self.state.eleves.items()},
+                {v[0]: sid for sid, v in self.state.responsables.items()})
 
     def run(self) -> None:
         self.sync_mefs()
@@ -189,7 +198,7 @@ class Writer:
         left_ids = [st.eleves[k][0] for k in set(st.eleves) - {e.siecle_id for e in self.plan.eleves}]
         if left_ids:
             self.remove_eleves(left_ids)
-        comptes = self.new_comptes(KindCompte.ELEVE.value, [(e.prenom, e.nom) for e, _ in new])
+        comptes = self.pupil_comptes([e for e, _ in new])
         if new:
             self.ex(insert(Eleve.__table__), [
                 {"etablissement_id": self.etab_id, "siecle_id": e.siecle_id,
@@ -198,7 +207,7 @@ class Writer:
         if changed:
             self.ex(update(Eleve), changed)
         if need_compte:
-            ids = self.new_comptes(KindCompte.ELEVE.value, [(e.prenom, e.nom) for _, e in need_compte])
+            ids = self.pupil_comptes([e for _, e in need_compte])
             self.ex(update(Eleve), [{"id": pk, "compte_id": cid}
                                     for (pk, _), cid in zip(need_compte, ids)])
         self.s.add("eleves", "created", len(new))
@@ -209,12 +218,27 @@ class Writer:
                      .where(Eleve.etablissement_id == self.etab_id)) if r[0] in kept}
         self.sync_membres()
 
+    def pupil_comptes(self, eleves: list) -> list[int]:
+        """An account for each pupil: the one kept for it if it comes back, else a new one."""
+        ids = [self.keeper.take(e.siecle_id) for e in eleves]
+        fresh = iter(self.new_comptes(KindCompte.ELEVE.value, [
+            (e.prenom, e.nom) for e, cid in zip(eleves, ids) if cid is None]))
+        return [cid if cid is not None else next(fresh) for cid in ids]
+
     def remove_eleves(self, ids: list[int]) -> None:
+        """The pupils who left: rows, memberships and links deleted, accounts kept."""
         gone = set(ids)
         st = self.state
-        self.detached_comptes |= {v[8] for v in st.eleves.values() if v[0] in gone and v[8]}
-        dead_links = {k: v for k, v in st.liens.items() if k[0] in gone}
-        self.detached_comptes |= {v[2] for v in dead_links.values() if v[2]}
+        eleve_sid, resp_sid = self.siecle_ids()
+        for pk in gone:
+            compte_id = st.eleves[eleve_sid[pk]][8]
+            if compte_id:
+                self.keeper.keep(eleve_sid[pk], "", None, compte_id)
+                self.detached_comptes.add(compte_id)
+        for (e, r), (_, niveau, compte_id) in st.liens.items():
+            if e in gone and compte_id:
+                self.keeper.keep(eleve_sid[e], resp_sid[r], niveau, compte_id)
+                self.detached_comptes.add(compte_id)
         for part in _chunks(ids):
             self.ex(delete(eleve_groupe).where(eleve_groupe.c.eleve_id.in_(part)))
             self.ex(delete(ResponsableEleve).where(ResponsableEleve.eleve_id.in_(part))
@@ -261,23 +285,28 @@ class Writer:
 
     def sync_liens(self) -> None:
         st = self.state
+        eleve_sid, resp_sid = self.siecle_ids()
         wanted = {(st.eleves[e][0], st.responsables[p][0]): n
                   for (e, p), n in self.plan.liens.items()}
         new = [(k, n) for k, n in wanted.items() if k not in st.liens]
         changed = []
         for k, n in wanted.items():
             if k in st.liens and st.liens[k][1] != n:
-                lid, _, cid = st.liens[k]
-                if n == 0 and cid:  # no longer légal: no account
+                lid, before, cid = st.liens[k]
+                if n == 0 and cid:  # no longer légal: no account (kept for the link)
+                    self.keeper.keep(eleve_sid[k[0]], resp_sid[k[1]], before, cid)
                     self.detached_comptes.add(cid)
                     cid = None
                 changed.append({"id": lid, "niveau": n, "compte_id": cid})
                 st.liens[k] = (lid, n, cid)
-        dropped = [v for k, v in st.liens.items() if k not in wanted]
-        for part in _chunks([v[0] for v in dropped]):
+        dropped = [(k, v) for k, v in st.liens.items() if k not in wanted]
+        for part in _chunks([v[0] for _, v in dropped]):
             self.ex(delete(ResponsableEleve).where(ResponsableEleve.id.in_(part))
                     .execution_options(synchronize_session=False))
-        self.detached_comptes |= {v[2] for v in dropped if v[2]}
+        for (e, r), (_, niveau, cid) in dropped:
+            if cid:
+                self.keeper.keep(eleve_sid[e], resp_sid[r], niveau, cid)
+                self.detached_comptes.add(cid)
         if changed:
             self.ex(update(ResponsableEleve), changed)
         if new:
@@ -291,29 +320,34 @@ class Writer:
                 .where(ResponsableEleve.etablissement_id == self.etab_id))}
 
     def ensure_link_accounts(self) -> None:
-        """Every légal 1/2 link carries an account (new links, or accounts removed since)."""
-        bare = [(k, v[0]) for k, v in self.state.liens.items() if v[1] in (1, 2) and not v[2]]
+        """Every légal 1/2 link carries an account: the one kept for it if the link comes back,
+        else a new one (new links, or accounts expired since)."""
+        st = self.state
+        bare = [(k, v[0]) for k, v in st.liens.items() if v[1] in (1, 2) and not v[2]]
         if not bare:
             return
-        names = {r[0]: (r[1], r[2]) for r in self.ex(
-            select(Responsable.id, Responsable.prenom, Responsable.nom)
+        eleve_pks = {k[0] for k, _ in bare}
+        eleve_sid = {r[0]: r[1] for r in self.ex(select(Eleve.id, Eleve.siecle_id).where(
+            Eleve.etablissement_id == self.etab_id)) if r[0] in eleve_pks}
+        names = {r[0]: (r[1], r[2], r[3]) for r in self.ex(
+            select(Responsable.id, Responsable.prenom, Responsable.nom, Responsable.siecle_id)
             .where(Responsable.etablissement_id == self.etab_id))}
-        people = [names[k[1]] for k, _ in bare]
-        ids = self.new_comptes(KindCompte.RESPONSABLE.value, people)
+        ids = [self.keeper.take(eleve_sid[k[0]], names[k[1]][2]) for k, _ in bare]
+        fresh = iter(self.new_comptes(KindCompte.RESPONSABLE.value, [
+            names[k[1]][:2] for (k, _), cid in zip(bare, ids) if cid is None]))
+        ids = [cid if cid is not None else next(fresh) for cid in ids]
         self.ex(update(ResponsableEleve), [{"id": lid, "compte_id": cid}
                                            for (_, lid), cid in zip(bare, ids)])
+        for (k, lid), cid in zip(bare, ids):
+            st.liens[k] = (lid, st.liens[k][1], cid)
 
     # -- what nobody uses any more --------------------------------------------------------------
     def drop_orphans(self) -> None:
+        """Accounts nobody uses any more are closed and kept (never deleted: R-DAT-3); guardians
+        left without a link are deleted (a re-import recreates them from the file)."""
         in_use = {v[2] for v in self.state.liens.values() if v[2]}
-        orphans = sorted(self.detached_comptes - in_use)
-        for part in _chunks(orphans):
-            self.ex(update(Compte).where(Compte.remplace_par_id.in_(part))
-                    .values(remplace_par_id=None).execution_options(synchronize_session=False))
-            self.ex(update(AccesTeleservice).where(AccesTeleservice.compte_id.in_(part))
-                    .values(compte_id=None).execution_options(synchronize_session=False))
-            self.ex(delete(Compte).where(Compte.id.in_(part))
-                    .execution_options(synchronize_session=False))
+        orphans = self.detached_comptes - in_use
+        self.s.comptes_rouverts = self.keeper.write(orphans)
         self.s.add("comptes", "left", len(orphans))
         linked = {k[1] for k in self.state.liens}
         gone = [pk for pk in self.ex(select(Responsable.id)

@@ -8,14 +8,26 @@ with a handful of queries, compared in Python, and only the differences are inse
 deleted with executemany.
 
 Choices a school would expect, documented here:
+- Files that could not be a real export are refused before anything else (admints.siecle): no
+  DONNEES section, no pupil, no guardian or no link, a bomb beyond the bounds of the
+  SIECLE_* configuration keys (streamed parse, admints.siecle_stream), a broken archive.
 - Pupils who left (DATE_SORTIE on or before `today`) or have not arrived (no ID_NATIONAL) are
   skipped and counted. A pupil present in the database but absent from a new pupils file has
-  *left*: the pupil row, its group memberships and its guardian links are deleted, and so are the
-  accounts nobody uses any more (the pupil's account, and a guardian's account once no link of
-  that guardian carries it). Visit statistics survive: `acces_teleservice` keeps its MEF and its
-  account reference is set to null. Guardians left with no pupil are deleted too.
+  *left*: the pupil row, its group memberships and its guardian links are deleted, guardians
+  left with no pupil too — but no account is deleted (R-DAT-3): the pupil's account and the
+  accounts of its links are recorded in `compte_conserve` under their SIECLE ids, and closed
+  once nobody uses them (a guardian's account shared with a sibling who stays stays open).
+  Closed accounts keep identifier, state, passwords, email and visits, and appear in no list
+  and no statistic (those read pupils and links). When the pupil or the link comes back — the
+  right file re-imported after a wrong one — it gets that very account back, reopened; the
+  expiry of R-ACC-10 does not touch closed accounts.
+- Before writing, `import_departures.plan_departures` counts the pupils who would leave, the
+  guardians who would go and the accounts that would close. Above SIECLE_DEPARTURE_THRESHOLD
+  (20 %) of the establishment's pupils or guardians the import is refused with that plan
+  (`DeparturesToConfirm`) unless `confirm_departures` is True (CLI `--confirm-departures`) or
+  is the plan shown before, which must cover this one (upload screen, second POST).
 - A ResponsablesAvecAdresses file is the full truth of the links: links absent from it are
-  removed. Links to pupils skipped above are ignored and counted; a link to a pupil found nowhere
+  removed (their accounts kept as above, as are those of links that stop being légal 1/2). Links to pupils skipped above are ignored and counted; a link to a pupil found nowhere
   (neither in the files nor in the database) or to a person missing from PERSONNES is a malformed
   export and refuses the import.
 - MEF codes: with a Nomenclature in the import, a pupil whose MEF is in neither the nomenclature
@@ -24,8 +36,8 @@ Choices a school would expect, documented here:
 - MEF, divisions and groups are never deleted (publication dates and assessments hang on them):
   « left » counts those absent from the new files, which are kept.
 - Existing accounts are always kept (identifier, state, password): re-import is idempotent. A
-  new account (*Non notifié*) is made for every pupil without one and every légal 1/2 link
-  without one. Identifiers come from one IdentifierAllocator loaded with every identifier
+  pupil or a légal 1/2 link without an account gets the one kept for it, else a new account
+  (*Non notifié*). Identifiers come from one IdentifierAllocator loaded with every identifier
   already taken. No temporary password yet: the notification draws it (accounts.prepare_
   notification), so no password exists before it is communicated.
 - Two imports at once (two uploads, an upload and the CLI): each loads the identifiers taken
@@ -42,12 +54,14 @@ import gc
 import re
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from . import audit, siecle
 from .errors import ImportRefused
 from .extensions import db
+from .import_departures import Departures, check_departures, plan_departures
 from .import_writer import State, Writer
 from .models import Etablissement
 
@@ -77,6 +91,8 @@ class ImportSummary:
     counts: dict[str, dict[str, int]] = field(
         default_factory=lambda: {k: {"created": 0, "updated": 0, "left": 0} for k in KINDS})
     ignores: dict[str, int] = field(default_factory=lambda: dict.fromkeys(IGNORE_LABELS, 0))
+    comptes_rouverts: int = 0  # kept accounts given back to a pupil or link that came back
+    departures: Departures | None = None
 
     def add(self, kind: str, what: str, n: int = 1) -> None:
         self.counts[kind][what] += n
@@ -84,7 +100,8 @@ class ImportSummary:
     def as_dict(self) -> dict:
         data: dict = {k: dict(v) for k, v in self.counts.items()}
         data.update(uai=self.uai, etablissement_cree=self.etablissement_cree,
-                    fichiers=list(self.fichiers), ignores=dict(self.ignores))
+                    fichiers=list(self.fichiers), ignores=dict(self.ignores),
+                    comptes_rouverts=self.comptes_rouverts)
         return data
 
     def lines_fr(self) -> list[str]:
@@ -94,6 +111,11 @@ class ImportSummary:
             c = self.counts[kind]
             lines.append(f"  {KIND_LABELS[kind]} : {c['created']} créé(s), "
                          f"{c['updated']} mis à jour, {c['left']} sorti(s)")
+        if self.comptes_rouverts:
+            lines.append(f"  Comptes rouverts (élève ou lien revenu) : {self.comptes_rouverts}")
+        if self.counts["comptes"]["left"]:
+            lines.append("  Les comptes sortis sont fermés et conservés : un import qui ramène "
+                         "l'élève ou le lien les rouvre.")
         for key, label in IGNORE_LABELS.items():
             if self.ignores[key]:
                 lines.append(f"  Ignorés : {self.ignores[key]} {label}")
@@ -101,20 +123,23 @@ class ImportSummary:
 
 
 def import_siecle(files: list[tuple[str, bytes]], *, uai: str | None,
-                  create_missing: bool = False, today: dt.date) -> ImportSummary:
+                  create_missing: bool = False, today: dt.date,
+                  confirm_departures: bool | Departures = False) -> ImportSummary:
     # Parsing and diffing create ~10^5 short-lived objects that hold no cycles: the cyclic GC
     # would rescan them over and over (measured: a third of the import time).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import(files, uai=uai, create_missing=create_missing, today=today)
+        return _import(files, uai=uai, create_missing=create_missing, today=today,
+                       confirm_departures=confirm_departures)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _import(files, *, uai, create_missing, today) -> ImportSummary:
-    parsed = siecle.parse_files(files)
+def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportSummary:
+    config = current_app.config
+    parsed = siecle.parse_files(files, siecle.Limits.from_config(config))
     target = _target_uai(parsed, uai)
     etab = db.session.scalar(select(Etablissement).where(Etablissement.uai == target))
     if etab is None and not create_missing:
@@ -123,12 +148,15 @@ def _import(files, *, uai, create_missing, today) -> ImportSummary:
     summary = ImportSummary(uai=target, fichiers=[p.filename for p in parsed])
     state = State.load(etab.id if etab else None)
     plan = _check(by_kind, state, today, summary)  # raises before any write
+    summary.departures = plan_departures(state, plan)
+    check_departures(summary.departures, float(config["SIECLE_DEPARTURE_THRESHOLD"]),
+                     confirm_departures)
     try:
         if etab is None:
             etab = _create_etablissement(target, parsed, today)
             summary.etablissement_cree = True
         summary.etablissement_id = etab.id
-        Writer(etab.id, state, plan, summary).run()
+        Writer(etab.id, state, plan, summary, today).run()
         audit.record("import.siecle", etablissement_id=etab.id, target=target,
                      after=summary.as_dict())
         db.session.flush()

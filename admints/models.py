@@ -317,6 +317,29 @@ class ResponsableEleve(db.Model):
         return f"{self.responsable} – {self.eleve} (légal {self.niveau})"
 
 
+class CompteConserve(db.Model):
+    """An account kept when a SIECLE import took its holder away (R-DAT-3): the pupil left, or
+    the guardian link disappeared. The account row stays as it was (identifier, state,
+    passwords; closed when nobody uses it any more): the import that brings the pupil or the
+    link back gives it the same account again. Keyed by SIECLE ids, which survive re-imports."""
+
+    __tablename__ = "compte_conserve"
+    __table_args__ = (
+        # Named: the convention's name would pass PostgreSQL's 63 characters.
+        UniqueConstraint("etablissement_id", "eleve_siecle_id", "personne_siecle_id",
+                         name="uq_compte_conserve_siecle_ids"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    etablissement_id: Mapped[int] = mapped_column(ForeignKey("etablissement.id"), index=True)
+    eleve_siecle_id: Mapped[str] = mapped_column(String(20))  # ELEVE_ID
+    personne_siecle_id: Mapped[str] = mapped_column(String(20))  # PERSONNE_ID, "" = the pupil's
+    niveau: Mapped[int | None] = mapped_column(Integer)  # of the link, when it went
+    compte_id: Mapped[int] = mapped_column(ForeignKey("compte.id", ondelete="CASCADE"),
+                                           index=True)
+    sorti_le: Mapped[dt.date] = mapped_column(Date)
+
+
 # The other model modules, re-exported so that `from admints.models import X` works for all.
 from .models_services import (  # noqa: E402
     AccesTeleservice,
@@ -332,8 +355,8 @@ from .models_services import (  # noqa: E402
 from .models_staff import AuditEntry, Job, StaffUser  # noqa: E402
 
 __all__ = [
-    "AccesTeleservice", "Academie", "AuditEntry", "Compte", "DROITS_DELEGUE", "DatePublication",
-    "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte", "Etablissement",
+    "AccesTeleservice", "Academie", "AuditEntry", "Compte", "CompteConserve", "DROITS_DELEGUE",
+    "DatePublication", "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte", "Etablissement",
     "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef", "Parametre", "ROLE_LABELS",
     "Responsable", "ResponsableEleve", "Role", "StaffUser", "Teleservice",
     "TeleserviceEtablissement", "TipiRegie", "eleve_groupe", "utcnow",

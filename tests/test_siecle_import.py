@@ -20,6 +20,7 @@ from admints.models import (
     AccesTeleservice,
     AuditEntry,
     Compte,
+    CompteConserve,
     Division,
     Eleve,
     Etablissement,
@@ -162,7 +163,7 @@ def test_r_dat_1_other_database_errors_are_not_disguised(db, etab, monkeypatch):
                                                nom="X", prenom="Y", mef_id=999999))
     monkeypatch.setattr(import_writer.Writer, "remove_eleves", broken)
     with pytest.raises(IntegrityError):
-        run(base_files(eleves=base_eleves()[:2]))
+        run(base_files(eleves=base_eleves()[:2]), confirm_departures=True)
     db.session.rollback()
 
 
@@ -333,10 +334,12 @@ def test_r_dat_1_reimport_keeps_accounts_and_updates_data(db, etab):
     assert db.session.scalar(select(func.count()).select_from(Division)) == 2
 
 
-def test_r_dat_1_pupil_absent_from_new_file_has_left(db, etab):
+def test_r_dat_1_r_dat_3_pupil_absent_from_new_file_has_left_accounts_kept_closed(db, etab):
     run(base_files())
     db.session.commit()
     anais = db.session.scalar(select(Eleve).where(Eleve.siecle_id == "2"))
+    anais_compte = anais.compte_id
+    inès_compte = anais.liens[0].compte_id
     service = factories.make_teleservice()
     factories.make_acces(etab, service, dt.datetime(2026, 10, 1), mef=anais.mef,
                          compte=anais.compte)
@@ -344,23 +347,29 @@ def test_r_dat_1_pupil_absent_from_new_file_has_left(db, etab):
     eleves = [X.eleve(1, "DUPONT", "Zoé", groupes=["LATIN"]),
               X.eleve(3, "MARTIN", "Léo", division="5B", groupes=["LATIN", "CHORALE"])]
     # The new responsables file no longer has Anaïs's link either (like a real export).
+    # One pupil in three is more than the threshold: confirmed.
     summary = run(base_files(eleves=eleves, liens=[(1, 10, 1), (1, 11, 2), (3, 13, 1),
-                                                   (3, 10, 3)]))
+                                                   (3, 10, 3)]), confirm_departures=True)
     db.session.commit()
     assert summary.counts["eleves"]["left"] == 1
     assert summary.counts["responsables"]["left"] == 1  # Inès NUÑEZ had only Anaïs
-    assert summary.counts["comptes"]["left"] == 2  # Anaïs's and Inès's
+    assert summary.counts["comptes"]["left"] == 2  # Anaïs's and Inès's: closed, kept
     assert db.session.scalar(select(Eleve).where(Eleve.siecle_id == "2")) is None
     assert db.session.scalar(select(Responsable).where(Responsable.nom == "NUÑEZ")) is None
+    for compte_id in (anais_compte, inès_compte):
+        assert db.session.get(Compte, compte_id).ferme_le is not None
+    kept = dict(db.session.execute(select(CompteConserve.personne_siecle_id,
+                                          CompteConserve.compte_id)).all())
+    assert kept == {"": anais_compte, "12": inès_compte}
     visit = db.session.scalar(select(AccesTeleservice))
-    assert visit.compte_id is None and visit.mef_id is not None  # statistics survive
+    assert visit.compte_id == anais_compte and visit.mef_id is not None  # statistics survive
 
 
 def test_r_dat_1_pupils_file_alone_keeps_guardians_of_staying_pupils(db, etab):
     run(base_files())
     db.session.commit()
     eleves = [X.eleve(1, "DUPONT", "Zoé", groupes=["LATIN"])]
-    summary = run([("ElevesSansAdresses.xml", X.eleves_xml(U, eleves))])
+    summary = run([("ElevesSansAdresses.xml", X.eleves_xml(U, eleves))], confirm_departures=True)
     assert summary.counts["eleves"]["left"] == 2
     # Marie DUPONT is still linked to Zoé; Inès and Paul had only pupils who left.
     assert sorted(db.session.scalars(select(Responsable.prenom))) == ["Jean", "Marie"]
@@ -370,7 +379,7 @@ def test_r_dat_1_pupils_file_alone_keeps_guardians_of_staying_pupils(db, etab):
 def test_r_acc_2_identifiers_unique_across_establishments_and_homonyms(db, etab, other_etab):
     factories.make_compte(other_etab, "eleve", identifiant="zoe.dupont")
     twins = [X.eleve(1, "DUPONT", "Zoé"), X.eleve(2, "DUPONT", "Zoé"), X.eleve(3, "DUPONT", "Zoe")]
-    run(base_files(eleves=twins, personnes=[], liens=[]))
+    run(base_files(eleves=twins)[:2])  # nomenclature and pupils
     idents = sorted(db.session.scalars(select(Compte.identifiant)
                                        .where(Compte.etablissement_id == etab.id)))
     assert idents == ["zoe.dupont2", "zoe.dupont3", "zoe.dupont4"]
@@ -453,7 +462,7 @@ def test_r_dat_1_bad_input_refused_and_database_unchanged(db, etab, case):
 
 def test_r_dat_1_bomb_refused_before_expansion():
     with pytest.raises(ImportRefused) as refused:
-        siecle.parse_xml("bombe.xml", BOMB)
+        siecle.parse_file("bombe.xml", BOMB)
     assert "refusé" in refused.value.message and "bombe.xml" in refused.value.message
 
 
@@ -491,10 +500,14 @@ def test_r_dat_1_structures_file_gives_labels(db, etab):
 
 
 def test_r_dat_1_zip_bomb_refused_before_inflating(db, etab):
+    """A member announcing more than SIECLE_MAX_XML_BYTES (150 MB) is refused on its header."""
     buf = io.BytesIO()
+    block = b"A" * (1024 * 1024)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("ElevesSansAdresses.xml", b"<" + b"A" * (61 * 1024 * 1024) + b"/>")
-    assert len(buf.getvalue()) < 200_000
+        with archive.open("ElevesSansAdresses.xml", "w", force_zip64=True) as member:
+            for _ in range(151):
+                member.write(block)
+    assert len(buf.getvalue()) < 400_000
     before = snapshot(db)
     with pytest.raises(ImportRefused, match="trop volumineuse une fois décompressée"):
         run([("bombe.zip", buf.getvalue())])

@@ -106,12 +106,17 @@ def test_r_sec_2_upload_without_csrf_token_refused(client, chef, db):
     assert snapshot(db) == before
 
 
-def test_r_dat_1_upload_of_50_mb_refused_with_size_message(client, chef, db):
+def test_r_dat_1_upload_above_max_content_length_refused_with_size_message(app, client, chef,
+                                                                            db):
+    """The limit is MAX_CONTENT_LENGTH (100 MB by default, room for the ~60 MB of XML of a
+    20,000-pupil establishment); lowered here so that the test does not post 100 MB."""
+    assert app.config["MAX_CONTENT_LENGTH"] == 100 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
     before = snapshot(db)
-    big = b"<!-- " + b"x" * (50 * 1024 * 1024) + b" -->"
+    big = b"<!-- " + b"x" * (3 * 1024 * 1024) + b" -->"
     response = upload(client, chef, [("ElevesSansAdresses.xml", big)])
     assert response.status_code == 413
-    assert "Fichier trop volumineux : la taille maximale est de 20 Mo" in response.get_data(
+    assert "Fichier trop volumineux : la taille maximale est de 2 Mo" in response.get_data(
         as_text=True)
     assert snapshot(db) == before
 

@@ -4,27 +4,31 @@
 SIECLE is the source of truth for this data: the lists have no create, edit, delete or action;
 they change only through an import. The upload calls `importer.import_siecle` for the current
 establishment (never creates one), commits on success and rolls back on a refusal, whose French
-message is shown — the database is then exactly as before. Uploads above MAX_CONTENT_LENGTH get
-the French 413 page of `security_headers`.
+message is shown — the database is then exactly as before. An import that would take away more
+than the threshold of pupils or guardians (R-DAT-3) is not applied: the page shows its plan and
+keeps the files (`import_pending`); a second POST naming them confirms (or cancels). Uploads
+above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterLike, IntEqualFilter
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import MultipleFileField
 
-from .. import permissions
+from .. import import_pending, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import format_date
+from ..import_departures import DeparturesToConfirm
 from ..importer import import_siecle
 from ..models import Division, Eleve, Mef, Responsable, ResponsableEleve
 from ..tenancy import current_etablissement
@@ -48,25 +52,67 @@ class ImportSiecleView(TenantBaseView):
         etab_id = self.etablissement_id()
         etab = current_etablissement()
         form = ImportForm()
-        summary = error = None
+        page = {"summary": None, "error": None, "attente": None, "info": None}
         status = 200
         if request.method == "POST":
             uploads = [f for f in (form.fichiers.data or []) if f and f.filename]
+            token = request.form.get("attente", "")
             if not form.validate_on_submit():
-                error, status = "Le formulaire n'est pas valide : rechargez la page.", 400
+                page["error"], status = "Le formulaire n'est pas valide : rechargez la page.", 400
+            elif token and request.form.get("annuler"):
+                import_pending.discard(token)
+                page["info"] = "Import annulé : rien n'a été modifié."
+            elif token:
+                status = self._confirm(etab, token, page)
             elif not uploads:
-                error, status = "Choisissez au moins un fichier SIECLE (XML ou .zip).", 400
+                page["error"], status = "Choisissez au moins un fichier SIECLE (XML ou .zip).", 400
             else:
                 payload = [(f.filename, f.read()) for f in uploads]
-                try:
-                    summary = import_siecle(payload, uai=etab.uai, create_missing=False,
-                                            today=dt.date.today())
-                    db.session.commit()
-                except DomainError as exc:
-                    db.session.rollback()
-                    error, status = exc.message, 400
-        return self.render("admints/donnees/import.html", form=form, summary=summary,
-                           error=error, etablissement=etab, etab_id=etab_id), status
+                status = self._import(etab, payload, page, None)
+        return self.render("admints/donnees/import.html", form=form, etablissement=etab,
+                           etab_id=etab_id, max_mo=current_app.config["MAX_CONTENT_LENGTH"]
+                           // (1024 * 1024), **page), status
+
+    def _import(self, etab, payload, page: dict, token: str | None) -> int:
+        """Run the import; over the departure threshold, keep the files and show the plan."""
+        user_id = current_user.id
+        confirmed = False
+        if token:
+            payload, confirmed = import_pending.load(token, etablissement_id=etab.id,
+                                                     user_id=user_id)
+        try:
+            page["summary"] = import_siecle(payload, uai=etab.uai, create_missing=False,
+                                            today=dt.date.today(),
+                                            confirm_departures=confirmed)
+            db.session.commit()
+        except DeparturesToConfirm as exc:
+            db.session.rollback()
+            if token:  # things changed since the plan was shown: show the new one
+                import_pending.replan(token, etablissement_id=etab.id, user_id=user_id,
+                                      departures=exc.departures)
+            else:
+                token = import_pending.save(payload, etablissement_id=etab.id,
+                                            user_id=user_id, departures=exc.departures)
+            page["attente"] = {"token": token, "message": exc.message,
+                               "lines": exc.departures.lines_fr()}
+            return 200
+        except DomainError as exc:
+            db.session.rollback()
+            if token:
+                import_pending.discard(token)
+            page["error"] = exc.message
+            return 400
+        if token:
+            import_pending.discard(token)
+        return 200
+
+    def _confirm(self, etab, token: str, page: dict) -> int:
+        """The second POST: the kept files imported, within the departures confirmed."""
+        try:
+            return self._import(etab, None, page, token)
+        except DomainError as exc:  # the pending import is gone
+            page["error"] = exc.message
+            return 400
 
 
 def _date(view, context, model, name):
