@@ -264,10 +264,19 @@ def resume(job_id: int, etablissement_id: int | None = None, *,
     if job.status != "interrupted":
         raise DomainError(f"Seule une tâche interrompue peut être reprise (celle-ci est "
                           f"{job.status_label}).")
+    # Under the establishment's notification lock, like a new claim: either a new
+    # notification took its open rows over first, or it sees this job pending and refuses.
     # No runner yet: judged by its heartbeat until `run_here` writes the new runner.
-    changed = write_status(job_id, where=Job.status == "interrupted", status="pending",
-                           error=None, finished_at=None, heartbeat_at=utcnow(), runner=None,
-                           runner_host=None, runner_pid=None, runner_started=None)
+    from . import outbox
+
+    db.session.commit()
+    if job.etablissement_id is not None:
+        outbox.lock(job.etablissement_id, job_id)
+    changed = db.session.execute(
+        db.update(Job).where(Job.id == job_id, Job.status == "interrupted").values(
+            status="pending", error=None, finished_at=None, heartbeat_at=utcnow(),
+            runner=None, runner_host=None, runner_pid=None, runner_started=None)).rowcount
+    db.session.commit()
     db.session.expire_all()
     if not changed:
         raise DomainError("Cette tâche est déjà en cours de reprise.")

@@ -166,9 +166,21 @@ def interrupted_recap(job_id: int, error: str | None = None) -> dict:
     accounts unchanged, passwords erased) and only a row `sending` — handed to the SMTP server
     with no answer recorded — stays open: the job is then interrupted, else failed."""
     job = db.session.get(Job, job_id)
+    params = job.params or {}
     if error is not None:
         outbox.release_pending(job_id, f"Non envoyé : {error}")
-    return build_recap(job_id, job.etablissement_id, job.params or {}).as_dict()
+    if params.get("out_path"):
+        remove_partial_pdf(params["out_path"])
+    return build_recap(job_id, job.etablissement_id, params).as_dict()
+
+
+def remove_partial_pdf(out_path) -> None:
+    """The temporary file of a PDF whose writing was cut short holds passwords: delete it
+    (`pdf_utils.atomic_output` names it `.<name>.<random>.part`)."""
+    target = Path(out_path)
+    if target.parent.is_dir():
+        for part in target.parent.glob(f".{target.name}.*.part"):
+            part.unlink(missing_ok=True)
 
 
 notify_job.job_recap = interrupted_recap  # start_job(..., notify_job) is resumable too

@@ -12,6 +12,7 @@ import re
 import socket
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -116,10 +117,16 @@ def _interrupted_job(app, db, etab, ids, mode="papier"):
     params = notification.params_for("responsable", ids, mode=mode, today=TODAY,
                                      out_path=f"{app.config['OUTPUT_DIR']}/jobs/{etab.id}/i.pdf")
     job, _, _ = notification.claim(etab.id, params, by="chef.0999001a")
+    # What a process killed while writing the PDF leaves: its temporary file, with passwords.
+    out = Path(params["out_path"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.parent / f".{out.name}.x1y2.part"
+    partial.write_bytes(b"%PDF-1.4 partial")
     app.config["JOB_STALE_SECONDS"] = 0  # no runner ever started: stale at once
     (recovered,) = job_recovery.recover()
     app.config["JOB_STALE_SECONDS"] = 120
     assert recovered["id"] == job.id and recovered["result"]["remaining"] == len(ids)
+    assert not partial.exists()
     return job.id
 
 
@@ -255,3 +262,30 @@ def test_r_acc_6_status_write_retried_then_fails_loudly(app, db, etab, caplog, m
     assert any(r.levelno == logging.CRITICAL for r in caplog.records)
     db.session.expire_all()
     assert db.session.get(Job, job.id).status == "done"
+
+
+def test_r_acc_6_recover_any_time_leaves_a_live_job_alone(app, db, etab, runner):
+    """A job running in this process (held in its thread) is not touched by `--recover`; a
+    plain job interrupted cannot be resumed (its body is not idempotent): refused in French."""
+    release = threading.Event()
+
+    def held(ctx, progress):
+        release.wait(30)
+        return {"ok": True}
+
+    app.config["JOB_RUNNER"] = "thread"
+    job = jobs.start_job("test", etab.id, {}, held)
+    wait_for(lambda: db.session.get(Job, job.id).status == "running"
+             or db.session.expire_all(), what="the job to run")
+    res = runner.invoke(args=["admints", "jobs", "--recover", "--json"])
+    assert res.exit_code == 0 and '"recovered": []' in res.stdout
+    db.session.expire_all()
+    running = db.session.get(Job, job.id)
+    assert running.runner == "thread" and running.runner_pid == os.getpid()
+    assert running.heartbeat_at is not None
+    release.set()
+    assert jobs.wait(job.id).status == "done"
+    db.session.execute(db.update(Job).where(Job.id == job.id).values(status="interrupted"))
+    db.session.commit()
+    res = runner.invoke(args=["admints", "jobs", "--resume", str(job.id)])
+    assert res.exit_code == 1 and "ne peut pas être reprise" in res.output
