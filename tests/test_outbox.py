@@ -243,11 +243,21 @@ def test_r_acc_6_status_write_retried_then_fails_loudly(app, db, etab, caplog, m
     blocker = sqlite3.connect(db.engine.url.database, isolation_level=None,
                               check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
-    timer = threading.Timer(0.6, blocker.execute, args=("COMMIT",))
+
+    class FreeOnFirstRetry(logging.Handler):
+        """Another writer finishing while the status write waits to retry."""
+
+        def emit(self, record):
+            if "retrying" in record.getMessage() and blocker.in_transaction:
+                blocker.execute("COMMIT")
+
     caplog.set_level(logging.WARNING, logger="admints.jobs")
-    timer.start()
-    assert jobs.write_status(job.id, status="done") == 1
-    timer.join()
+    freer = FreeOnFirstRetry()
+    logging.getLogger("admints.jobs").addHandler(freer)
+    try:
+        assert jobs.write_status(job.id, status="done") == 1
+    finally:
+        logging.getLogger("admints.jobs").removeHandler(freer)
     assert any("retrying" in r.getMessage() for r in caplog.records)
     db.session.expire_all()
     assert db.session.get(Job, job.id).status == "done"
