@@ -91,8 +91,9 @@ def write_status(job_id: int, *, where=None, **values) -> int:
     """A status change on its own connection, retried while the database is busy, then
     `JobStateError`. `where`: extra condition (recovery races); returns the rows changed."""
     last: Exception | None = None
-    for delay in (0.0, *FINAL_RETRY_DELAYS):
-        time.sleep(delay)
+    for delay in (None, *FINAL_RETRY_DELAYS):
+        if delay is not None:
+            time.sleep(delay)
         try:
             with db.engine.begin() as conn:
                 stmt = db.update(Job).where(Job.id == job_id)

@@ -151,7 +151,7 @@ def notify_job(ctx, progress) -> NotifyRecap:
     reset_used, reset_all, today (ISO), out_path. Claims first when the job has no outbox yet,
     then delivers what is still open."""
     items = plain = None
-    if not outbox.job_rows(ctx.id):
+    if not outbox.has_rows(ctx.id):
         _, items, plain = claim(ctx.etablissement_id, ctx.params, job_id=ctx.id,
                                 by=ctx.created_by)
     return deliver(ctx.id, ctx.etablissement_id, ctx.params, progress=progress, items=items,
@@ -191,7 +191,7 @@ notify_job.job_recap = interrupted_recap  # start_job(..., notify_job) is resuma
 def claim(etablissement_id: int, params: dict, *, by: str | None = None,
           job_id: int | None = None) -> tuple[Job, dict[int, Item], dict[int, str]]:
     """Store the outbox of a notification (see module doc). Returns the job, the letter data
-    by account id and the plain passwords by outbox row id (for delivery without decrypting)."""
+    and the plain passwords by account id (for delivery without decrypting)."""
     from . import job_recovery
 
     kind, mode, ids = params["kind"], params["mode"], params["compte_ids"]
@@ -222,9 +222,7 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
     except BaseException:
         db.session.rollback()
         raise
-    plain = {r.id: plain_by_compte[r.compte_id] for r in outbox.job_rows(job.id)
-             if r.compte_id in plain_by_compte}
-    return job, {it.compte.id: it for it in items}, plain
+    return job, {it.compte.id: it for it in items}, plain_by_compte
 
 
 def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
@@ -285,7 +283,7 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     if items is None:
         items = {it.compte.id: it for it in load_items(
             etablissement_id, kind, [r.compte_id for r in rows if r.compte_id])}
-    passwords = {r.id: (plain or {}).get(r.id) or secrets_store.decrypt_secret(
+    passwords = {r.id: (plain or {}).get(r.compte_id) or secrets_store.decrypt_secret(
         r.password_encrypted) for r in rows if r.password_encrypted}
     marker = outbox.Marker(today)
     pages, pdf_path = 0, None
