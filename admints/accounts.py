@@ -3,10 +3,12 @@
 Plain functions: they add/flush, never commit, raise `DomainError` (French) and write the audit.
 Bulk work (letters, emails, jobs) lives in `actions.py`, which calls these.
 
-Notification is split in two so that nothing is lost (issue 3 point 4):
+Notification is split in two so that nothing is lost (issue 3 point 4, issue 9 §2):
 `prepare_notification` decides, without changing anything, which password the letter or email
-shows; `apply_notification` changes the account only once its letter is in the written PDF or
-its email was accepted by the SMTP server.
+shows (`notification.claim` stores it in the outbox before anything leaves);
+`delivered_values` is what the account takes once its letter is in the written PDF or its email
+was accepted by the SMTP server (`apply_notification` on one ORM account). While a notification
+of an account is open, `create_new_account` is refused (`outbox.guard`).
 
 Decisions where the rules are silent (documented for the views and the lead):
 - a notified *En cours d'activation* account goes back to *Notifié* (its new temporary password

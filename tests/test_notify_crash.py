@@ -56,8 +56,8 @@ def _states(db, liens) -> dict[str, str]:
             for lien in liens}
 
 
-def test_r_acc_6_cli_killed_mid_batch_recover_then_resume_same_passwords(app, db, etab,
-                                                                         runner, tmp_path):
+def test_r_acc_3_4_6_cli_killed_mid_batch_recover_then_resume_same_passwords(
+        app, db, etab, runner, tmp_path):
     """`flask admints notify` killed after 5 of 12 emails; `jobs --recover`; `jobs --resume`."""
     liens = guardians(db, etab, [f"p{i:02d}@example.org" for i in range(12)])
     by_ident = {lien.compte.identifiant: lien.compte_id for lien in liens}

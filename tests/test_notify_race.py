@@ -43,7 +43,8 @@ def _in_threads(app, *bodies):
     return threads, results
 
 
-def test_r_acc_6_same_57_accounts_by_email_at_once_one_proceeds_other_refused(app, db, etab):
+def test_r_acc_3_6_same_57_accounts_by_email_at_once_one_proceeds_other_refused(
+        app, db, etab):
     liens = guardians(db, etab, [f"r{i:02d}@example.org" for i in range(57)])
     ids = [lien.compte_id for lien in liens]
     by_ident = {lien.compte.identifiant: lien.compte_id for lien in liens}

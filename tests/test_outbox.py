@@ -70,8 +70,9 @@ def test_r_acc_8_renotify_new_account_and_reset_refused_while_a_notification_run
 
     def run():
         with app.app_context():
-            outcome["recap"] = actions.notify(etab.id, "responsable", ids, mode="courriel",
-                                              today=TODAY, out_path=f"{app.config['OUTPUT_DIR']}/x.pdf")
+            outcome["recap"] = actions.notify(
+                etab.id, "responsable", ids, mode="courriel", today=TODAY,
+                out_path=f"{app.config['OUTPUT_DIR']}/x.pdf")
 
     thread = threading.Thread(target=run)
     try:
