@@ -252,6 +252,8 @@ def test_r_acc_6_status_write_retried_then_fails_loudly(app, db, etab, caplog, m
             if "retrying" in record.getMessage() and blocker.in_transaction:
                 blocker.execute("COMMIT")
 
+    # Alembic's fileConfig (migration tests in the same worker) disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("admints.jobs"), "disabled", False)
     caplog.set_level(logging.WARNING, logger="admints.jobs")
     freer = FreeOnFirstRetry()
     logging.getLogger("admints.jobs").addHandler(freer)
