@@ -12,35 +12,24 @@ receives a password that was not stored, and a crash leaves nothing half done.
   (« une notification de ces comptes est déjà en cours ») — for the other writers of passwords
   (reset, new account) as for notifications.
 - `store(rows)`: the bulk insert (one executemany).
-- `Marker`: the delivery marks, each in its own short transaction on a dedicated connection,
-  retried while the database is busy and then raised (never best effort).
+- `Marker` (`outbox_marks`): the delivery marks, each in its own short transaction on a
+  dedicated connection, retried while the database is busy and then raised (never best effort).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
 from sqlalchemy.exc import OperationalError
 
-from . import accounts
 from .account_rows import chunks
 from .errors import DomainError
 from .extensions import db
-from .models import Compte, Job, NotificationLock, NotificationOutbox, utcnow
+from .models import Job, NotificationLock, NotificationOutbox, utcnow
 from .models_outbox import OPEN_STATUSES
 
-log = logging.getLogger(__name__)
-RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
 BUSY = "Une notification de ces comptes est déjà en cours"
-
-
-class OutboxWriteError(RuntimeError):
-    """A delivery could not be recorded after retries: the job stops (and is interrupted)."""
 
 
 @dataclass
@@ -156,117 +145,4 @@ def job_rows(job_id: int, statuses: Sequence[str] | None = None) -> list:
     return list(db.session.execute(query.order_by(NotificationOutbox.position)))
 
 
-_O = NotificationOutbox.__table__
-_C = Compte.__table__
-# Built once: a delivery mark runs thousands of times per job (statement construction and
-# compilation would cost as much as the SQL itself).
-_ROW = _O.c.id == bindparam("b_row")
-_SENT = _O.update().where(_ROW).values(status="sent", delivered_at=bindparam("b_at"),
-                                       password_encrypted=None)
-_SENDING = _O.update().where(_ROW).values(status="sending")
-_FAILED = _O.update().where(_ROW).values(status="failed", reason=bindparam("b_reason"),
-                                         password_encrypted=None)
-
-
-def _then_next(**values):
-    """One UPDATE for an email's outcome (row `b_row`) and the next row (`b_next`, the same
-    id when none) flagged `sending`: one statement instead of two per email."""
-    def on_row(value, column):
-        return db.case((_ROW, value), else_=column)
-    sets = {k: on_row(v, _O.c[k]) for k, v in values.items()}
-    sets["status"] = db.case((_ROW, values["status"]), else_=db.literal("sending"))
-    return _O.update().where(_O.c.id.in_([bindparam("b_row"), bindparam("b_next")])).values(
-        sets)
-
-
-_EMAIL_SENT = _then_next(status="sent", delivered_at=bindparam("b_at"),
-                         password_encrypted=db.null())
-_EMAIL_FAILED = _then_next(status="failed", reason=bindparam("b_reason"),
-                           password_encrypted=db.null())
-_EMAIL_FALLBACK = _then_next(status="pending", channel=accounts.COURRIER, fallback=True,
-                             reason=bindparam("b_reason"))
-_ACCOUNT: dict[tuple, object] = {}
-
-
-def _account_statement(keys: tuple):
-    # `etat = etat_before` guard: an account changed meanwhile (activated on the portal) is
-    # left as it is — its letter went out, and showed the stored password.
-    if keys not in _ACCOUNT:
-        _ACCOUNT[keys] = _C.update().where(
-            _C.c.id == bindparam("b_id"), _C.c.etat == bindparam("b_etat")).values(
-            {k: bindparam(k) for k in keys})
-    return _ACCOUNT[keys]
-
-
-class Marker:
-    """Delivery marks of one job, each in its own transaction on a dedicated connection (the
-    work's session stays out of the way). Retried while the database is busy, then
-    `OutboxWriteError`: a delivery is never recorded « best effort »."""
-
-    def __init__(self, today: dt.date):
-        self.today = today
-        self.conn = db.engine.connect()
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def _tx(self, work) -> None:
-        last: Exception | None = None
-        for delay in (None, *RETRY_DELAYS):
-            if delay is not None:  # no sleep(0) before the first try: it yields the CPU
-                time.sleep(delay)
-            try:
-                with self.conn.begin():
-                    work(self.conn)
-                return
-            except OperationalError as exc:
-                last = exc
-                log.warning("outbox mark failed, retrying (%s)", type(exc).__name__)
-        log.critical("outbox: a delivery could not be recorded")
-        raise OutboxWriteError("delivery not recorded") from last
-
-    def _update_accounts(self, conn, rows, mode: str) -> None:
-        # Grouped by set of columns (new password or not, state or not): one executemany each.
-        groups: dict[tuple, list[dict]] = {}
-        for row in rows:
-            values = accounts.delivered_values(
-                row.etat_before, row.password_encrypted if row.new_password else None,
-                mode=mode, today=self.today)
-            values.update(b_id=row.compte_id, b_etat=row.etat_before)
-            keys = tuple(sorted(k for k in values if not k.startswith("b_")))
-            groups.setdefault(keys, []).append(values)
-        for keys, group in groups.items():
-            conn.execute(_account_statement(keys), group)
-
-    def sending(self, row_id: int) -> None:
-        self._tx(lambda conn: conn.execute(_SENDING, {"b_row": row_id}))
-
-    def email(self, row, *, ok: bool, reason: str | None = None, fallback: bool = False,
-              next_id: int | None = None) -> None:
-        """One email's outcome, with its account when delivered, and the next row flagged
-        `sending` — one transaction: at most one row is ever in an unknown state."""
-        ids = {"b_row": row.id, "b_next": row.id if next_id is None else next_id}
-
-        def work(conn):
-            if ok:
-                conn.execute(_EMAIL_SENT, {**ids, "b_at": utcnow()})
-                self._update_accounts(conn, [row], accounts.COURRIEL)
-            elif fallback:  # the letter will carry the same stored password
-                conn.execute(_EMAIL_FALLBACK, {**ids, "b_reason": reason})
-            else:
-                conn.execute(_EMAIL_FAILED, {**ids, "b_reason": reason})
-        self._tx(work)
-
-    def letters(self, rows, *, ok: bool, reason: str | None = None) -> None:
-        """A PDF completely written (ok) or not: its rows and accounts in one transaction."""
-        if not rows:
-            return
-        now = utcnow()
-
-        def work(conn):
-            if ok:
-                conn.execute(_SENT, [{"b_row": r.id, "b_at": now} for r in rows])
-                self._update_accounts(conn, rows, accounts.COURRIER)
-            else:
-                conn.execute(_FAILED, [{"b_row": r.id, "b_reason": reason} for r in rows])
-        self._tx(work)
+from .outbox_marks import Marker, OutboxWriteError  # noqa: E402,F401 - re-exported
