@@ -34,6 +34,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_blueprints(app)
     register_admin(app)
     register_cli(app)
+    if app.config.get("JOB_RECOVER_ON_START"):
+        from .job_recovery import recover_at_startup
+
+        recover_at_startup(app)  # jobs whose runner died with the previous process (R-ACC-6)
     return app
 
 

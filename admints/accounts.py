@@ -3,10 +3,12 @@
 Plain functions: they add/flush, never commit, raise `DomainError` (French) and write the audit.
 Bulk work (letters, emails, jobs) lives in `actions.py`, which calls these.
 
-Notification is split in two so that nothing is lost (issue 3 point 4):
+Notification is split in two so that nothing is lost (issue 3 point 4, issue 9 §2):
 `prepare_notification` decides, without changing anything, which password the letter or email
-shows; `apply_notification` changes the account only once its letter is in the written PDF or
-its email was accepted by the SMTP server.
+shows (`notification.claim` stores it in the outbox before anything leaves);
+`delivered_values` is what the account takes once its letter is in the written PDF or its email
+was accepted by the SMTP server (`apply_notification` on one ORM account). While a notification
+of an account is open, `create_new_account` is refused (`outbox.guard`).
 
 Decisions where the rules are silent (documented for the views and the lead):
 - a notified *En cours d'activation* account goes back to *Notifié* (its new temporary password
@@ -31,7 +33,9 @@ from . import audit, identifiers, secrets_store
 from .emails import invalid_reason
 from .errors import DomainError
 from .extensions import db
-from .models import Compte, Eleve, EtatCompte, KindCompte, ResponsableEleve, utcnow
+from .models import (Compte, Eleve, EtatCompte, KindCompte, NotificationOutbox,
+                     ResponsableEleve, utcnow)
+from .models_outbox import OPEN_STATUSES
 
 COURRIER = "courrier"
 COURRIEL = "courriel"
@@ -92,15 +96,24 @@ def notification_values(compte, prepared: Prepared, *, mode: str, today: dt.date
     """The column values a delivered notification sets (with "id"): state, date, mode, and the
     new password if any. `compte` only needs `id` and `etat` (an ORM row or a result row), so
     that bulk notification can update by primary key without loading ORM objects."""
+    encrypted = secrets_store.encrypt_secret(prepared.password) if prepared.new_password \
+        else None
+    return {"id": compte.id, **delivered_values(compte.etat, encrypted, mode=mode, today=today)}
+
+
+def delivered_values(etat_before: str, new_password_encrypted: bytes | None, *, mode: str,
+                     today: dt.date) -> dict:
+    """R-ACC-3, what a delivered letter or email changes on its account, from what was stored
+    before it left (the outbox row): date, mode, state, and the new password if any (already
+    encrypted: the very token that was stored)."""
     if mode not in MODE_LABELS:
         raise DomainError(f"Mode de notification inconnu : {mode}.")
-    values = {"id": compte.id, "date_notification": stamp(today), "mode_notification": mode}
-    if prepared.new_password:
-        values["mot_de_passe_provisoire_chiffre"] = secrets_store.encrypt_secret(
-            prepared.password)
+    values = {"date_notification": stamp(today), "mode_notification": mode}
+    if new_password_encrypted is not None:
+        values["mot_de_passe_provisoire_chiffre"] = new_password_encrypted
         values["mot_de_passe_hash"] = None  # a reset replaces a chosen password
         values["etat"] = EtatCompte.NOTIFIE
-    elif compte.etat in (EtatCompte.NON_NOTIFIE, EtatCompte.NOTIFIE):
+    elif etat_before in (EtatCompte.NON_NOTIFIE, EtatCompte.NOTIFIE):
         values["etat"] = EtatCompte.NOTIFIE
     return values
 
@@ -160,10 +173,14 @@ def create_new_account(compte: Compte, *, lien: ResponsableEleve | None = None,
                        today: dt.date) -> Compte:
     """R-ACC-8: a new account with a new normalised identifier and a temporary password, in
     state *Non notifié*. The old account is closed and deleted when no other child is attached.
-    For a responsable, `lien` is the pair the new account is for (required)."""
+    For a responsable, `lien` is the pair the new account is for (required). Refused while a
+    notification of the account is open (outbox rule: its letter carries a stored password)."""
+    from . import outbox  # outbox records deliveries with `delivered_values`
+
     if compte.kind == KindCompte.RESPONSABLE:
         if lien is None or lien.compte_id != compte.id:
             raise DomainError("Le couple élève / responsable ne correspond pas à ce compte.")
+    outbox.guard(compte.etablissement_id, [compte.id])
     prenom, nom = _holder(compte, lien)
     new = Compte(etablissement_id=compte.etablissement_id, kind=compte.kind,
                  identifiant=allocate_identifier(prenom, nom), etat=EtatCompte.NON_NOTIFIE,
@@ -266,6 +283,9 @@ def purge_expired(*, today: dt.date, etablissement_id: int | None = None) -> lis
                     last_use < midnight - dt.timedelta(days=365))))
     if etablissement_id is not None:
         query = query.where(Compte.etablissement_id == etablissement_id)
+    # An account being notified (open outbox row) waits for the next run.
+    query = query.where(~db.exists().where(NotificationOutbox.compte_id == Compte.id,
+                                           NotificationOutbox.status.in_(OPEN_STATUSES)))
     done = []
     for compte in list(db.session.scalars(query.order_by(Compte.id))):
         reason = expiry_reason(compte, today)

@@ -56,6 +56,11 @@ class Config:
     # Jobs above this many accounts run in the background (R-ACC-6).
     JOB_THRESHOLD = 300
     JOB_RUNNER = "thread"  # thread | inline
+    # A running job bumps its heartbeat this often; one whose runner is on another host and
+    # silent for JOB_STALE_SECONDS is orphaned; orphans are recovered at start-up (R-ACC-6).
+    JOB_HEARTBEAT_SECONDS = 15
+    JOB_STALE_SECONDS = 120
+    JOB_RECOVER_ON_START = True
     PORTAL_URL = "https://teleservices.localhost/"
     ACADEMIE_URL_TEMPLATE = "https://teleservices.ac-{academie}.fr/"
 
@@ -68,6 +73,7 @@ class TestConfig(Config):
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     LOGIN_RATE_LIMIT = "5 per minute"
     JOB_RUNNER = "inline"
+    JOB_RECOVER_ON_START = False  # each test starts on an empty database
 
 
 def _coerce(default: object, raw: str) -> object:

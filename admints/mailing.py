@@ -236,10 +236,14 @@ def _reason(exc: BaseException, recipients: Sequence[str]) -> str:
 
 
 def send_batch(messages: Sequence[Message], *, keys: Sequence[object] | None = None,
-               progress: Callable[[int], None] | None = None) -> list[SendResult]:
+               progress: Callable[[int], None] | None = None,
+               on_result: Callable[[SendResult], None] | None = None) -> list[SendResult]:
     """Send every message over one connection; one `SendResult` per message, same order.
 
     `keys` tags the results (default: the index). `progress(n)` is called after each message.
+    `on_result(result)` is called as soon as a message's outcome is known, before the next
+    message leaves (the outbox records each delivery there); if it raises, the batch stops
+    and the exception propagates.
     """
     keys = list(keys) if keys is not None else list(range(len(messages)))
     results: list[SendResult] = []
@@ -265,6 +269,8 @@ def send_batch(messages: Sequence[Message], *, keys: Sequence[object] | None = N
                 results.append(_send_one(conn, message, keys[i], open_host))
                 if not results[-1].ok and conn.host is None and down is None:
                     open_host()  # the failure closed the connection: try again for the next
+            if on_result:
+                on_result(results[-1])
             if progress:
                 progress(i + 1)
     finally:

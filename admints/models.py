@@ -353,11 +353,13 @@ from .models_services import (  # noqa: E402
     TipiRegie,
 )
 from .models_staff import AuditEntry, Job, StaffUser  # noqa: E402
+from .models_outbox import NotificationLock, NotificationOutbox  # noqa: E402
 
 __all__ = [
     "AccesTeleservice", "Academie", "AuditEntry", "Compte", "CompteConserve", "DROITS_DELEGUE",
-    "DatePublication", "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte", "Etablissement",
-    "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef", "Parametre", "ROLE_LABELS",
+    "DatePublication", "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte",
+    "Etablissement", "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef",
+    "NotificationLock", "NotificationOutbox", "Parametre", "ROLE_LABELS",
     "Responsable", "ResponsableEleve", "Role", "StaffUser", "Teleservice",
     "TeleserviceEtablissement", "TipiRegie", "eleve_groupe", "utcnow",
 ]

@@ -76,6 +76,10 @@ class AuditEntry(db.Model):
         return f"{self.at:%d/%m/%Y %H:%M} {self.login} {self.action}"
 
 
+STATUS_LABELS = {"pending": "en attente", "running": "en cours", "done": "terminée",
+                 "failed": "échec", "interrupted": "interrompue"}
+
+
 class Job(db.Model):
     """A background job (R-ACC-6): state and progress live here so any request can show them."""
 
@@ -86,7 +90,8 @@ class Job(db.Model):
         ForeignKey("etablissement.id"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending running done failed
+    # pending running done failed interrupted (runner gone, see `job_recovery`)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict | None] = mapped_column(JSON)
@@ -97,9 +102,21 @@ class Job(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Who runs it (R-ACC-6 recovery): runner kind, host, process id and process start marker
+    # (a reused pid is not the same process), and the heartbeat the runner bumps.
+    runner: Mapped[str | None] = mapped_column(String(20))  # inline | thread (| celery)
+    runner_host: Mapped[str | None] = mapped_column(String(255))
+    runner_pid: Mapped[int | None] = mapped_column(Integer)
+    runner_started: Mapped[str | None] = mapped_column(String(40))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     def __str__(self) -> str:
         return f"Tâche {self.id} ({self.kind}, {self.status})"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def percent(self) -> int:

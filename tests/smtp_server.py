@@ -4,11 +4,16 @@
 records every accepted message, refuses the recipients in `refuse` (550), and with
 `hangup_every = k` drops the client after every k-th message, and `die_after = N` stops
 listening and drops the connection when the (N+1)-th message arrives —
-the server « stopped mid-batch » of the fault tests.
+the server « stopped mid-batch » of the fault tests. `hold_after = N` accepts N messages, then
+keeps the (N+1)-th waiting without an answer (`handler.holding` is set) until
+`handler.release` is set, and refuses it then (451, never counted): the client is frozen
+mid-batch at a known point, for the crash tests that kill it there (with `accept_held`, set
+`hold_after = None` and release: the batch goes on, for the tests of concurrent jobs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -85,6 +90,10 @@ class Handler:
     count: int = 0
     controller: Controller | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_after: int | None = None
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    accept_held: bool = False  # released messages are accepted (and the holding stops)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
@@ -93,6 +102,12 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold_after is not None and self.count >= self.hold_after:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+            if not self.accept_held:
+                return "451 4.3.0 Service temporairement indisponible"
         with self.lock:
             if self.die_after is not None and self.count >= self.die_after:
                 # Stop listening, then drop this client: no reconnection can succeed.

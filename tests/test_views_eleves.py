@@ -325,7 +325,8 @@ def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkey
     def broken(*_a, **_kw):
         raise DomainError("Écriture du PDF impossible : disque plein.")
 
-    monkeypatch.setattr(actions, "notify", broken)
+    # The job body fails before anything left: its stored rows are released, the job failed.
+    monkeypatch.setattr(actions, "notify_job", broken)
     for e in s["eleves"]:
         db.session.get(Compte, e.compte_id).etat = EtatCompte.NON_NOTIFIE
     db.session.commit()

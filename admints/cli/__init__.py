@@ -14,3 +14,4 @@ from . import demo  # noqa: E402,F401
 from . import accounts  # noqa: E402,F401
 from . import stats  # noqa: E402,F401
 from . import services  # noqa: E402,F401
+from . import jobs  # noqa: E402,F401

@@ -1,7 +1,10 @@
 """`admints notify` and `admints purge-expired` (issue 3 points 8 and 9).
 
-Both own their transaction: `notify` commits after the PDF is written (nothing lost, see
-`actions.notify`), `purge-expired` commits once at the end and is safe to run daily.
+`notify` runs one notification job in this process through the outbox (passwords stored
+before anything leaves, each delivery recorded as it happens, see `admints.notification`): if
+the process dies, `flask admints jobs --recover` reports it « interrompue » and
+`flask admints jobs --resume N` completes it. `purge-expired` commits once at the end and is
+safe to run daily.
 """
 
 from __future__ import annotations
@@ -95,8 +98,9 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
         fail(error, as_json)
     data = recap.as_dict()
     by_mode = data["by_mode"]
-    lines = [f"{data['notified']} compte(s) notifié(s) sur {data['total']} "
-             f"(courrier : {by_mode['courrier']}, courriel : {by_mode['courriel']})."]
+    lines = [f"Tâche n° {recap.job_id} : {data['notified']} compte(s) notifié(s) sur "
+             f"{data['total']} (courrier : {by_mode['courrier']}, "
+             f"courriel : {by_mode['courriel']})."]
     if recap.pdf_path:
         lines.append(f"PDF : {recap.pdf_path} ({recap.pages} page(s)).")
     if recap.fallback_to_paper:

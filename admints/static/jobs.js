@@ -18,7 +18,7 @@
         bar.textContent = s.percent + " %";
         done.textContent = String(s.done);
         total.textContent = String(s.total);
-        if (s.status === "done" || s.status === "failed") {
+        if (s.status === "done" || s.status === "failed" || s.status === "interrupted") {
           window.location.reload();
         } else {
           window.setTimeout(tick, 1000);

@@ -72,8 +72,14 @@ class MassActionsMixin:
                                  reset_used=reset_used)
         from . import jobs_view
 
-        job = jobs_view.start_notification(
-            self.etablissement_id(), self.kind, sel.compte_ids, mode=mode, reset_used=reset_used)
+        try:
+            job = jobs_view.start_notification(
+                self.etablissement_id(), self.kind, sel.compte_ids, mode=mode,
+                reset_used=reset_used)
+        except DomainError as exc:  # e.g. « une notification de ces comptes est déjà en cours »
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(self.return_url())
         return redirect(url_for("taches.job_view", job_id=job.id))
 
     # -- Réinitialiser les mots de passe --------------------------------------------------

@@ -1,7 +1,8 @@
 """« Tâches »: the progress page of a notification job (R-ACC-6), hidden from the menu.
 
 The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the
-recap (notified, failed with reasons). A job is only ever read through the current
+recap (notified, failed with reasons). A job whose runner is gone is shown « interrompue »
+(recovered when its page is read) with what was and was not sent, and can be resumed. A job is only ever read through the current
 establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file the
 job row names, under the output directory, never a path from the request.
 """
@@ -17,6 +18,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from .. import permissions
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Job
 from .base import TenantBaseView
@@ -27,20 +29,21 @@ NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
 def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], *, mode: str,
                        reset_used: bool = False, reset_all: bool = False) -> Job:
     """One job for the whole selection (R-ACC-6); its PDF goes under OUTPUT_DIR/jobs/<etab>/.
-    A selection of at most JOB_THRESHOLD accounts runs inline, within the request (the job
-    page then shows the recap at once); a bigger one runs in the background (issue 3)."""
-    from .. import actions, jobs
+    The outbox is stored within the request (a notification of the same accounts already
+    under way is refused here, in French: DomainError); a selection of at most JOB_THRESHOLD
+    accounts is then delivered inline (the job page shows the recap at once), a bigger one in
+    the background (issue 3)."""
+    from .. import actions, notification
 
     out_dir = Path(current_app.config["OUTPUT_DIR"]) / "jobs" / str(etablissement_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path = out_dir / f"notification_{kind}_{uuid.uuid4().hex}.pdf"
-    params = {"kind": kind, "compte_ids": list(compte_ids), "mode": mode,
-              "reset_used": bool(reset_used), "reset_all": bool(reset_all),
-              "today": dt.date.today().isoformat(), "out_path": str(out_path)}
     inline = len(compte_ids) <= current_app.config.get("JOB_THRESHOLD", 300)
-    return jobs.start_job(f"notification_{kind}", etablissement_id, params, actions.notify_job,
-                          getattr(current_user, "login", None), total=len(compte_ids),
-                          inline=inline)
+    return notification.start(etablissement_id, kind, list(compte_ids), mode=mode,
+                              reset_used=reset_used, reset_all=reset_all,
+                              today=dt.date.today(), out_path=out_path,
+                              by=getattr(current_user, "login", None), inline=inline,
+                              fn=actions.notify_job)
 
 
 class TachesView(TenantBaseView):
@@ -71,9 +74,19 @@ class TachesView(TenantBaseView):
             .order_by(Job.id.desc()).limit(50)).all()
         return self.render("admints/comptes/taches.html", jobs=jobs)
 
+    def _recovered(self, job_id: int) -> Job:
+        """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
+        from ..job_recovery import recover
+
+        job = self._job(job_id)
+        if job.status in ("pending", "running") and recover(job_id=job.id):
+            db.session.expire_all()
+            job = self._job(job_id)
+        return job
+
     @expose("/<int:job_id>/")
     def job_view(self, job_id: int):
-        job = self._job(job_id)
+        job = self._recovered(job_id)
         recap = job.result or {}
         return self.render("admints/comptes/tache.html", job=job, recap=recap,
                            has_pdf=self._pdf_path(job) is not None,
@@ -81,9 +94,24 @@ class TachesView(TenantBaseView):
 
     @expose("/<int:job_id>/etat.json")
     def job_state(self, job_id: int):
-        job = self._job(job_id)
+        job = self._recovered(job_id)
         return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
-                       error=job.error if job.status == "failed" else None)
+                       error=job.error if job.status in ("failed", "interrupted") else None)
+
+    @expose("/<int:job_id>/reprendre/", methods=("POST",))
+    def job_resume(self, job_id: int):
+        """Resume an interrupted notification: only what was not sent leaves, with the
+        passwords stored before the interruption."""
+        from .. import jobs
+
+        job = self._recovered(job_id)
+        try:
+            jobs.resume(job.id, self.etablissement_id(),
+                        inline=job.total <= current_app.config.get("JOB_THRESHOLD", 300))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(self.get_url(".job_view", job_id=job.id))
 
     @expose("/<int:job_id>/pdf")
     def job_pdf(self, job_id: int):

@@ -1,0 +1,158 @@
+"""Jobs whose runner is gone (R-ACC-6): who runs a job, whether it still runs, and the
+recovery pass that turns orphaned jobs into « interrompue » with the recap of what was done.
+
+A running job row names its runner: host, process id and a process start marker (the start
+time in /proc/<pid>/stat on Linux, so that a reused pid is not taken for the runner), and a
+heartbeat bumped every JOB_HEARTBEAT_SECONDS. A pending or running job is orphaned when
+- this very process is its runner but no longer runs it (its thread ended without a status);
+- its runner is another process of this host that is dead (or a zombie);
+- its runner is on another host, or it has none yet, and its heartbeat (else its start or
+  creation) is older than JOB_STALE_SECONDS.
+
+`recover()` is idempotent and safe at any time, from several processes at once: each change is
+conditional on the row being unchanged since it was read. It runs at start-up
+(JOB_RECOVER_ON_START), from `flask admints jobs --recover`, and when a job page is viewed. It
+resends nothing: an outbox-backed job (notification) gets its recap from its outbox and can be
+resumed (`jobs.resume`); the rest is left to the rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+
+from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import audit, jobs
+from .extensions import db
+from .models import Job, utcnow
+
+log = logging.getLogger(__name__)
+ACTIVE = ("pending", "running")
+
+
+def process_marker(pid: int) -> str | None:
+    """The start time of process `pid` (clock ticks since boot), None when it does not exist
+    or is a zombie, "" when this system has no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read().decode("ascii", errors="replace")
+    except FileNotFoundError:
+        return None if os.path.exists("/proc/self/stat") else ""
+    except OSError:
+        return ""
+    # The command name (field 2) may hold spaces and parentheses: cut after the last ")".
+    fields = data.rsplit(")", 1)[1].split()
+    state, start = fields[0], fields[19]  # fields 3 and 22 of proc(5)
+    return None if state in ("Z", "X") else start
+
+
+def this_process() -> dict:
+    """The runner columns of a job run by this process."""
+    return {"runner_host": socket.gethostname()[:255], "runner_pid": os.getpid(),
+            "runner_started": process_marker(os.getpid()) or ""}
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    marker = process_marker(pid)
+    if marker is None:
+        return False
+    if marker == "":  # no /proc: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return not started or marker == started
+
+
+def is_orphaned(job: Job, *, now: dt.datetime, stale: dt.timedelta, live: set[int]) -> bool:
+    if job.status not in ACTIVE:
+        return False
+    if job.runner_pid is not None and job.runner_host == socket.gethostname()[:255]:
+        me = this_process()
+        if job.runner_pid == me["runner_pid"] and \
+                (job.runner_started or "") == me["runner_started"]:
+            return job.id not in live
+        return not _alive(job.runner_pid, job.runner_started)
+    last = job.heartbeat_at or job.started_at or job.created_at
+    return last is None or now - last > stale
+
+
+def recover(*, etablissement_id: int | None = None, job_id: int | None = None) -> list[dict]:
+    """Turn every orphaned job (of one establishment / one job, or all) into « interrompue »
+    with its recap. Returns one dict per job changed: id, kind, etablissement_id, status,
+    error, result. Commits its audit entries."""
+    query = db.select(Job).where(Job.status.in_(ACTIVE)).order_by(Job.id)
+    if etablissement_id is not None:
+        query = query.where(Job.etablissement_id == etablissement_id)
+    if job_id is not None:
+        query = query.where(Job.id == job_id)
+    now = utcnow()
+    stale = dt.timedelta(seconds=current_app.config.get("JOB_STALE_SECONDS", 120))
+    live = jobs.live_ids()
+    candidates = [(j.id, j.status, j.attempts, j.kind, j.etablissement_id, dict(j.params or {}),
+                   j.done, j.total, j.runner_pid, j.runner_host)
+                  for j in db.session.scalars(query)
+                  if is_orphaned(j, now=now, stale=stale, live=live)]
+    db.session.rollback()
+    changed = []
+    for jid, status, attempts, kind, etab_id, params, done, total, pid, host in candidates:
+        recap = jobs.interrupted_recap(jid, params) or {
+            "done": done, "total": total, "remaining": max(total - done, 0),
+            "message": f"{done} / {total} traité(s) avant l'interruption ; relancez la tâche."}
+        runner = f"processus {pid} sur {host}" if pid else "aucun exécutant n'a démarré"
+        error = f"Tâche interrompue : son exécutant s'est arrêté ({runner}). {recap['message']}"
+        if not jobs.write_status(jid, where=db.and_(Job.status == status,
+                                                    Job.attempts == attempts),
+                                 status="interrupted", error=error, result=recap,
+                                 finished_at=now):
+            continue  # someone else changed it meanwhile (finished, recovered, resumed)
+        audit.record("tache.interrompue", etablissement_id=etab_id, target=f"Tâche {jid} ({kind})",
+                     before=status, after=recap.get("message"))
+        db.session.commit()
+        changed.append({"id": jid, "kind": kind, "etablissement_id": etab_id,
+                        "status": "interrupted", "error": error, "result": recap})
+    for item in changed:
+        log.warning("job %s (%s) recovered as interrupted", item["id"], item["kind"])
+    return changed
+
+
+def recover_at_startup(app: Flask) -> None:
+    """Start-up pass (JOB_RECOVER_ON_START): never stops the app from starting, e.g. before
+    `flask db upgrade` created the tables."""
+    with app.app_context():
+        try:
+            recover()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            log.info("job recovery at start-up skipped (%s)", type(exc).__name__)
+
+
+class Heartbeat:
+    """Bumps `heartbeat_at` of a running job every JOB_HEARTBEAT_SECONDS (best effort)."""
+
+    def __init__(self, app: Flask, job_id: int):
+        self.app, self.job_id = app, job_id
+        self.interval = float(app.config.get("JOB_HEARTBEAT_SECONDS", 15))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, daemon=True,
+                                        name=f"admints-heartbeat-{self.job_id}")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        with self.app.app_context():
+            while not self._stop.wait(self.interval):
+                jobs._write(self.job_id, heartbeat_at=utcnow())
+
+    def stop(self) -> None:
+        self._stop.set()
