@@ -329,12 +329,12 @@ from .models_services import (  # noqa: E402
     TeleserviceEtablissement,
     TipiRegie,
 )
-from .models_staff import AuditEntry, Job, StaffUser  # noqa: E402
+from .models_staff import AuditEntry, Job, ServerSession, StaffUser  # noqa: E402
 
 __all__ = [
     "AccesTeleservice", "Academie", "AuditEntry", "Compte", "DROITS_DELEGUE", "DatePublication",
     "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte", "Etablissement",
     "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef", "Parametre", "ROLE_LABELS",
-    "Responsable", "ResponsableEleve", "Role", "StaffUser", "Teleservice",
+    "Responsable", "ResponsableEleve", "Role", "ServerSession", "StaffUser", "Teleservice",
     "TeleserviceEtablissement", "TipiRegie", "eleve_groupe", "utcnow",
 ]

@@ -187,7 +187,7 @@ def test_chef_creates_delegue_with_granted_menus(client, auth, db, etab):
     ({"role": "chef"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
     ({"role": "academie"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
     ({"role": "pirate"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
-    ({"password": "court", "confirmation": "court"}, "au moins 8 caractères"),
+    ({"password": "court", "confirmation": "court"}, "au moins 12 caractères"),
     ({"confirmation": "autre-chose-long"}, "Les deux mots de passe ne sont pas identiques."),
     ({"login": "chef.0999001a"}, "existe déjà"),
     ({"login": "été"}, "Identifiant invalide"),
