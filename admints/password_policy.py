@@ -6,7 +6,8 @@ most common passwords and English words, names, keyboard patterns, sequences, re
 It has no French dictionary, so the French words that lead the leaked-password lists and the
 context of the account (login, name, establishment, product) are given to it as extra words: a
 password made of them is judged as easy as « password123 ». A password must reach score 3 (about
-10^8 guesses: out of reach of an online attack and costly offline against argon2id).
+10^8 guesses: out of reach of an online attack and costly offline against argon2id), and must
+not contain the account's login, name or establishment whole (punctuation and case aside).
 """
 
 from __future__ import annotations
@@ -49,10 +50,19 @@ def check_password(password: str | None, context: tuple[str | None, ...] = ()) -
         raise DomainError(TOO_SHORT)
     if len(password) > MAX_LENGTH:
         raise DomainError(TOO_LONG)
+    plain = _plain(password)
+    if any(len(value) >= 4 and value in plain for value in map(_plain, context)):
+        raise DomainError(TOO_COMMON)  # the login, name or establishment inside the password
     words = list(FRENCH_WORDS) + _context_words(context)
     result = zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=words)
     if result["score"] < MIN_SCORE:
         raise DomainError(TOO_COMMON)
+
+
+def _plain(value) -> str:
+    """Lower case, no accents, letters and digits only: « Collège Victor-Hugo » → collegevictorhugo."""
+    text = unicodedata.normalize("NFKD", str(value or "").lower())
+    return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
 
 
 def _context_words(context) -> list[str]:
