@@ -17,6 +17,7 @@ when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import Flask, current_app, has_request_context, request
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
@@ -27,15 +28,39 @@ from .extensions import db
 from .models import ServerSession, utcnow
 
 KEY_PREFIX = "admints:session:"
+log = logging.getLogger(__name__)
 
 
-class _CookieFlags:
+class _Common:
+    """What both stores add to Flask-Session: the `Secure` flag over HTTPS, and the deletion,
+    when the response is saved, of the id that `renew()` replaced."""
+
     def get_cookie_secure(self, app: Flask) -> bool:
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
         return secure or (has_request_context() and request.is_secure)
 
+    def save_session(self, app: Flask, session: ServerSideSession, response) -> None:
+        replaced = getattr(session, "replaced_store_id", None)
+        if replaced:
+            self._delete_session(replaced)
+        super().save_session(app, session, response)
 
-class DatabaseSessionInterface(_CookieFlags, ServerSideSessionInterface):
+
+def _release_sqlite_writer() -> None:
+    """SQLite has one writer at a time. A request that leaves a write transaction open (a view
+    that neither committed nor rolled back) would make the session write, on its own
+    connection, wait for the request itself until the busy timeout. Those writes are rolled back
+    when the request ends anyway (Flask-SQLAlchemy's teardown): roll them back now."""
+    request_session = db.session()  # the scoped session's current Session
+    if db.engine.dialect.name != "sqlite" or not request_session.in_transaction():
+        return
+    raw = request_session.connection().connection.dbapi_connection
+    if getattr(raw, "in_transaction", False):
+        log.warning("request left uncommitted writes: rolled back before saving the session")
+        request_session.rollback()
+
+
+class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
     """Sessions in the `server_session` table; expired rows are purged when a session is
     created (no cron needed)."""
 
@@ -57,6 +82,7 @@ class DatabaseSessionInterface(_CookieFlags, ServerSideSessionInterface):
         return self.serializer.decode(row.data)
 
     def _delete_session(self, store_id: str) -> None:
+        _release_sqlite_writer()
         with db.engine.begin() as conn:
             conn.execute(delete(ServerSession).where(ServerSession.session_id == store_id))
 
@@ -64,6 +90,7 @@ class DatabaseSessionInterface(_CookieFlags, ServerSideSessionInterface):
                         store_id: str) -> None:
         data = self.serializer.encode(session)
         now = utcnow()
+        _release_sqlite_writer()
         values = {"data": data, "expiry": now + session_lifetime}
         with db.engine.begin() as conn:
             updated = conn.execute(update(ServerSession)
@@ -83,7 +110,7 @@ def _redis_interface(app: Flask, url: str):
     from flask_session.redis import RedisSessionInterface
     from redis import Redis
 
-    class RedisSessions(_CookieFlags, RedisSessionInterface):
+    class RedisSessions(_Common, RedisSessionInterface):
         pass
 
     return RedisSessions(app, client=Redis.from_url(url), key_prefix=KEY_PREFIX,
@@ -97,12 +124,14 @@ def init_app(app: Flask) -> None:
 
 
 def renew(session) -> None:
-    """A new session id, the old one deleted from the store: at login and logout. (Flask-Session's
-    `regenerate` skips an empty session, which is what login and logout have just cleared.)"""
+    """A new session id at login and logout (no fixation); the old id is deleted from the store
+    when the response is saved. (Flask-Session's `regenerate` skips an empty session, which is
+    what login and logout have just cleared, and writes in the middle of the view.)"""
     interface = current_app.session_interface
     if not isinstance(interface, ServerSideSessionInterface) or not isinstance(
             session, ServerSideSession):
         return
-    interface._delete_session(interface._get_store_id(session.sid))
+    if not getattr(session, "replaced_store_id", None):
+        session.replaced_store_id = interface._get_store_id(session.sid)
     session.sid = interface._generate_sid(interface.sid_length)
     session.modified = True

@@ -255,3 +255,28 @@ def test_r_sec_4_redis_store_for_sessions_and_rate_limits(tmp_path, redis_url):
         # Failed logins are counted in Redis (shared by every process).
         assert auth.login("chef.0999001a", "Mauvaise-Phrase-Secrete").status_code == 200
         assert any(b"login" in key for key in store.keys("LIMITS*"))
+
+
+def test_r_sec_4_uncommitted_view_writes_do_not_block_the_session_store(app, client, db, etab):
+    """On SQLite a view that leaves writes uncommitted while changing the session must not make
+    the session write wait for the request itself; those writes are dropped, as at teardown."""
+    from flask import flash
+
+    from admints.models import LienUtile
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite seulement : PostgreSQL verrouille par ligne, pas toute la base")
+
+    @app.route("/_essai_ecriture_en_suspens")
+    def pending():
+        db.session.add(LienUtile(etablissement_id=etab.id, libelle="En suspens",
+                                 url="https://suspens.example/"))
+        db.session.flush()
+        flash("Message", "info")
+        return "ok"
+
+    start = time.monotonic()
+    response = client.get("/_essai_ecriture_en_suspens")
+    assert response.status_code == 200 and time.monotonic() - start < 3
+    assert db.session.scalar(db.select(db.func.count(LienUtile.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(ServerSession.id))) == 1
