@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import INSTANCE, ROOT, Config, apply_environment, ensure_instance_secrets
+from .config import INSTANCE, ROOT, Config, apply_environment, derive, ensure_instance_secrets
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 
@@ -26,9 +26,15 @@ def create_app(config: dict | type | None = None) -> Flask:
         overrides = dict(config)
     apply_environment(app.config)
     app.config.update(overrides)
+    derive(app.config)
     if not app.config.get("TESTING"):
         ensure_instance_secrets(app.config, Path(app.instance_path))
     Path(app.config["OUTPUT_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_FIX_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     register_extensions(app)
     register_blueprints(app)
@@ -42,10 +48,11 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, fragments, i18n
+    from . import database, fragments, i18n, sessions
 
     db.init_app(app)
     database.configure_engine_events(app)
+    sessions.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)

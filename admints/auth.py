@@ -1,4 +1,11 @@
-"""Staff login and logout (Flask-Login), rate-limited per IP and per login (R-SEC-2)."""
+"""Staff login and logout (Flask-Login), rate-limited per IP and per login (R-SEC-2); a session
+ends at logout and whenever the user's session version moves (R-SEC-4, admints.sessions).
+
+Failed logins are limited per IP address (LOGIN_RATE_LIMIT, tight) and per login whatever the
+address (LOGIN_ACCOUNT_RATE_LIMIT, much higher): a stranger typing a head's login from one place
+is stopped long before the head is; only a distributed attack reaches the per-login limit, and
+that is written to the establishment's journal (« connexion.blocage »).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +18,12 @@ from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from . import audit, tenancy
+import datetime as dt
+
+from . import audit, sessions, tenancy
 from .extensions import db, limiter, login_manager
-from .models import StaffUser
-from .users import authenticate, mark_login
+from .models import AuditEntry, StaffUser, utcnow
+from .users import authenticate, end_sessions, mark_login
 
 bp = Blueprint("auth", __name__)
 
@@ -45,14 +54,40 @@ _WITH_ETABLISSEMENT = (joinedload(StaffUser.etablissement),)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
+    """`<id>:<session version>` (StaffUser.get_id): a session of an older version (before a
+    logout, a password change or a deactivation) no longer opens anything."""
+    raw_id, _, version = (user_id or "").partition(":")
+    if not raw_id.isdigit() or not version.isdigit() or len(raw_id) > 18 or len(version) > 18:
+        return None
     # The user's establishment comes in the same query: nearly every page shows it.
-    user = (db.session.get(StaffUser, int(user_id), options=_WITH_ETABLISSEMENT)
-            if user_id.isdigit() else None)
-    return user if user is not None and user.actif else None
+    user = db.session.get(StaffUser, int(raw_id), options=_WITH_ETABLISSEMENT)
+    if user is None or not user.actif or (user.session_version or 0) != int(version):
+        return None
+    return user
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_blocked(request_limit) -> None:
+    """The per-login limit was reached: one journal entry per window, not one per attempt."""
+    typed = (request.form.get("login") or "").strip().lower()[:80]
+    since = utcnow() - dt.timedelta(seconds=request_limit.limit.get_expiry())
+    if db.session.scalar(db.select(AuditEntry.id).where(
+            AuditEntry.action == "connexion.blocage", AuditEntry.target == typed,
+            AuditEntry.at >= since).limit(1)):
+        return None
+    known_etab = db.session.scalar(
+        db.select(StaffUser.etablissement_id).where(StaffUser.login == typed))
+    audit.record("connexion.blocage", etablissement_id=known_etab, target=typed, login=typed,
+                 after={"limite": str(request_limit.limit)})
+    db.session.commit()
+    return None
 
 
 def _login_key() -> str:
@@ -77,8 +112,10 @@ def _safe_next(url: str) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed,
                error_message="Trop de tentatives de connexion. Réessayez dans une minute.")
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed,
-               error_message="Trop de tentatives de connexion. Réessayez dans une minute.")
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed,
+               on_breach=_account_blocked,
+               error_message="Trop de tentatives de connexion pour cet identifiant. "
+                             "Réessayez plus tard ou contactez votre administrateur.")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -94,8 +131,9 @@ def login():
             flash("Identifiant ou mot de passe incorrect.", "error")
             return render_template("auth/login.html", form=form), 200
         next_url = request.args.get("next") or ""
-        # A new session at login: nothing of the anonymous session survives.
+        # A new session at login: nothing of the anonymous session survives, not even its id.
         session.clear()
+        sessions.renew(session)
         login_user(user)
         mark_login(user)
         audit.record("connexion", etablissement_id=user.etablissement_id, target=user.login,
@@ -112,11 +150,13 @@ def login():
 def logout():
     from flask_login import current_user
 
-    audit.record("deconnexion", etablissement_id=current_user.etablissement_id,
-                 target=current_user.login)
+    user = current_user._get_current_object()
+    audit.record("deconnexion", etablissement_id=user.etablissement_id, target=user.login)
+    end_sessions(user)  # every session of the user, on any browser (R-SEC-4)
     db.session.commit()
     logout_user()
     session.clear()
+    sessions.renew(session)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))
 

@@ -20,8 +20,19 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = False  # forced on by PREFERRED_URL_SCHEME=https (derive())
     REMEMBER_COOKIE_HTTPONLY = True
+    PREFERRED_URL_SCHEME = "http"
+    # Server-side sessions (admints.sessions, R-SEC-4): the cookie dies with the browser; the
+    # stored session lasts this many seconds after its last change, and is not rewritten on
+    # every request (a write per page would queue behind background jobs on SQLite).
+    SESSION_PERMANENT = False
+    SESSION_REFRESH_EACH_REQUEST = False
+    PERMANENT_SESSION_LIFETIME = 10 * 3600
+    # Redis for sessions and rate limits when set (several processes or machines).
+    REDIS_URL = ""
+    # Behind N reverse proxies: trust their X-Forwarded-For/-Proto/-Host/-Port (0: off).
+    PROXY_FIX_COUNT = 0
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     # SIECLE uploads; larger is refused (413). The XML of a 20,000-pupil establishment
@@ -39,7 +50,10 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     FLASK_ADMIN_SWATCH = "cerulean"
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = False
-    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # failed logins per IP address
+    # Failed logins per login, whatever the address: high, so that a stranger cannot easily
+    # lock a head out (R-SEC-2); reaching it is audited.
+    LOGIN_ACCOUNT_RATE_LIMIT = "50 per hour"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     MAIL_SERVER = "127.0.0.1"
@@ -72,6 +86,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "12 per hour"
     JOB_RUNNER = "inline"
     JOB_RECOVER_ON_START = False  # each test starts on an empty database
 
@@ -101,6 +116,16 @@ def apply_environment(config: dict) -> None:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
         config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def derive(config: dict) -> None:
+    """Settings that follow from others: HTTPS-only cookies when the app is served over HTTPS;
+    rate limits shared through Redis when it is configured."""
+    if config.get("PREFERRED_URL_SCHEME") == "https":
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    if config.get("REDIS_URL") and config.get("RATELIMIT_STORAGE_URI") == "memory://":
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
 
 
 def ensure_instance_secrets(config: dict, instance: Path) -> None:

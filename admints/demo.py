@@ -43,6 +43,7 @@ from .models import (
     TipiRegie,
     utcnow,
 )
+from .password_policy import check_password
 from .secrets_store import hash_password
 
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
@@ -190,8 +191,7 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
     uai, eleves = validate(uai, eleves, type)
     generated = password is None
     password = password or generate_password()
-    if len(password) < 8:
-        raise DomainError("Le mot de passe doit comporter au moins 8 caractères.")
+    check_password(password)  # the staff password policy (R-SEC-2), generated or given
     if db.session.scalar(select(Etablissement.id).where(Etablissement.uai == uai)):
         raise DomainError(f"L'établissement {uai} existe déjà : choisissez un autre UAI.")
     aca = ensure_academie(academie)

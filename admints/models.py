@@ -352,7 +352,7 @@ from .models_services import (  # noqa: E402
     TeleserviceEtablissement,
     TipiRegie,
 )
-from .models_staff import AuditEntry, Job, StaffUser  # noqa: E402
+from .models_staff import AuditEntry, Job, ServerSession, StaffUser  # noqa: E402
 from .models_outbox import NotificationLock, NotificationOutbox  # noqa: E402
 
 __all__ = [
@@ -360,6 +360,6 @@ __all__ = [
     "DatePublication", "Division", "ETAT_LABELS", "Eleve", "EntAcademique", "EtatCompte",
     "Etablissement", "Evaluation", "Groupe", "Job", "KindCompte", "LienUtile", "Mef",
     "NotificationLock", "NotificationOutbox", "Parametre", "ROLE_LABELS",
-    "Responsable", "ResponsableEleve", "Role", "StaffUser", "Teleservice",
+    "Responsable", "ResponsableEleve", "Role", "ServerSession", "StaffUser", "Teleservice",
     "TeleserviceEtablissement", "TipiRegie", "eleve_groupe", "utcnow",
 ]

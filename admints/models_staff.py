@@ -1,10 +1,21 @@
-"""Models of staff users, the append-only audit trail and background jobs."""
+"""Models of staff users, their server-side sessions, the append-only audit trail and
+background jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -30,6 +41,9 @@ class StaffUser(db.Model):
     actif: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of the id kept in the session (R-SEC-4): raising it ends every session of the user
+    # (logout, password change, deactivation), whatever the session store.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     etablissement: Mapped[Etablissement | None] = relationship()
     academie: Mapped[Academie | None] = relationship()
@@ -48,10 +62,21 @@ class StaffUser(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version or 0}"
 
     def __str__(self) -> str:
         return self.login
+
+
+class ServerSession(db.Model):
+    """A server-side session (R-SEC-4): the cookie holds `session_id` only (admints.sessions)."""
+
+    __tablename__ = "server_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    expiry: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # UTC
 
 
 class AuditEntry(db.Model):

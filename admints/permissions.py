@@ -1,4 +1,5 @@
-"""Who may open which menu area (docs/REGLES.md §1). One table, asked by every view and action."""
+"""Who may open which menu area (docs/REGLES.md §1), and which documents with temporary passwords
+inside it (R-SEC-5). One table, asked by every view and action."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ UTILISATEURS = "utilisateurs"  # staff users of one establishment (DELEG-CE): he
 
 # Areas the helpdesk may open for individual account help (no mass action, no settings).
 ASSISTANCE_AREAS = {RESPONSABLES, ELEVES}
+
+# The menu a notification job (its letters' PDF, its recap) belongs to (R-SEC-5).
+JOB_AREAS = {"notification_eleve": ELEVES, "notification_responsable": RESPONSABLES}
 
 
 def allowed(user: StaffUser | None, area: str) -> bool:
@@ -46,3 +50,36 @@ def can_mass_act(user: StaffUser | None) -> bool:
 
 def can_manage_settings(user: StaffUser | None) -> bool:
     return user is not None and getattr(user, "role", None) in (Role.ACADEMIE, Role.CHEF, Role.DELEGUE)
+
+
+def _is_helpdesk(user) -> bool:
+    return getattr(user, "role", None) == Role.ASSISTANCE
+
+
+def can_open_documents(user: StaffUser | None, area: str) -> bool:
+    """The establishment's documents with temporary passwords of a menu (mass notification
+    letters, class lists): that menu's users, never the helpdesk (R-SEC-5)."""
+    return allowed(user, area) and not _is_helpdesk(user)
+
+
+def can_create_new_account(user: StaffUser | None, area: str) -> bool:
+    """« Créer un nouveau compte » (guide §4.2/§5.2): the guide gives it to the establishment,
+    i.e. the head and the délégués of that menu; the helpdesk helps with existing accounts."""
+    return allowed(user, area) and not _is_helpdesk(user)
+
+
+def job_kinds(user: StaffUser | None) -> list[str]:
+    """The notification job kinds whose menu `user` may open."""
+    return [kind for kind, area in JOB_AREAS.items() if allowed(user, area)]
+
+
+def can_open_job(user: StaffUser | None, job) -> bool:
+    """A notification job (page, state, PDF, deletion) belongs to the menu of its kind. The
+    helpdesk sees only the letter of its own individual help: one account, started by itself."""
+    area = JOB_AREAS.get(job.kind)
+    if area is None or not allowed(user, area):
+        return False
+    if not _is_helpdesk(user):
+        return True
+    compte_ids = (job.params or {}).get("compte_ids") or []
+    return job.created_by == user.login and len(compte_ids) == 1

@@ -2,17 +2,21 @@
 
 The Content-Security-Policy allows scripts from the app only (plotly.js is served locally);
 Flask-Admin still needs inline handlers, so destructive actions are confirmed server-side.
+HSTS when the app is served over HTTPS (PREFERRED_URL_SCHEME=https, or a request that came over
+HTTPS, as ProxyFix reports it when PROXY_FIX_COUNT is set).
 """
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; "
     "form-action 'self'"
 )
+
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def register(app: Flask) -> None:
@@ -22,6 +26,8 @@ def register(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if app.config.get("PREFERRED_URL_SCHEME") == "https" or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     @app.errorhandler(403)

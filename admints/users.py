@@ -1,4 +1,5 @@
-"""Staff users: creation with role checks, authentication (argon2id), login bookkeeping."""
+"""Staff users: creation with role checks, authentication (argon2id), login bookkeeping, and
+the end of their sessions (R-SEC-4: `end_sessions` at logout, password change, deactivation)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import re
 from .errors import DomainError
 from .extensions import db
 from .models import DROITS_DELEGUE, Academie, Etablissement, Role, StaffUser, utcnow
+from .password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from .password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from .password_policy import check_password as _check_policy
 from .secrets_store import hash_password, verify_password
 from . import audit
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256  # argon2 hashes anything; this bounds the work per login attempt
+__all__ = ["MAX_PASSWORD_LENGTH", "MIN_PASSWORD_LENGTH", "authenticate", "check_password",
+           "create_user", "end_sessions", "mark_login", "set_password", "update_user"]
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 # Hash of a random password: failed logins of unknown users cost the same time as known ones.
 _DUMMY_HASH = None
@@ -39,9 +43,6 @@ def create_user(
         role = Role(role)
     except ValueError:
         raise DomainError(f"Rôle inconnu : {role}.") from None
-    check_password(password)
-    if db.session.scalar(db.select(StaffUser.id).where(StaffUser.login == login)):
-        raise DomainError(f"L'utilisateur « {login} » existe déjà.")
     if role == Role.ACADEMIE:
         if academie is None:
             raise DomainError("Un administrateur académique doit être rattaché à une académie.")
@@ -49,6 +50,10 @@ def create_user(
             raise DomainError("Un administrateur académique n'est pas rattaché à un établissement.")
     elif etablissement is None:
         raise DomainError("Ce rôle doit être rattaché à un établissement (UAI).")
+    academie_id = academie.id if academie else etablissement.academie_id
+    _check_login_free(login, academie_id)
+    check_password(password, context=(login, nom, etablissement.nom if etablissement else None,
+                                      etablissement.uai if etablissement else None))
     droits = list(droits or [])
     unknown = [d for d in droits if d not in DROITS_DELEGUE]
     if unknown:
@@ -58,7 +63,7 @@ def create_user(
         role=role.value,
         password_hash=hash_password(password),
         etablissement_id=etablissement.id if etablissement else None,
-        academie_id=academie.id if academie else (etablissement.academie_id if etablissement else None),
+        academie_id=academie_id,
         droits=[d for d in DROITS_DELEGUE if d in droits] if role == Role.DELEGUE else [],
         nom=nom,
     )
@@ -73,23 +78,42 @@ def create_user(
     return user
 
 
-def check_password(password: str | None) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            f"Le mot de passe doit comporter au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise DomainError(
-            f"Le mot de passe doit comporter au plus {MAX_PASSWORD_LENGTH} caractères."
-        )
+def _check_login_free(login: str, academie_id: int | None) -> None:
+    """A login is unique across académies, but whether another académie uses it is not for
+    this one to learn: outside the creator's académie, « not available » without saying why."""
+    holder = db.session.execute(db.select(StaffUser.id, StaffUser.academie_id)
+                                .where(StaffUser.login == login)).first()
+    if holder is None:
+        return
+    if academie_id is not None and holder.academie_id == academie_id:
+        raise DomainError(f"L'utilisateur « {login} » existe déjà.")
+    raise DomainError("Cet identifiant n'est pas disponible : choisissez-en un autre.")
+
+
+def check_password(password: str | None, context: tuple[str | None, ...] = ()) -> None:
+    """The staff password policy (admints.password_policy): French `DomainError` if refused."""
+    _check_policy(password, context)
+
+
+def _context(user: StaffUser) -> tuple[str | None, ...]:
+    etab = user.etablissement
+    return (user.login, user.nom, etab.nom if etab else None, etab.uai if etab else None)
 
 
 def set_password(user: StaffUser, password: str) -> None:
-    """Replace a user's password (argon2id); the audit says that it changed, never what to."""
-    check_password(password)
+    """Replace a user's password (argon2id) and end the user's sessions (R-SEC-4); the audit
+    says that it changed, never what to."""
+    check_password(password, context=_context(user))
     user.password_hash = hash_password(password)
+    end_sessions(user)
     audit.record("utilisateur.mot_de_passe", etablissement_id=user.etablissement_id,
                  target=user.login)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Every session of `user` stops being accepted at its next request (R-SEC-4): the
+    version is part of the id that Flask-Login keeps in each session (StaffUser.get_id)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def update_user(user: StaffUser, *, nom: str | None = None, droits: list[str] | None = None,
@@ -106,6 +130,8 @@ def update_user(user: StaffUser, *, nom: str | None = None, droits: list[str] | 
     if nom is not None:
         user.nom = nom.strip() or None
     if actif is not None:
+        if bool(actif) != user.actif:
+            end_sessions(user)
         user.actif = bool(actif)
     after = {"nom": user.nom, "droits": list(user.droits or []), "actif": user.actif}
     if after != before:

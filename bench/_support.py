@@ -40,7 +40,7 @@ def load_demo_school(uai: str, eleves: int, today: dt.date):
     from admints.demo import load_demo
 
     start = time.perf_counter()
-    report = load_demo(uai, eleves, "college", 0, "bench-password-1", today)
+    report = load_demo(uai, eleves, "college", 0, "Bench-Orage-Tilleul-17", today)
     db.session.commit()
     print(f"demo establishment: {report.eleves} pupils loaded in "
           f"{time.perf_counter() - start:.1f} s")

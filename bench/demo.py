@@ -31,11 +31,11 @@ def main() -> None:
     app = bench_app(f"sqlite:///{path}", out)
     with app.app_context():
         db.create_all()
-        demo.shared_hash("motdepasse-bench")  # argon2 once, outside the timings
+        demo.shared_hash("Bench-Orage-Tilleul-17")  # argon2 once, outside the timings
 
         def load(uai: str, n: int) -> float:
             t = time.perf_counter()
-            report = demo.load_demo(uai, n, "college", 0, "motdepasse-bench", TODAY)
+            report = demo.load_demo(uai, n, "college", 0, "Bench-Orage-Tilleul-17", TODAY)
             db.session.commit()
             elapsed = time.perf_counter() - t
             print(f"{uai}: {n} élèves, {report.responsables} responsables, "

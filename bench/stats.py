@@ -210,7 +210,7 @@ def run(args, tmp: str) -> None:
             from admints.demo import load_demo
 
             start = time.perf_counter()
-            load_demo("0999001A", args.eleves, "college", 0, "motdepasse-bench", TODAY,
+            load_demo("0999001A", args.eleves, "college", 0, "Bench-Orage-Tilleul-17", TODAY,
                       academie="benchdemo")
             db.session.commit()
             demo_id = db.session.scalar(db.select(Etablissement.id)

@@ -2,10 +2,10 @@
 # What the system must provide for the tests, installed in one place (used by `make test` and
 # `.ci/run`). As root the missing Debian packages are installed with apt-get; otherwise one line
 # names the command to run, and the script fails.
-# Usage: scripts/system-deps.sh [browser] [postgres]   (no argument: everything)
+# Usage: scripts/system-deps.sh [browser] [postgres] [redis]   (no argument: everything)
 set -euo pipefail
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(browser postgres)
+[ ${#want[@]} -eq 0 ] && want=(browser postgres redis)
 packages=()
 for w in "${want[@]}"; do
   case "$w" in
@@ -14,6 +14,8 @@ for w in "${want[@]}"; do
       [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core) ;;
     postgres)
       ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || packages+=(postgresql) ;;
+    redis)  # the Redis session/rate-limit store test starts its own redis-server
+      command -v redis-server >/dev/null 2>&1 || packages+=(redis-server) ;;
     *) echo "system-deps.sh: inconnu : $w" >&2; exit 2 ;;
   esac
 done

@@ -9,7 +9,7 @@ lock bookkeeping) are left out with `exclude`."""
 
 from __future__ import annotations
 
-DEFAULT_EXCLUDE = ("audit_entry",)
+DEFAULT_EXCLUDE = ("audit_entry", "server_session")
 
 
 def db_snapshot(db, exclude: tuple[str, ...] = DEFAULT_EXCLUDE) -> dict[str, list[tuple]]:

@@ -23,7 +23,8 @@ from admints.models import (
 )
 from admints.secrets_store import hash_password
 
-PASSWORD = "motdepasse-test"
+# Meets the staff password policy (admints.password_policy): 12+ characters, not common.
+PASSWORD = "Orage-Tilleul-Boussole-17"
 _seq = itertools.count(1)
 _HASH: dict[str, str] = {}
 

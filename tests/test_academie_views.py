@@ -187,7 +187,7 @@ def test_chef_creates_delegue_with_granted_menus(client, auth, db, etab):
     ({"role": "chef"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
     ({"role": "academie"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
     ({"role": "pirate"}, "Vous ne pouvez pas créer un utilisateur de ce rôle."),
-    ({"password": "court", "confirmation": "court"}, "au moins 8 caractères"),
+    ({"password": "court", "confirmation": "court"}, "au moins 12 caractères"),
     ({"confirmation": "autre-chose-long"}, "Les deux mots de passe ne sont pas identiques."),
     ({"login": "chef.0999001a"}, "existe déjà"),
     ({"login": "été"}, "Identifiant invalide"),
@@ -277,3 +277,54 @@ def test_academie_cannot_deactivate_itself(client, auth, db, academie):
     assert "Vous ne pouvez pas désactiver votre propre compte." in response.get_data(as_text=True)
     db.session.refresh(me)
     assert me.actif
+
+
+# ------------------------------------------------------------------ « existe déjà », bulk delete
+
+@pytest.mark.parametrize("creator, url, data", [
+    ("academie.demo", "/utilisateurs/new/", {"role": "chef", "etablissement_id": "ETAB"}),
+    ("chef.0999001a", "/utilisateurs-etablissement/new/", {"role": "assistance"}),
+])
+def test_r_sec_1_taken_login_of_another_academie_not_revealed(client, auth, db, academie,
+                                                              creator, url, data):
+    """A login held in another académie: « not available », never « existe déjà »; a login of
+    one's own académie still says « existe déjà »."""
+    auth.login(creator)
+    data = {k: (str(academie["etab"].id) if v == "ETAB" else v) for k, v in data.items()}
+    before = _count(db, StaffUser), _count(db, AuditEntry)
+    for login, message in (("assistance.0999003c", "n&#39;est pas disponible"),
+                           ("chef.0999002b", "existe déjà")):
+        response = _post(client, auth, url, {"login": login, "nom": "", "password": SECRET,
+                                             "confirmation": SECRET, **data})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and message in page, login
+        if login == "assistance.0999003c":
+            assert "existe déjà" not in page
+    assert (_count(db, StaffUser), _count(db, AuditEntry)) == before
+
+
+def test_bulk_delete_that_deleted_nothing_says_so(client, auth, db, etab, other_etab):
+    """Ticking only rows out of reach deletes nothing, and the message says so (not
+    « L'objet a bien été détruit »); an own row gives the count."""
+    from admints.models import LienUtile
+
+    own = LienUtile(etablissement_id=etab.id, libelle="Nôtre", url="https://a.example/")
+    foreign = LienUtile(etablissement_id=other_etab.id, libelle="Voisin",
+                        url="https://b.example/")
+    db.session.add_all([own, foreign])
+    db.session.commit()
+    own_id, foreign_id = own.id, foreign.id
+    auth.login("chef.0999001a")
+    for rowid in ([str(foreign_id)], ["x", "9" * 30]):
+        token = auth.csrf("/parametrage/liens/")
+        client.post("/parametrage/liens/action/",
+                    data={"action": "delete", "rowid": rowid, "csrf_token": token})
+        page = client.get("/parametrage/liens/").get_data(as_text=True)
+        assert "Aucun élément n&#39;a été supprimé" in page and "détruit" not in page
+    assert db.session.get(LienUtile, foreign_id) is not None
+    token = auth.csrf("/parametrage/liens/")
+    client.post("/parametrage/liens/action/",
+                data={"action": "delete", "rowid": [str(own_id)], "csrf_token": token})
+    assert "1 élément(s) supprimé(s)" in client.get("/parametrage/liens/").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(LienUtile, own_id) is None

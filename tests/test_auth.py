@@ -194,16 +194,41 @@ def _try(client, auth, login, password="faux-mot-de-passe", ip="10.0.0.1"):
                        environ_base={"REMOTE_ADDR": ip})
 
 
-def test_r_sec_2_failed_logins_limited_per_login(app, client, auth, etab):
-    """5 failures per minute on one login (from several IPs) → 429, French message."""
-    for i in range(5):
-        assert _try(client, auth, "chef.0999001a", ip=f"10.0.1.{i}").status_code == 200
-    response = _try(client, auth, "chef.0999001a", ip="10.0.1.99")
+def test_r_sec_2_stranger_cannot_lock_the_head_out(app, client, auth, db, etab):
+    """R-SEC-2: a stranger typing the head's login is stopped by the per-IP limit; the head,
+    from its own address, still logs in (the per-login limit is far higher)."""
+    for _ in range(5):
+        assert _try(client, auth, "chef.0999001a", ip="10.0.1.66").status_code == 200
+    response = _try(client, auth, "chef.0999001a", ip="10.0.1.66")
     assert response.status_code == 429
     assert "Trop de tentatives de connexion" in response.get_data(as_text=True)
-    # Even the right password is refused while limited; another login still works.
-    assert _try(client, auth, "chef.0999001a", PASSWORD, ip="10.0.1.98").status_code == 429
-    assert _try(client, auth, "assistance.0999001a", PASSWORD, ip="10.0.1.97").status_code == 302
+    # A few more strangers elsewhere, still under the per-login limit (12 per hour in tests).
+    for i in range(5):
+        assert _try(client, auth, "chef.0999001a", ip=f"10.0.1.{i}").status_code == 200
+    assert _try(client, auth, "chef.0999001a", PASSWORD, ip="10.0.1.200").status_code == 302
+    assert not db.session.scalar(db.select(AuditEntry).where(
+        AuditEntry.action == "connexion.blocage"))
+
+
+def test_r_sec_2_per_login_limit_only_after_many_attempts_and_audited(app, client, auth, db,
+                                                                       etab):
+    """R-SEC-2: many failures on one login from many addresses (a distributed attack) lock
+    that login only, with a French message, and the journal of its establishment says so once."""
+    limit = int(app.config["LOGIN_ACCOUNT_RATE_LIMIT"].split()[0])
+    assert limit > int(app.config["LOGIN_RATE_LIMIT"].split()[0])
+    for i in range(limit):
+        assert _try(client, auth, "chef.0999001a", ip=f"10.0.3.{i}").status_code == 200
+    for i in range(3):
+        response = _try(client, auth, "chef.0999001a", ip=f"10.0.4.{i}")
+        assert response.status_code == 429
+        assert "pour cet identifiant" in response.get_data(as_text=True)
+    # Even the right password waits; another login is not affected.
+    assert _try(client, auth, "chef.0999001a", PASSWORD, ip="10.0.4.50").status_code == 429
+    assert _try(client, auth, "assistance.0999001a", PASSWORD, ip="10.0.4.51").status_code == 302
+    entries = db.session.scalars(db.select(AuditEntry).where(
+        AuditEntry.action == "connexion.blocage")).all()
+    assert len(entries) == 1
+    assert entries[0].target == "chef.0999001a" and entries[0].etablissement_id == etab.id
 
 
 def test_r_sec_2_failed_logins_limited_per_ip(client, auth, etab):
@@ -222,7 +247,7 @@ def test_r_sec_2_successful_logins_do_not_count(client, auth, etab):
         assert _try(client, auth, "chef.0999001a", PASSWORD).status_code == 302
         auth.logout()
     assert _try(client, auth, "chef.0999001a").status_code == 200  # 5th failure: still allowed
-    assert _try(client, auth, "chef.0999001a").status_code == 429
+    assert _try(client, auth, "chef.0999001a").status_code == 429  # per IP
 
 
 def test_get_login_page_is_not_limited(client, etab):
@@ -358,8 +383,8 @@ def test_set_password_refuses_short_and_audits_without_value(db, etab):
     old = user.password_hash
     from admints.errors import DomainError
 
-    with pytest.raises(DomainError, match="au moins 8 caractères"):
-        users.set_password(user, "court")
+    with pytest.raises(DomainError, match="au moins 12 caractères"):
+        users.set_password(user, "court-11car")
     assert user.password_hash == old
     users.set_password(user, "assez-long-pour-passer")
     entry = db.session.scalar(db.select(AuditEntry).where(

@@ -43,7 +43,7 @@ from admints.secrets_store import decrypt_secret
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "siecle"
 UAI = "0999998Y"
-PW = "motdepasse-demo"
+PW = "Demo-Orage-Tilleul-17"
 TODAY = dt.date(2026, 11, 28)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -414,7 +414,7 @@ def auth_ok(app, login: str, password: str) -> bool:
     (["--uai", "ABCDEFGH", "--eleves", "10"], "UAI invalide"),
     (["--uai", UAI, "--eleves", "10", "--type", "ecole"], "Type d'établissement inconnu"),
     (["--uai", UAI, "--eleves", "10", "--seed", "x"], "Graine invalide"),
-    (["--uai", UAI, "--eleves", "10", "--password", "court"], "au moins 8 caractères"),
+    (["--uai", UAI, "--eleves", "10", "--password", "court"], "au moins 12 caractères"),
     (["--uai", UAI, "--eleves", "10", "--academie", "pas bon!"], "Code d'académie invalide"),
     (["--uai", UAI, "--xml-only"], "--xml-out"),
 ])

@@ -42,8 +42,9 @@ def _set_notes(etab, ouvert: bool) -> None:
     db.session.commit()
 
 
-def test_r_sec_1_cached_menu_is_each_roles_own(app, client, auth, etab):
+def test_r_sec_1_cached_menu_is_each_roles_own(app, client, auth, db, etab):
     factories.make_user("assistance.frag", "assistance", etablissement=etab)
+    db.session.commit()
     auth.login("chef.0999001a")
     chef_menu = _menu(client.get("/responsables/"))
     assert "Statistiques" in chef_menu and "Paramétrage" in chef_menu

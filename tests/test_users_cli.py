@@ -55,8 +55,8 @@ def test_create_academie_user_from_uai_belongs_to_the_academie(runner, db, etab)
 @pytest.mark.parametrize("args, password, message", [
     (("--login", "x.y", "--role", "directeur", "--uai", "0999001A"), GOOD, "Rôle inconnu"),
     (("--login", "x.y", "--role", "chef", "--uai", "0999999Z"), GOOD, "Établissement inconnu"),
-    (("--login", "x.y", "--role", "chef", "--uai", "0999001A"), "court", "au moins 8 caractères"),
-    (("--login", "x.y", "--role", "chef", "--uai", "0999001A"), "", "au moins 8 caractères"),
+    (("--login", "x.y", "--role", "chef", "--uai", "0999001A"), "court", "au moins 12 caractères"),
+    (("--login", "x.y", "--role", "chef", "--uai", "0999001A"), "", "au moins 12 caractères"),
     (("--login", "chef.0999001a", "--role", "chef", "--uai", "0999001A"), GOOD, "existe déjà"),
     (("--login", "CHEF.0999001A", "--role", "chef", "--uai", "0999001A"), GOOD, "existe déjà"),
     (("--login", "x.y", "--role", "chef"), GOOD, "rattaché à un établissement"),

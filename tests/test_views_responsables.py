@@ -251,8 +251,10 @@ def test_r_acc_4_list_page_queries_do_not_grow_with_rows(app, client, auth, etab
     auth.login("chef.0999001a")
     statements = []
 
-    def count(*_args, **_kw):
-        statements.append(1)
+    def count(_conn, _cursor, statement, *_args, **_kw):
+        # The session store's own statements (a new CSRF token after login) are not the page's.
+        if "server_session" not in statement:
+            statements.append(1)
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:

@@ -17,7 +17,7 @@ from flask_admin.helpers import get_form_data
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.form import BaseForm
-from flask_login import current_user
+from flask_login import current_user, login_user
 from markupsafe import Markup
 from sqlalchemy import and_, or_
 from wtforms import (
@@ -315,7 +315,9 @@ class UtilisateursView(ScopedModelView):
             droits=form.droits.data if "droits" in form else None,
         )
         if form.password.data:
-            users.set_password(model, form.password.data)
+            users.set_password(model, form.password.data)  # ends the user's sessions
+            if model.id == current_user.id:
+                login_user(model)  # ... but the one changing its own password stays in
 
     # -- actions on the ticked rows (scoped through get_query)
     def _set_actif(self, ids, actif: bool) -> int:

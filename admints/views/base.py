@@ -19,6 +19,7 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_login import current_user
 from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
@@ -184,12 +185,24 @@ class ScopedModelView(AreaAccessMixin, ModelView, metaclass=AbstractViewMeta):
     @action("delete", lazy_gettext("Delete"),
             lazy_gettext("Are you sure you want to delete selected records?"))
     def action_delete(self, ids):
+        """Flask-Admin's bulk delete, scoped, and honest about the count: its French message for
+        0 is « L'objet a bien été détruit. » (French plural rules make 0 singular)."""
         # Flask-Admin binds the ticked ids as strings: PostgreSQL (psycopg 3) refuses
         # `integer IN (varchar)`. Single integer keys are converted; junk ids are dropped.
         pk = sa_inspect(self.model).primary_key
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
-            ids = tuple(int(i) for i in ids if str(i).strip().isdigit())
-        return super().action_delete(ids)
+            ids = tuple(int(i) for i in ids if str(i).strip().isdigit() and len(str(i)) < 19)
+        count = 0
+        if ids:
+            for model in get_query_for_ids(self.get_query(), self.model, ids).all():
+                if self.delete_model(model):
+                    count += 1
+            db.session.commit()
+        if count:
+            flash(f"{count} élément(s) supprimé(s).", "success")
+        else:
+            flash("Aucun élément n'a été supprimé : la sélection est vide ou introuvable.",
+                  "warning")
 
     def _create_ajax_loader(self, name, options):
         attr = getattr(self.model, name)

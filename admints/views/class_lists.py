@@ -4,7 +4,8 @@ Choose a division, or a group among those that have pupils (with a name filter);
 the class list with R-ACC-11's masking, and offers the PDF (alphabetical) and the CSV (cells
 neutralised). Rows, masking and files come from `csvexport` / `class_list` (domain modules);
 this view only checks the class belongs to the establishment and audits each download (the
-files carry temporary passwords).
+files carry temporary passwords). Hence also (R-SEC-5): open to the élèves menu's users but not
+the helpdesk, and every answer, page or file, is sent `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, request, send_file
+from flask import Response, abort, current_app, flash, make_response, request, send_file
 from flask_admin import expose
+from flask_login import current_user
 
 from .. import audit, permissions
 from ..errors import DomainError
@@ -32,8 +34,16 @@ def _class_arg(name: str) -> int | None:
     return int(raw)
 
 
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 class ClassListsView(TenantBaseView):
     area = permissions.ELEVES
+
+    def is_accessible(self) -> bool:
+        return permissions.can_open_documents(current_user._get_current_object(), self.area)
 
     def _selection(self):
         """(division_id, groupe_id, title) of the request, checked against the establishment."""
@@ -72,11 +82,11 @@ class ClassListsView(TenantBaseView):
             flash(exc.message, "error")
             division_id = groupe_id = title = None
         rows = self._rows(division_id, groupe_id) if title else []
-        return self.render(
+        return _no_store(make_response(self.render(
             "admints/comptes/listes_classes.html", divisions=divisions, groupes=groupes,
             nom_groupe=nom_groupe, division_id=division_id, groupe_id=groupe_id, title=title,
             headers=class_list.HEADERS, rows=[class_list.class_list_values(r) for r in rows],
-            query={"division": division_id} if division_id else {"groupe": groupe_id})
+            query={"division": division_id} if division_id else {"groupe": groupe_id})))
 
     def _checked(self):
         try:
@@ -104,8 +114,8 @@ class ClassListsView(TenantBaseView):
             data = path.read_bytes()
         self._audit("pdf", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.pdf"
-        return send_file(_bytes_io(data), mimetype="application/pdf", as_attachment=True,
-                         download_name=name)
+        return _no_store(send_file(_bytes_io(data), mimetype="application/pdf",
+                                   as_attachment=True, download_name=name))
 
     @expose("/csv")
     def csv(self):
@@ -116,8 +126,9 @@ class ClassListsView(TenantBaseView):
         text = class_list_csv(rows)
         self._audit("csv", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.csv"
-        return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
+        return _no_store(Response(
+            text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f"attachment; filename=\"{name}\""}))
 
     def _audit(self, fmt: str, title: str, count: int) -> None:
         audit.record(f"eleve.liste_classe_{fmt}", etablissement_id=self.etablissement_id(),

@@ -1,8 +1,9 @@
 """« Gérer le compte » (R-ACC-8, guide §4.2 and §5.2): one account, reached from its list row.
 
-Open to the helpdesk too (individual help is not a mass action). The row is always read
-through the list view's establishment-scoped query (`get_one`), so another school's id gives
-404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass
+Open to the helpdesk too (individual help is not a mass action), except « Créer un nouveau
+compte », which the guide gives to the establishment (`permissions.can_create_new_account`).
+The row is always read through the list view's establishment-scoped query (`get_one`), so
+another school's id gives 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass
 one, so its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side
 confirmation first.
 """
@@ -13,7 +14,9 @@ import datetime as dt
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_login import current_user
 
+from .. import permissions
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -45,6 +48,7 @@ class GererMixin:
             modes=self.modes(), siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
+            can_create_new=permissions.can_create_new_account(current_user, self.area),
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
@@ -52,6 +56,8 @@ class GererMixin:
         if op not in OPS:
             abort(404)
         row = self._row_or_404(id)
+        if op == "nouveau" and not permissions.can_create_new_account(current_user, self.area):
+            abort(403)
         compte = self.row_compte(row)
         back = self.get_url(".gerer_view", id=id)
         today = dt.date.today()

@@ -4,7 +4,11 @@ The page polls `etat.json` every second (static `jobs.js`), then shows the PDF l
 recap (notified, failed with reasons). A job whose runner is gone is shown « interrompue »
 (recovered when its page is read) with what was and was not sent, and can be resumed. A job is only ever read through the current
 establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file the
-job row names, under the output directory, never a path from the request.
+job row names, under the output directory, never a path from the request. Inside the
+establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
+délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
+deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
+temporary passwords: sent `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from flask_login import current_user
 from .. import permissions
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Job
+from ..models import Job, Role
 from .base import TenantBaseView
 
 NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
@@ -64,14 +68,19 @@ class TachesView(TenantBaseView):
                                  Job.kind.in_(NOTIFY_KINDS)))
         if job is None:
             abort(404)
+        if not permissions.can_open_job(current_user, job):
+            abort(403)
         return job
 
     @expose("/")
     def index(self):
-        jobs = db.session.scalars(
-            db.select(Job).where(Job.etablissement_id == self.etablissement_id(),
-                                 Job.kind.in_(NOTIFY_KINDS))
-            .order_by(Job.id.desc()).limit(50)).all()
+        user = current_user._get_current_object()
+        query = db.select(Job).where(Job.etablissement_id == self.etablissement_id(),
+                                     Job.kind.in_(permissions.job_kinds(user)))
+        if user.role == Role.ASSISTANCE:
+            query = query.where(Job.created_by == user.login, Job.total == 1)
+        jobs = [job for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
+                if permissions.can_open_job(user, job)][:50]
         return self.render("admints/comptes/taches.html", jobs=jobs)
 
     def _recovered(self, job_id: int) -> Job:
@@ -119,8 +128,11 @@ class TachesView(TenantBaseView):
         path = self._pdf_path(job)
         if path is None or job.status != "done":
             abort(404)
-        return send_file(path, mimetype="application/pdf", as_attachment=True,
-                         download_name=f"notification_{job.id}.pdf")
+        response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                             download_name=f"notification_{job.id}.pdf", etag=False,
+                             last_modified=None, conditional=False)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @expose("/<int:job_id>/supprimer/", methods=("POST",))
     def job_pdf_delete(self, job_id: int):

@@ -28,6 +28,7 @@ CATEGORY = "Journal"
 ACTION_LABELS = {
     "connexion": "Connexion",
     "connexion.echec": "Échec de connexion",
+    "connexion.blocage": "Connexions bloquées (trop d'échecs pour cet identifiant)",
     "deconnexion": "Déconnexion",
     "etablissement.choix": "Choix de l'établissement",
     "etablissement.creation": "Création d'établissement",

@@ -58,13 +58,13 @@ def test_r_acc_5_smoke_demo_head_filters_one_division(page, live_server, app):
     from admints import demo
     from admints.models import Division, Eleve
 
-    demo.load_demo("0999777K", 120, "college", 3, "motdepasse-demo", dt.date(2026, 11, 28))
+    demo.load_demo("0999777K", 120, "college", 3, "Demo-Orage-Tilleul-17", dt.date(2026, 11, 28))
     db.session.commit()
     division = db.session.scalars(db.select(Division).join(Eleve, Eleve.division_id == Division.id)
                                   .order_by(Division.code)).first()
     expected = db.session.scalar(db.select(db.func.count(Eleve.id))
                                  .where(Eleve.division_id == division.id))
-    login(page, live_server, "chef.0999777k", "motdepasse-demo")
+    login(page, live_server, "chef.0999777k", "Demo-Orage-Tilleul-17")
     _open_eleves_filtered(page, live_server, division.code)
     rows = page.locator("[data-testid=comptes] tbody tr")
     assert rows.count() == min(expected, 50)

@@ -1,0 +1,137 @@
+"""Server-side sessions (R-SEC-4): the cookie carries a random id, the data stays on the server.
+
+Built on Flask-Session 0.8: its Redis backend when `REDIS_URL` is set, else the
+`server_session` table of the app's own database (created by our Alembic migration). Flask-Session's
+own SQLAlchemy backend is not used: it creates its table at start-up (outside the migrations),
+declares a new model class on every `create_app`, and commits the request's database session when
+it saves (a view's uncommitted changes would be written). This backend talks to the table on its
+own connection instead, so the request's transaction is never touched.
+
+Ending sessions: `renew()` gives a new id at login and logout (no fixation; the old id is deleted
+from the store); the per-user `session_version` (admints.users.end_sessions) ends every session
+of a user at logout, password change and deactivation, whatever the store. Cookies are `Secure`
+when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request came over HTTPS
+(as ProxyFix reports it, when enabled).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Flask, current_app, has_request_context, request
+from flask_session.base import ServerSideSession, ServerSideSessionInterface
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import ServerSession, utcnow
+
+KEY_PREFIX = "admints:session:"
+log = logging.getLogger(__name__)
+
+
+class _Common:
+    """What both stores add to Flask-Session: the `Secure` flag over HTTPS, and the deletion,
+    when the response is saved, of the id that `renew()` replaced."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+        return secure or (has_request_context() and request.is_secure)
+
+    def save_session(self, app: Flask, session: ServerSideSession, response) -> None:
+        replaced = getattr(session, "replaced_store_id", None)
+        if replaced:
+            self._delete_session(replaced)
+        super().save_session(app, session, response)
+
+
+def _release_sqlite_writer() -> None:
+    """SQLite has one writer at a time. A request that leaves a write transaction open (a view
+    that neither committed nor rolled back) would make the session write, on its own
+    connection, wait for the request itself until the busy timeout. Those writes are rolled back
+    when the request ends anyway (Flask-SQLAlchemy's teardown): roll them back now."""
+    request_session = db.session()  # the scoped session's current Session
+    if db.engine.dialect.name != "sqlite" or not request_session.in_transaction():
+        return
+    raw = request_session.connection().connection.dbapi_connection
+    if getattr(raw, "in_transaction", False):
+        log.warning("request left uncommitted writes: rolled back before saving the session")
+        request_session.rollback()
+
+
+class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
+    """Sessions in the `server_session` table; expired rows are purged when a session is
+    created (no cron needed)."""
+
+    ttl = False
+
+    def __init__(self, app: Flask):
+        super().__init__(app, key_prefix=KEY_PREFIX, permanent=app.config["SESSION_PERMANENT"],
+                         sid_length=32, serialization_format="msgpack")
+
+    def _register_cleanup_app_command(self) -> None:
+        """Flask-Session would add a `session_cleanup` command: `_upsert_session` purges."""
+
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        with db.engine.connect() as conn:
+            row = conn.execute(select(ServerSession.data, ServerSession.expiry)
+                               .where(ServerSession.session_id == store_id)).first()
+        if row is None or row.expiry <= utcnow():
+            return None
+        return self.serializer.decode(row.data)
+
+    def _delete_session(self, store_id: str) -> None:
+        _release_sqlite_writer()
+        with db.engine.begin() as conn:
+            conn.execute(delete(ServerSession).where(ServerSession.session_id == store_id))
+
+    def _upsert_session(self, session_lifetime: dt.timedelta, session: ServerSideSession,
+                        store_id: str) -> None:
+        data = self.serializer.encode(session)
+        now = utcnow()
+        _release_sqlite_writer()
+        values = {"data": data, "expiry": now + session_lifetime}
+        with db.engine.begin() as conn:
+            updated = conn.execute(update(ServerSession)
+                                   .where(ServerSession.session_id == store_id)
+                                   .values(**values)).rowcount
+            if updated:
+                return
+            conn.execute(delete(ServerSession).where(ServerSession.expiry <= now))
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert(ServerSession).values(session_id=store_id, **values))
+        except IntegrityError:  # two first requests of one browser at once: the other won
+            pass
+
+
+def _redis_interface(app: Flask, url: str):
+    from flask_session.redis import RedisSessionInterface
+    from redis import Redis
+
+    class RedisSessions(_Common, RedisSessionInterface):
+        pass
+
+    return RedisSessions(app, client=Redis.from_url(url), key_prefix=KEY_PREFIX,
+                         permanent=app.config["SESSION_PERMANENT"], sid_length=32,
+                         serialization_format="msgpack")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.session_interface = _redis_interface(app, url) if url else DatabaseSessionInterface(app)
+
+
+def renew(session) -> None:
+    """A new session id at login and logout (no fixation); the old id is deleted from the store
+    when the response is saved. (Flask-Session's `regenerate` skips an empty session, which is
+    what login and logout have just cleared, and writes in the middle of the view.)"""
+    interface = current_app.session_interface
+    if not isinstance(interface, ServerSideSessionInterface) or not isinstance(
+            session, ServerSideSession):
+        return
+    if not getattr(session, "replaced_store_id", None):
+        session.replaced_store_id = interface._get_store_id(session.sid)
+    session.sid = interface._generate_sid(interface.sid_length)
+    session.modified = True
