@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from . import audit, tenancy
+from . import audit, bounded, tenancy
 from .extensions import db, limiter, login_manager
 from .models import StaffUser
 from .users import authenticate, mark_login
@@ -127,15 +127,10 @@ def switch():
     """The académie administrator's establishment switcher."""
     from flask_login import current_user
 
-    wanted = request.form.get("etablissement_id", type=int)
+    wanted = bounded.parse_id(request.form.get("etablissement_id"))
     if wanted is None or not tenancy.switch_etablissement(current_user, wanted):
         flash("Établissement inaccessible.", "error")
     else:
         audit.record("etablissement.choix", etablissement_id=wanted, target=str(wanted))
         db.session.commit()
     return redirect(url_for("admin.index"))
-
-
-@bp.app_errorhandler(429)
-def too_many(error):
-    return render_template("errors/429.html", message=getattr(error, "description", None)), 429

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, request, send_file
 from flask_admin import expose
 
-from .. import audit, permissions
+from .. import audit, bounded, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Division, Groupe
@@ -27,9 +27,10 @@ def _class_arg(name: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = bounded.parse_id(raw)
+    if pk is None:
         raise DomainError("Classe inconnue.")
-    return int(raw)
+    return pk
 
 
 class ClassListsView(TenantBaseView):

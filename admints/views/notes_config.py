@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from .. import notes_publication as notes
-from .. import permissions, services, settings
+from .. import bounded, permissions, services, settings
 from ..extensions import db
 from ..models import Division, Mef
 from ..tenancy import current_etablissement, require_etablissement_id
@@ -148,8 +148,10 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
 
     def get_one(self, id):
         try:
-            mef_id, division_id = (int(x) for x in iterdecode(id))
+            mef_id, division_id = (bounded.parse_id(x) for x in iterdecode(id))
         except (TypeError, ValueError):
+            return None
+        if mef_id is None or division_id is None:
             return None
         return self.get_query().filter(notes.PaireMefDivision.mef_id == mef_id,
                                        notes.PaireMefDivision.division_id == division_id).first()
