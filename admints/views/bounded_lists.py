@@ -1,26 +1,61 @@
-"""Hostile input of every Flask-Admin list (R-SEC-5): page numbers, filter values and view
-errors, handled once for all the model views (`ScopedModelView` inherits this mixin).
+"""Hostile input of every Flask-Admin model view (R-SEC-5): page numbers, filter values, form
+numbers and dates, and view errors, handled once for all the model views (`ScopedModelView`
+inherits the mixin and uses the form converter).
 
 - `page` is bounded when read (10**18 overflows SQL OFFSET, -5 is refused by PostgreSQL) and
   the list shows its last page when asked beyond it (`get_list`, `shown_page`).
 - A filter value must pass Flask-Admin's check and fit the database once cleaned: a huge id or
   9999-12-31 is an invalid value, flashed in French and ignored, like « abc ».
-- An exception while saving: Flask-Admin flashes its text (SQL, paths); here, outside tests,
+- Form fields scaffolded from integer and date columns are bounded like the database
+  (`BoundedModelConverter`): 10**20 in « Ordre d'affichage » is a French field error.
+- A `DomainError` raised while saving is shown as its French message; any other exception: Flask-Admin flashes its text (SQL, paths); here, outside tests,
   the user reads a French sentence and the log keeps the details.
 """
 
 from __future__ import annotations
 
 from flask import current_app, flash, g, request
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
 from wtforms import validators
 
 from .. import bounded
+from ..errors import DomainError
 
 FILTER_MAX_CHARS = 200
 
 
+def date_in_range(form, field):
+    if field.data is not None and not bounded.date_in_range(field.data):
+        raise validators.ValidationError(
+            f"Date hors limites : années {bounded.YEAR_MIN} à {bounded.YEAR_MAX}.")
+
+
+class BoundedModelConverter(AdminModelConverter):
+    """Flask-Admin's form scaffolding, with the database's bounds on numbers and dates."""
+
+    @converts("Integer")
+    def handle_integer_types(self, column, field_args, **extra):
+        field_args["validators"].append(validators.NumberRange(
+            min=bounded.INT_MIN, max=bounded.INT_MAX,
+            message=f"Nombre hors limites (de {bounded.INT_MIN} à {bounded.INT_MAX})."))
+        return super().handle_integer_types(column=column, field_args=field_args, **extra)
+
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        field_args["validators"].append(date_in_range)
+        return super().convert_date(field_args=field_args, **extra)
+
+    @converts("DateTime")
+    def convert_datetime(self, field_args, **extra):
+        field_args["validators"].append(date_in_range)
+        return super().convert_datetime(field_args=field_args, **extra)
+
+
 class BoundedListMixin:
     """Mixed into a Flask-Admin `ModelView` (before it in the bases)."""
+
+    model_form_converter = BoundedModelConverter
 
     # -- hostile input (R-SEC-5): pages, filter values and errors, parsed once for every list
     def _get_list_extra_args(self):
@@ -89,6 +124,9 @@ class BoundedListMixin:
         production the user reads a French sentence and the log keeps the details."""
         if isinstance(exc, validators.ValidationError):
             return super().handle_view_exception(exc)
+        if isinstance(exc, DomainError):
+            flash(exc.message, "error")
+            return True
         if current_app.config.get("FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION"):
             raise
         current_app.logger.exception("Erreur de la vue %s", self.endpoint)

@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField
 
 from .. import permissions
@@ -51,7 +52,9 @@ class ImportSiecleView(TenantBaseView):
         summary = error = None
         status = 200
         if request.method == "POST":
-            uploads = [f for f in (form.fichiers.data or []) if f and f.filename]
+            # A text field posted under the files' name is not a file (R-SEC-5).
+            uploads = [f for f in (form.fichiers.data or [])
+                       if isinstance(f, FileStorage) and f.filename]
             if not form.validate_on_submit():
                 error, status = "Le formulaire n'est pas valide : rechargez la page.", 400
             elif not uploads:

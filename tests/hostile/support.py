@@ -52,7 +52,9 @@ def assert_refused(response, where: str, allow_ok: bool = True) -> None:
         if response.mimetype == "application/json":
             assert response.get_json().get("erreur"), where
         elif response.mimetype == "text/html":
-            assert 'lang="fr"' in body, f"not the French error page at {where}"
+            # The French error page, or the screen again with its French error message.
+            assert 'lang="fr"' in body or "alert-danger" in body or 'class="text-danger' in \
+                body or "invalid-feedback" in body, f"no French error at {where}"
 
 
 # --------------------------------------------------------------------------- the app's routes
