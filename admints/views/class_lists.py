@@ -17,6 +17,7 @@ from flask import Response, abort, current_app, flash, request, send_file
 from flask_admin import expose
 
 from .. import audit, bounded, permissions
+from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Division, Groupe
@@ -59,6 +60,7 @@ class ClassListsView(TenantBaseView):
                                          groupe_id=groupe_id)
 
     @expose("/")
+    @no_store  # the page shows temporary passwords
     def index(self):
         from .. import class_list, csvexport
 
@@ -89,6 +91,7 @@ class ClassListsView(TenantBaseView):
         return division_id, groupe_id, title
 
     @expose("/pdf")
+    @no_store
     def pdf(self):
         from ..class_list import write_class_list
         from ..models import Etablissement
@@ -109,6 +112,7 @@ class ClassListsView(TenantBaseView):
                          download_name=name)
 
     @expose("/csv")
+    @no_store
     def csv(self):
         from ..csvexport import class_list_csv
 

@@ -17,6 +17,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from .. import permissions
+from ..cache_control import no_store
 from ..extensions import db
 from ..models import Job
 from .base import TenantBaseView
@@ -86,6 +87,7 @@ class TachesView(TenantBaseView):
                        error=job.error if job.status == "failed" else None)
 
     @expose("/<int:job_id>/pdf")
+    @no_store  # the letters carry temporary passwords
     def job_pdf(self, job_id: int):
         job = self._job(job_id)
         path = self._pdf_path(job)
