@@ -58,6 +58,7 @@ class MessageAccueilView(TenantBaseView):
         context["en_vigueur"] = Markup(message_accueil.sanitise(context["en_vigueur"] or ""))
         return self.render("admints/parametrage/message.html", editor_html=editor_html,
                            max_chars=message_accueil.MAX_CHARS,
+                           max_html_chars=message_accueil.MAX_HTML_CHARS,
                            longueur=message_accueil.text_length(editor_html)
                            if status == 200 else 0, **context), status
 

@@ -75,6 +75,15 @@ def who_for(app, endpoint: str) -> str:
     return "chef"
 
 
+def base_url(app, view) -> str:
+    """The view's URL without its trailing slash (`url_for`: some views have a relative url,
+    which Flask-Admin joins to the admin's « / » as « //journal »)."""
+    from flask import url_for
+
+    with app.test_request_context():
+        return url_for(f"{view.endpoint}.index_view").rstrip("/")
+
+
 def model_views(app) -> list:
     return [v for v in admin_views(app) if isinstance(v, ScopedModelView)]
 

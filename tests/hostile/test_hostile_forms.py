@@ -26,11 +26,13 @@ from .support import (
 APP = collection_app()
 VALUES = (HUGE[0], HUGE[1], "-1", "2026-02-30", "9999-12-31", "0000-00-00", MARKUP,
           "x" * 100_000)
-# What a form may rightly accept as it is: a welcome message, a letter or a label may read
-# « -1 » or « 2026-02-30 » (a letter is plain text: « <script> » is printed as typed), and a
-# TIPI client number has up to 20 digits. 100,000 characters are refused everywhere.
+# What a form may rightly accept as it is: a welcome message, a letter, a label or a person's
+# name may read « -1 » or « 2026-02-30 » (a letter or a name is plain text, escaped wherever
+# shown: « <script> » is printed as typed), a password anything long enough, and a TIPI client
+# number has up to 20 digits. 100,000 characters are refused everywhere.
 ACCEPTED = {"/parametrage/message/": VALUES[:6],
             "/parametrage/courriers/modifier/<key>": VALUES[:7],
+            "//utilisateurs/edit/": VALUES[:7],
             "/academie/services/new/": ("-1",),
             "/academie/tipi/new/": HUGE, "/academie/tipi/edit/": HUGE}
 # Names the custom views read from request.form (the pages may not show all of them).
@@ -62,7 +64,9 @@ def _row_id(app, db, endpoint: str) -> str | None:
 
 
 def _urls(app, db, rule: str, endpoint: str, world) -> list[str]:
-    url = rule.replace("<key>", "entete").replace("<int:id>", str(world["eleve"].id))
+    # Views with a relative url are joined to the admin's « / » as « //journal/ ».
+    url = re.sub(r"^/+", "/", rule)
+    url = url.replace("<key>", "entete").replace("<int:id>", str(world["eleve"].id))
     url = url.replace("<int:job_id>", str(world["job"].id))
     if endpoint.startswith("responsables."):
         url = url.replace(f"/{world['eleve'].id}/", f"/{world['lien'].id}/")
@@ -170,3 +174,35 @@ def test_r_sec_5_switcher_with_hostile_ids(world, as_user, snapshot):
 
 def test_r_sec_5_form_crawl_covers_the_forms():
     assert len(_post_rules()) >= 20
+
+
+def test_r_sec_5_hostile_login(world, client, auth, snapshot):
+    """The login form with 100,000 characters, markup, a NUL, and a `next` to another site."""
+    snapshot.take()
+    token = auth.csrf("/login")
+    for login, password in (("x" * 100_000, "y" * 100_000), (MARKUP, HUGE[1]),
+                            ("chef.0999001a\x00", "z")):
+        response = client.post("/login", data={"login": login, "password": password,
+                                               "csrf_token": token})
+        assert_refused(response, f"login {login[:20]!r}", allow_ok=True)
+        assert response.status_code in (200, 400)
+        body = response.get_data(as_text=True)
+        assert "incorrect" in body or "caractère nul" in body
+    snapshot.unchanged("login")
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example",
+                   "javascript:alert(1)"):
+        response = client.post(f"/login?next={target}", data={
+            "login": "chef.0999001a", "password": "motdepasse-test",
+            "csrf_token": auth.csrf("/login")})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/", target
+        auth.logout()
+
+
+@pytest.mark.parametrize("path", ["/static/../admints/config.py", "/static/%2e%2e/config.py",
+                                  "/static/admints.css%00.png", "/static/admin/../../app.py",
+                                  "/vendor/plotly-..%2f..%2fapp.min.js"])
+def test_r_sec_5_hostile_static_paths(world, client, path):
+    response = client.get(path)
+    assert_refused(response, path, allow_ok=False)
+    assert response.status_code in (400, 404)
