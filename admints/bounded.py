@@ -23,6 +23,7 @@ PAGE_MAX = 100_000
 YEAR_MIN, YEAR_MAX = 1900, 2100
 _DIGITS = re.compile(r"[0-9]{1,12}")
 _SIGNED = re.compile(r"-?[0-9]{1,12}")
+_PAGE = re.compile(r"[0-9]{1,40}")
 
 
 def parse_int(raw: object, lo: int = INT_MIN, hi: int = INT_MAX) -> int | None:
@@ -59,8 +60,10 @@ def parse_ids(raws: Iterable[object]) -> list[int]:
 def parse_page(raw: object) -> int:
     """A 0-based page number: anything that is not one reads as the first page; huge ones are
     capped (the list then clamps to its last page, `clamp_page`)."""
-    value = parse_int(raw, 0, 2**63)
-    return min(value, PAGE_MAX) if value is not None else 0
+    text = str(raw if raw is not None else "").strip()
+    if not _PAGE.fullmatch(text):
+        return 0
+    return min(int(text), PAGE_MAX)
 
 
 def clamp_page(page: int | None, count: int | None, page_size: int | None) -> int:

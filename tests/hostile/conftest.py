@@ -13,6 +13,7 @@ académie administrator working on it.
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 
 from admints.catalogue import ensure_etablissement_services
@@ -82,19 +83,7 @@ class Session:
 
 
 @pytest.fixture
-def chef(world, client, auth):
-    return Session(client, auth, "chef.0999001a")
-
-
-@pytest.fixture
-def academie(world, client, auth):
-    session = Session(client, auth, "academie.demo")
-    session.post("/etablissement", data={"etablissement_id": world["etab"].id})
-    return session
-
-
-@pytest.fixture
-def as_user(request, world, client, auth):
+def as_user(world, client, auth):
     """`as_user("chef")` / `as_user("academie")`: one login per test."""
     sessions: dict[str, Session] = {}
 

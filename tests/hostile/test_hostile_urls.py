@@ -145,8 +145,9 @@ def test_r_sec_5_hostile_pages_sorts_and_searches_of_every_list(app, as_user, sn
     snapshot.unchanged(endpoint)
 
 
-def test_r_sec_5_huge_page_shows_the_last_page(chef, snapshot):
+def test_r_sec_5_huge_page_shows_the_last_page(as_user, snapshot):
     """A page beyond the last one is clamped to the last one (CONVENTIONS: OFFSET overflow)."""
+    chef = as_user("chef")
     snapshot.take()
     response = chef.get("/eleves/?page=1000000000000000000")
     assert response.status_code == 200
@@ -155,6 +156,20 @@ def test_r_sec_5_huge_page_shows_the_last_page(chef, snapshot):
     assert response.status_code == 200
     assert "lien.example.org" in response.get_data(as_text=True)
     snapshot.unchanged()
+
+
+def test_r_sec_5_page_beyond_the_last_is_the_last_page(db, world, as_user):
+    """61 links, 50 a page: page 10**18 shows page 2, its rows and its pager."""
+    from admints.models import LienUtile
+
+    db.session.add_all([LienUtile(etablissement_id=world["etab"].id, libelle=f"Lien {n:02d}",
+                                  url=f"https://l{n:02d}.example.org/", position=n)
+                        for n in range(1, 61)])
+    db.session.commit()
+    chef = as_user("chef")
+    body = chef.get("/parametrage/liens/?page=1000000000000000000").get_data(as_text=True)
+    assert "l60.example.org" in body and "l01.example.org" not in body
+    assert re.search(r'class="page-item active">\s*<a[^>]*>2</a>', body), "pager not on page 2"
 
 
 @pytest.mark.parametrize("endpoint", _model_views())
