@@ -133,6 +133,14 @@ def test_r_sec_5_publication_date_added_goes_back_to_the_list(app, world, as_use
         assert response.headers["Location"] == url_for("services_dates_publication.index_view")
     page = session.get(response.headers["Location"]).get_data(as_text=True)
     assert "15/01/2027" in page
+    # The list's own URL (with its filters) is kept; any other is not.
+    for url, expected in (("/services/notes/dates/?flt0_0=1", "/services/notes/dates/?flt0_0=1"),
+                          ("https://evil.example/", "/services/notes/dates/"),
+                          ("/services/notes/dates//evil.example", "/services/notes/dates/"),
+                          ("/eleves/", "/services/notes/dates/")):
+        response = session.post("/services/notes/dates/supprimer",
+                                data={"date_id": "abc", "url": url})
+        assert response.headers["Location"] == expected, url
 
 
 @pytest.mark.parametrize("payload, expected", [
