@@ -10,6 +10,7 @@ import re
 
 import pytest
 from flask import url_for
+from sqlalchemy import inspect as sa_inspect
 
 from admints.views.base import ScopedModelView
 
@@ -32,7 +33,7 @@ VALUES = (HUGE[0], HUGE[1], "-1", "2026-02-30", "9999-12-31", "0000-00-00", MARK
 # number has up to 20 digits. 100,000 characters are refused everywhere.
 ACCEPTED = {"/parametrage/message/": VALUES[:6],
             "/parametrage/courriers/modifier/<key>": VALUES[:7],
-            "//utilisateurs/edit/": VALUES[:7],
+            "//utilisateurs/edit/": VALUES[:7], "//utilisateurs-etablissement/edit/": VALUES[:7],
             "/academie/services/new/": ("-1",),
             "/academie/tipi/new/": HUGE, "/academie/tipi/edit/": HUGE}
 # Names the custom views read from request.form (the pages may not show all of them).
@@ -59,7 +60,9 @@ def _row_id(app, db, endpoint: str) -> str | None:
     view = next((v for v in admin_views(app) if endpoint.startswith(v.endpoint + ".")), None)
     if not isinstance(view, ScopedModelView):
         return None
-    row = db.session.scalars(db.select(view.model)).first()
+    # The last row: for the staff screens, a user they may edit (not the head).
+    pk = sa_inspect(view.model).primary_key[0]
+    row = db.session.scalars(db.select(view.model).order_by(pk.desc())).first()
     return str(view.get_pk_value(row)) if row is not None else None
 
 
