@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import bounded
 from .config import INSTANCE, ROOT, Config, apply_environment, derive, ensure_instance_secrets
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -37,6 +38,7 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     register_extensions(app)
+    bounded.register_converters(app)  # before any route: every <int:…> is bounded
     register_blueprints(app)
     register_admin(app)
     register_cli(app)
@@ -67,11 +69,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import error_pages
     from .auth import bp as auth_bp
     from .security_headers import register as register_headers
 
     app.register_blueprint(auth_bp)
     register_headers(app)
+    error_pages.register(app)
 
 
 def register_admin(app: Flask) -> None:

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired
 
 import datetime as dt
 
-from . import audit, sessions, tenancy
+from . import audit, bounded, sessions, tenancy
 from .extensions import db, limiter, login_manager
 from .models import AuditEntry, StaffUser, utcnow
 from .users import authenticate, end_sessions, mark_login
@@ -167,15 +167,10 @@ def switch():
     """The académie administrator's establishment switcher."""
     from flask_login import current_user
 
-    wanted = request.form.get("etablissement_id", type=int)
+    wanted = bounded.parse_id(request.form.get("etablissement_id"))
     if wanted is None or not tenancy.switch_etablissement(current_user, wanted):
         flash("Établissement inaccessible.", "error")
     else:
         audit.record("etablissement.choix", etablissement_id=wanted, target=str(wanted))
         db.session.commit()
     return redirect(url_for("admin.index"))
-
-
-@bp.app_errorhandler(429)
-def too_many(error):
-    return render_template("errors/429.html", message=getattr(error, "description", None)), 429

@@ -20,6 +20,9 @@ from .errors import DomainError
 
 KEY = "message_accueil"
 MAX_CHARS = 2000
+# The stored HTML, markup included: 2000 characters of text with ordinary formatting fit;
+# 100,000 empty tags (no text at all) do not.
+MAX_HTML_CHARS = 20_000
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "a", "br", "p", "div"}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 _FORBIDDEN_ELEMENTS = {"script", "style", "iframe", "object", "embed", "svg", "math", "form",
@@ -88,6 +91,9 @@ def sanitise(html: str) -> str:
 
 def check(html: str) -> str:
     """Refuse dangerous or too long content; returns the sanitised HTML to store."""
+    if len(html or "") > MAX_HTML_CHARS:
+        raise DomainError("Le message d'accueil, mise en forme comprise, est limité à "
+                          f"{MAX_HTML_CHARS} caractères ({len(html)} reçus).")
     length, problems = inspect(html)
     if problems:
         raise DomainError("Message refusé : " + " ; ".join(dict.fromkeys(problems)) + ".")
@@ -97,6 +103,9 @@ def check(html: str) -> str:
     clean = sanitise(html)
     if text_length(clean) > MAX_CHARS:  # entities re-encoded by nh3 never change the text
         raise DomainError(f"Le message d'accueil est limité à {MAX_CHARS} caractères.")
+    if len(clean) > MAX_HTML_CHARS:  # nh3 re-encodes entities and adds link attributes
+        raise DomainError("Le message d'accueil, mise en forme comprise, est limité à "
+                          f"{MAX_HTML_CHARS} caractères.")
     return clean
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import and_, select
 from sqlalchemy.orm import foreign, relationship
 
-from . import audit, settings
+from . import audit, bounded, settings
 from .errors import DomainError
 from .extensions import db
 from .models import DatePublication, Division, Eleve, Evaluation, Mef
@@ -121,10 +121,9 @@ class PaireMefDivision(db.Model):
 
 
 def _check_pair(etablissement_id: int, mef_id: object, division_id: object) -> tuple[Mef, Division]:
-    try:
-        mef_pk, div_pk = int(mef_id), int(division_id)
-    except (TypeError, ValueError):
-        raise DomainError("MEF ou division inconnu.") from None
+    mef_pk, div_pk = bounded.parse_id(mef_id), bounded.parse_id(division_id)
+    if mef_pk is None or div_pk is None:
+        raise DomainError("MEF ou division inconnu.")
     mef, div = db.session.get(Mef, mef_pk), db.session.get(Division, div_pk)
     if (mef is None or div is None or mef.etablissement_id != etablissement_id
             or div.etablissement_id != etablissement_id):
@@ -138,13 +137,11 @@ def _check_pair(etablissement_id: int, mef_id: object, division_id: object) -> t
 
 
 def parse_date(raw: object) -> dt.date:
-    text = str(raw or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise DomainError("Date de publication invalide : saisissez une date au format JJ/MM/AAAA.")
+    day = bounded.parse_date(raw)
+    if day is None:
+        raise DomainError("Date de publication invalide : saisissez une date au format "
+                          f"JJ/MM/AAAA (années {bounded.YEAR_MIN} à {bounded.YEAR_MAX}).")
+    return day
 
 
 def add_date(etablissement_id: int, mef_id: object, division_id: object, date: object) -> DatePublication:
@@ -167,11 +164,8 @@ def add_date(etablissement_id: int, mef_id: object, division_id: object, date: o
 
 def remove_date(etablissement_id: int, date_id: object) -> None:
     """« − »: remove one échéance date of the establishment."""
-    try:
-        pk = int(date_id)
-    except (TypeError, ValueError):
-        raise DomainError("Date de publication introuvable.") from None
-    row = db.session.get(DatePublication, pk)
+    pk = bounded.parse_id(date_id)
+    row = db.session.get(DatePublication, pk) if pk is not None else None
     if row is None or row.etablissement_id != etablissement_id:
         raise DomainError("Date de publication introuvable.")
     audit.record("notes.date_publication.suppression", etablissement_id=etablissement_id,

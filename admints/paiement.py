@@ -19,6 +19,7 @@ from .emails import is_valid_email
 from .errors import DomainError
 from .extensions import db
 from .models import Academie, Etablissement, TipiRegie
+from .parametrage import check_plain_label
 
 KEY = "paiement"
 NUMERO_RE = re.compile(r"\d{1,20}")
@@ -101,38 +102,87 @@ def format_amount(value: str | None) -> str:
 
 # --- Référentiel TIPI (académie) -------------------------------------------------------------
 
-def import_referentiel(academie: Academie, data: bytes) -> dict[str, int]:
-    """CSV `numero_client;libelle_regie` (header optional, `;` or `,`, UTF-8 or Windows-1252).
+MAX_CSV_BYTES = 1_000_000  # some 30,000 régies; read no more than this (+1 to tell)
+MAX_CSV_LINES = 50_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-    Every line is checked first: one bad line refuses the whole file (nothing changed).
-    Existing numbers get the new label, new ones are created; none is deleted.
-    """
+
+def check_libelle_regie(raw: object) -> str:
+    """The régie's label: the same rule for the form and the CSV import."""
+    return check_plain_label(raw, "La régie")
+
+
+def decode_csv(data: bytes) -> str:
+    """The text of an uploaded CSV (UTF-8 or Windows-1252), or a French refusal: too big,
+    empty, UTF-16, binary (NUL or control characters), undecodable."""
+    refused = "Fichier refusé, rien n'a été modifié : "
+    if len(data) > MAX_CSV_BYTES:
+        raise DomainError(refused + f"il dépasse {MAX_CSV_BYTES // 1_000_000} Mo.")
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DomainError(refused + "ce n'est pas un fichier texte CSV (contenu binaire).")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DomainError(refused + "il est encodé en UTF-16 ; enregistrez-le au format CSV "
+                                    "UTF-8 ou Windows-1252.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DomainError(refused + "son encodage est illisible (UTF-8 ou Windows-1252 "
+                                        "attendu).") from None
+    if _CONTROL.search(text):
+        raise DomainError(refused + "ce n'est pas un fichier texte CSV (contenu binaire).")
     if not text.strip():
         raise DomainError("Le fichier est vide.")
+    return text
+
+
+def _rows(text: str) -> list[list[str]]:
+    """Cells per line (`;` or `,`); an unreadable CSV (a field beyond the csv module's limit,
+    an unclosed quote) is refused with its line number."""
     dialect = ";" if text.count(";") >= text.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=dialect, strict=True)
+    rows = []
+    try:
+        for cells in reader:
+            if len(rows) >= MAX_CSV_LINES:
+                raise DomainError(f"Fichier refusé, rien n'a été modifié : plus de "
+                                  f"{MAX_CSV_LINES} lignes.")
+            rows.append([c.strip() for c in cells])
+    except csv.Error:
+        raise DomainError(f"Fichier refusé, rien n'a été modifié : ligne {reader.line_num} "
+                          "illisible (champ trop long ou guillemet non fermé).") from None
+    return rows
+
+
+def import_referentiel(academie: Academie, data: bytes) -> dict[str, int]:
+    """CSV `numero_client;libelle_regie` (header optional, `;` or `,`, UTF-8 or Windows-1252).
+
+    Every line is checked first, with the form's own rules (`normalise_numero`,
+    `check_libelle_regie`): one bad line refuses the whole file (nothing changed).
+    Existing numbers get the new label, new ones are created; none is deleted.
+    """
     rows, errors, seen = [], [], set()
-    for lineno, cells in enumerate(csv.reader(io.StringIO(text), delimiter=dialect), start=1):
-        cells = [c.strip() for c in cells]
+    for lineno, cells in enumerate(_rows(decode_csv(data)), start=1):
         if not any(cells):
             continue
-        if lineno == 1 and cells and not re.sub(r"\s", "", cells[0]).isdigit():
-            continue  # header
-        if len(cells) < 2 or not cells[1]:
+        if lineno == 1 and not re.search(r"\d", cells[0]):
+            continue  # header (no digit where the number goes)
+        if len(cells) < 2 or any(cells[2:]):
             errors.append(f"ligne {lineno} : deux colonnes attendues (numéro ; régie)")
             continue
-        numero = re.sub(r"\s", "", cells[0])
-        if not NUMERO_RE.fullmatch(numero):
-            errors.append(f"ligne {lineno} : numéro de client mal formé « {cells[0][:30]} »")
+        try:
+            numero = normalise_numero(cells[0])
+            libelle = check_libelle_regie(cells[1])
+        except DomainError as exc:
+            errors.append(f"ligne {lineno} : {exc.message.rstrip('.')}")
             continue
         if numero in seen:
             errors.append(f"ligne {lineno} : numéro {numero} en double")
             continue
         seen.add(numero)
-        rows.append((numero, cells[1][:200]))
+        rows.append((numero, libelle))
     if errors:
         raise DomainError("Fichier refusé, rien n'a été modifié : " + " ; ".join(errors[:10])
                           + (" …" if len(errors) > 10 else "") + ".")

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from . import settings
+from . import bounded, settings
 from .emails import is_valid_email
 from .errors import DomainError
 from .extensions import db
@@ -79,11 +79,8 @@ def build_ent(etab: Etablissement, type_: object, ent_id: object = None,
     if kind == "teleservices":
         return dict(DEFAULT_ENT)
     if ent_id not in (None, ""):
-        try:
-            pk = int(ent_id)
-        except (TypeError, ValueError):
-            raise DomainError("ENT inconnu dans la liste de l'académie.") from None
-        ent = db.session.get(EntAcademique, pk)
+        pk = bounded.parse_id(ent_id)
+        ent = db.session.get(EntAcademique, pk) if pk is not None else None
         if ent is None or ent.academie_id != etab.academie_id:
             raise DomainError("ENT inconnu dans la liste de l'académie.")
         return {"type": kind, "url": ent.url, "nom": ent.nom}
@@ -151,8 +148,8 @@ def move_lien(etablissement_id: int, lien_id: object, direction: int, *, today: 
     liens = ordered_liens(etablissement_id)
     ids = [r.id for r in liens]
     try:
-        index = ids.index(int(lien_id))
-    except (TypeError, ValueError):
+        index = ids.index(bounded.parse_id(lien_id))
+    except ValueError:
         raise DomainError("Lien introuvable.") from None
     other = index + (1 if direction > 0 else -1)
     if other < 0 or other >= len(liens):

@@ -1,4 +1,4 @@
-"""HTTP security headers and error pages in French.
+"""HTTP security headers (the French error pages are in `error_pages`).
 
 The Content-Security-Policy allows scripts from the app only (plotly.js is served locally);
 Flask-Admin still needs inline handlers, so destructive actions are confirmed server-side.
@@ -8,7 +8,7 @@ HTTPS, as ProxyFix reports it when PROXY_FIX_COUNT is set).
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -29,29 +29,3 @@ def register(app: Flask) -> None:
         if app.config.get("PREFERRED_URL_SCHEME") == "https" or request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
-
-    @app.errorhandler(403)
-    def _forbidden(_e):
-        return render_template("errors/error.html", code=403,
-                               message="Vous n'avez pas accès à cette page."), 403
-
-    @app.errorhandler(404)
-    def _not_found(_e):
-        return render_template("errors/error.html", code=404,
-                               message="Page ou élément introuvable."), 404
-
-    @app.errorhandler(413)
-    def _too_large(_e):
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return render_template(
-            "errors/error.html", code=413,
-            message=f"Fichier trop volumineux : la taille maximale est de {limit} Mo."), 413
-
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(CSRFError)
-    def _csrf(_e):
-        return render_template(
-            "errors/error.html", code=400,
-            message="Le formulaire a expiré ou n'est pas valide (jeton CSRF manquant). "
-                    "Rechargez la page et recommencez."), 400

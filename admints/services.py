@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from . import audit, catalogue
+from . import audit, bounded, catalogue
 from .errors import DomainError
 from .extensions import db
 from .models import Academie, Etablissement, Teleservice, TeleserviceEtablissement, utcnow
@@ -104,11 +104,8 @@ def is_open(etab: Etablissement, code: str) -> bool:
 
 
 def _offered(etab: Etablissement, teleservice_id: object) -> Teleservice:
-    try:
-        pk = int(teleservice_id)
-    except (TypeError, ValueError):
-        raise DomainError("Téléservice inconnu.") from None
-    service = db.session.get(Teleservice, pk)
+    pk = bounded.parse_id(teleservice_id)
+    service = db.session.get(Teleservice, pk) if pk is not None else None
     if service is None or service.academie_id not in (None, etab.academie_id):
         raise DomainError("Téléservice inconnu.")
     return service

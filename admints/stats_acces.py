@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, and_, cast, func, literal_column, null, select, union_all
 
+from . import bounded
 from .errors import DomainError
 from .extensions import db
 from .models import AccesTeleservice, Mef, Teleservice
@@ -47,11 +48,11 @@ def periode_par_defaut(today: dt.date) -> Periode:
 def parse_periode(debut: str | None, fin: str | None, today: dt.date) -> Periode:
     """The period typed in the selector (ISO dates); empty fields take the default."""
     default = periode_par_defaut(today)
-    try:
-        start = dt.date.fromisoformat(debut) if debut else default.debut
-        end = dt.date.fromisoformat(fin) if fin else default.fin
-    except ValueError:
-        raise DomainError("Date invalide : saisissez une date au format JJ/MM/AAAA.") from None
+    start = bounded.parse_date(debut) if debut else default.debut
+    end = bounded.parse_date(fin) if fin else default.fin
+    if start is None or end is None:
+        raise DomainError("Date invalide : saisissez une date au format JJ/MM/AAAA (années "
+                          f"{bounded.YEAR_MIN} à {bounded.YEAR_MAX}).")
     if start > end:
         raise DomainError("La date de début doit précéder la date de fin.")
     if (end - start).days > MAX_PERIOD_DAYS:

@@ -26,7 +26,9 @@ def tipi_import_command(academie_code, fichier, as_json):
         academie = db.session.scalar(db.select(Academie).where(Academie.code == academie_code))
         if academie is None:
             raise DomainError(f"Académie inconnue : {academie_code}.")
-        result = paiement.import_referentiel(academie, fichier.read_bytes())
+        with fichier.open("rb") as handle:  # more than the limit is refused, unread
+            data = handle.read(paiement.MAX_CSV_BYTES + 1)
+        result = paiement.import_referentiel(academie, data)
     except DomainError as exc:
         db.session.rollback()
         fail(exc, as_json)

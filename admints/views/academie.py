@@ -32,7 +32,7 @@ from wtforms import (
 from wtforms import widgets
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .. import etablissements, permissions, users
+from .. import bounded, etablissements, permissions, users
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (
@@ -282,7 +282,8 @@ class UtilisateursView(ScopedModelView):
         if role == Role.ACADEMIE:
             return None, db.session.get(Academie, aid)
         raw = form.etablissement_id.data or ""
-        etab = db.session.get(Etablissement, int(raw)) if raw.isdigit() else None
+        pk = bounded.parse_id(raw)
+        etab = db.session.get(Etablissement, pk) if pk is not None else None
         if etab is None or etab.academie_id != aid:
             raise DomainError("Choisissez un établissement de votre académie.")
         return etab, None
@@ -321,7 +322,7 @@ class UtilisateursView(ScopedModelView):
 
     # -- actions on the ticked rows (scoped through get_query)
     def _set_actif(self, ids, actif: bool) -> int:
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = bounded.parse_ids(ids)
         changed = 0
         for user in self.get_query().filter(StaffUser.id.in_(wanted)).all():
             if not self.manageable(user) or user.id == current_user.id or user.actif == actif:

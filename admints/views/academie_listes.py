@@ -119,13 +119,14 @@ class TipiRegieView(AcademieListView):
                      domain_validator(paiement.normalise_numero)]},
                  "libelle_regie": {"validators": [
                      validators.InputRequired("La régie est obligatoire."),
-                     domain_validator(lambda v: parametrage.check_plain_label(v, "La régie"))]}}
+                     domain_validator(paiement.check_libelle_regie)]}}
 
     def on_model_change(self, form, model, is_created):
         model.numero_client = paiement.normalise_numero(model.numero_client)
-        duplicate = db.session.scalar(db.select(TipiRegie.id).where(
-            TipiRegie.academie_id == current_academie_id(),
-            TipiRegie.numero_client == model.numero_client, TipiRegie.id != (model.id or 0)))
+        with db.session.no_autoflush:  # the new row has no académie yet
+            duplicate = db.session.scalar(db.select(TipiRegie.id).where(
+                TipiRegie.academie_id == current_academie_id(),
+                TipiRegie.numero_client == model.numero_client, TipiRegie.id != (model.id or 0)))
         if duplicate is not None:
             raise validators.ValidationError(
                 f"Le numéro {model.numero_client} existe déjà dans le référentiel.")
@@ -138,7 +139,8 @@ class TipiRegieView(AcademieListView):
             flash("Choisissez un fichier CSV.", "error")
             return redirect(url_for(".index_view"))
         academie = _academie()
-        result, ok = run(lambda: paiement.import_referentiel(academie, upload.read()))
+        data = upload.read(paiement.MAX_CSV_BYTES + 1)  # more is refused, unread
+        result, ok = run(lambda: paiement.import_referentiel(academie, data))
         if ok:
             flash(f"Référentiel importé : {result['crees']} régie(s) créée(s), "
                   f"{result['modifies']} modifiée(s).", "success")

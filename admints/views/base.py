@@ -26,11 +26,12 @@ from sqlalchemy import inspect as sa_inspect
 from markupsafe import Markup, escape
 from wtforms import validators
 
-from .. import audit, permissions
+from .. import audit, bounded, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
+from .bounded_lists import BoundedListMixin
 
 
 class AbstractViewMeta(AdminViewMeta, ABCMeta):
@@ -113,11 +114,16 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
     def get_one(self, pk):
         with db.session.no_autoflush:
-            try:
-                pk = int(pk)
-            except (TypeError, ValueError):
+            pk = bounded.parse_id(pk)
+            if pk is None:
                 return None
             return self.get_query().filter(getattr(self.model, self.pk) == pk).one_or_none()
+
+    def get_list(self, term, offset=0, limit=10):
+        # `offset` and `limit` come from the request (ajax_lookup): bounded.
+        offset = bounded.parse_int(offset, 0, bounded.PAGE_MAX) or 0
+        limit = min(bounded.parse_int(limit, 1, 100) or 10, 100)
+        return super().get_list(str(term or "")[:200], offset, limit)
 
 
 def neutralise_formula(value):
@@ -126,7 +132,8 @@ def neutralise_formula(value):
     return value
 
 
-class ScopedModelView(AreaAccessMixin, ModelView, metaclass=AbstractViewMeta):
+class ScopedModelView(AreaAccessMixin, BoundedListMixin, ModelView,
+                      metaclass=AbstractViewMeta):
     """What every scoped model view shares: `scope_clause()` filters the list, the count, the
     single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
     ajax loaders. Subclasses define `scope_clause()` and `scope_relation(entity, query)`."""
@@ -171,9 +178,8 @@ class ScopedModelView(AreaAccessMixin, ModelView, metaclass=AbstractViewMeta):
         return self.scoped(super().get_count_query())
 
     def get_one(self, id):
-        try:
-            pk = int(id)
-        except (TypeError, ValueError):
+        pk = bounded.parse_id(id)
+        if pk is None:
             return None
         return self.get_query().filter(self.model.id == pk).one_or_none()
 
@@ -191,7 +197,7 @@ class ScopedModelView(AreaAccessMixin, ModelView, metaclass=AbstractViewMeta):
         # `integer IN (varchar)`. Single integer keys are converted; junk ids are dropped.
         pk = sa_inspect(self.model).primary_key
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
-            ids = tuple(int(i) for i in ids if str(i).strip().isdigit() and len(str(i)) < 19)
+            ids = tuple(bounded.parse_ids(ids))
         count = 0
         if ids:
             for model in get_query_for_ids(self.get_query(), self.model, ids).all():

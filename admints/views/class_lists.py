@@ -18,7 +18,8 @@ from flask import Response, abort, current_app, flash, make_response, request, s
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import audit, permissions
+from .. import audit, bounded, permissions
+from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Division, Groupe
@@ -29,14 +30,11 @@ def _class_arg(name: str) -> int | None:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = bounded.parse_id(raw)
+    if pk is None:
         raise DomainError("Classe inconnue.")
-    return int(raw)
+    return pk
 
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 class ClassListsView(TenantBaseView):
@@ -68,6 +66,7 @@ class ClassListsView(TenantBaseView):
                                          groupe_id=groupe_id)
 
     @expose("/")
+    @no_store  # the page shows temporary passwords
     def index(self):
         from .. import class_list, csvexport
 
@@ -82,7 +81,7 @@ class ClassListsView(TenantBaseView):
             flash(exc.message, "error")
             division_id = groupe_id = title = None
         rows = self._rows(division_id, groupe_id) if title else []
-        return _no_store(make_response(self.render(
+        return (make_response(self.render(
             "admints/comptes/listes_classes.html", divisions=divisions, groupes=groupes,
             nom_groupe=nom_groupe, division_id=division_id, groupe_id=groupe_id, title=title,
             headers=class_list.HEADERS, rows=[class_list.class_list_values(r) for r in rows],
@@ -98,6 +97,7 @@ class ClassListsView(TenantBaseView):
         return division_id, groupe_id, title
 
     @expose("/pdf")
+    @no_store
     def pdf(self):
         from ..class_list import write_class_list
         from ..models import Etablissement
@@ -114,10 +114,11 @@ class ClassListsView(TenantBaseView):
             data = path.read_bytes()
         self._audit("pdf", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.pdf"
-        return _no_store(send_file(_bytes_io(data), mimetype="application/pdf",
+        return (send_file(_bytes_io(data), mimetype="application/pdf",
                                    as_attachment=True, download_name=name))
 
     @expose("/csv")
+    @no_store
     def csv(self):
         from ..csvexport import class_list_csv
 
@@ -126,7 +127,7 @@ class ClassListsView(TenantBaseView):
         text = class_list_csv(rows)
         self._audit("csv", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.csv"
-        return _no_store(Response(
+        return (Response(
             text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": f"attachment; filename=\"{name}\""}))
 

@@ -22,14 +22,14 @@ from abc import abstractmethod
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from flask import abort, flash, g, request
+from flask import abort, g, request
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import Query
 
-from .. import permissions
+from .. import bounded, permissions
 from ..extensions import db
 from ..i18n import format_date
 from ..models import Compte, Eleve
@@ -174,10 +174,10 @@ class ComptesListView(TenantModelView):
             if not values:
                 continue
             value = ",".join(values)
-            if flt.validate(value):
-                found.append((int(pos) if pos.isdigit() else 0, (idx, str(flt.name), value)))
+            if self.filter_value_ok(flt, value):
+                found.append((bounded.parse_int(pos, 0, 999) or 0, (idx, str(flt.name), value)))
             else:
-                flash(f"Valeur de filtre invalide : {value[:60]}", "error")
+                self.invalid_filter(value)
         return [item for _, item in sorted(found, key=lambda p: p[0])]
 
     def get_filters(self):
@@ -313,9 +313,10 @@ class ComptesListView(TenantModelView):
             clean = flt.clean(value)
             rows, count = flt.apply(rows, clean), flt.apply(count, clean)
         rows, _joins = self._apply_sorting(rows, {}, sort_column, sort_desc)
-        rows = self._apply_pagination(rows, page, page_size)
         conn = db.session.connection()
         total = conn.execute(count).scalar()
+        # Beyond the last page: the last page (bounded.clamp_page).
+        rows = self._apply_pagination(rows, self.shown_page(page, total, page_size), page_size)
         result = conn.execute(rows)
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
         row_type = _row_type(tuple(result.keys()))
@@ -341,7 +342,7 @@ class ComptesListView(TenantModelView):
         if select_all:
             query = self.filtered_query()
         else:
-            pks = sorted({int(i) for i in ids if str(i).isdigit()})
+            pks = sorted(bounded.parse_ids(ids))
             query = self.get_query().filter(self.model.id.in_(pks)) if pks else None
         if query is None:
             return Selection(select_all=select_all)

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField
 
 from .. import import_pending, permissions
@@ -55,7 +56,9 @@ class ImportSiecleView(TenantBaseView):
         page = {"summary": None, "error": None, "attente": None, "info": None}
         status = 200
         if request.method == "POST":
-            uploads = [f for f in (form.fichiers.data or []) if f and f.filename]
+            # A text field posted under the files' name is not a file (R-SEC-5).
+            uploads = [f for f in (form.fichiers.data or [])
+                       if isinstance(f, FileStorage) and f.filename]
             token = request.form.get("attente", "")
             if not form.validate_on_submit():
                 page["error"], status = "Le formulaire n'est pas valide : rechargez la page.", 400

@@ -22,6 +22,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from .. import permissions
+from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Job, Role
@@ -123,6 +124,7 @@ class TachesView(TenantBaseView):
         return redirect(self.get_url(".job_view", job_id=job.id))
 
     @expose("/<int:job_id>/pdf")
+    @no_store  # the letters carry temporary passwords
     def job_pdf(self, job_id: int):
         job = self._job(job_id)
         path = self._pdf_path(job)
@@ -131,7 +133,6 @@ class TachesView(TenantBaseView):
         response = send_file(path, mimetype="application/pdf", as_attachment=True,
                              download_name=f"notification_{job.id}.pdf", etag=False,
                              last_modified=None, conditional=False)
-        response.headers["Cache-Control"] = "no-store"
         return response
 
     @expose("/<int:job_id>/supprimer/", methods=("POST",))

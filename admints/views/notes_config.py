@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from .. import notes_publication as notes
-from .. import permissions, services, settings
+from .. import bounded, permissions, services, settings
 from ..extensions import db
 from ..models import Division, Mef
 from ..tenancy import current_etablissement, require_etablissement_id
@@ -86,6 +86,8 @@ def _dates_formatter(view, context, model, name):
     token = context.get("csrf_token")
     csrf = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token()) \
         if token else Markup("")
+    # Back to this list page, filters kept (`_back_to_list` checks it is this list's URL).
+    csrf += Markup('<input type="hidden" name="url" value="{}">').format(request.full_path)
     for date in model.dates:
         parts.append(Markup(
             '<form method="post" action="{}" class="d-inline-block mr-2 date-publication">{}'
@@ -148,8 +150,10 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
 
     def get_one(self, id):
         try:
-            mef_id, division_id = (int(x) for x in iterdecode(id))
+            mef_id, division_id = (bounded.parse_id(x) for x in iterdecode(id))
         except (TypeError, ValueError):
+            return None
+        if mef_id is None or division_id is None:
             return None
         return self.get_query().filter(notes.PaireMefDivision.mef_id == mef_id,
                                        notes.PaireMefDivision.division_id == division_id).first()
@@ -170,14 +174,24 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
         if ok:
             flash(f"Date du {row.date:%d/%m/%Y} ajoutée pour {row.mef} / {row.division}.",
                   "success")
-        return redirect(request.referrer or url_for(".index_view"))
+        return redirect(self._back_to_list())
 
     @expose("/supprimer", methods=["POST"])
     def remove_date(self):
         etab_id = require_etablissement_id()
         run(lambda: notes.remove_date(etab_id, request.form.get("date_id")),
             "Date de publication supprimée.")
-        return redirect(request.referrer or url_for(".index_view"))
+        return redirect(self._back_to_list())
+
+    def _back_to_list(self) -> str:
+        """The list page the form was posted from (its `url` field), when it is a path of
+        this list; never the Referer header, which any site can set."""
+        base = url_for(".index_view")
+        target = request.form.get("url") or ""
+        if (target.startswith(base) and target.isprintable() and "//" not in target
+                and "\\" not in target):
+            return target
+        return base
 
     @action("definir_date", "Ajouter la date choisie aux lignes sélectionnées")
     def action_set_date(self, ids):

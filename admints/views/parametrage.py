@@ -48,7 +48,8 @@ class MessageAccueilView(TenantBaseView):
                 flash("Message d'accueil enregistré. "
                       + settings.notice(message_accueil.KEY, today()), "success")
                 return redirect(url_for(".index"))
-            message, status = submitted, 400
+            # Shown back for correction, as text; a huge refused one only in part.
+            message, status = submitted[:message_accueil.MAX_HTML_CHARS], 400
         # Stored HTML is sanitised again before it is shown (whoever wrote the setting);
         # refused input comes back only as text.
         editor_html = Markup(message_accueil.sanitise(message)) if status == 200 \
@@ -57,6 +58,7 @@ class MessageAccueilView(TenantBaseView):
         context["en_vigueur"] = Markup(message_accueil.sanitise(context["en_vigueur"] or ""))
         return self.render("admints/parametrage/message.html", editor_html=editor_html,
                            max_chars=message_accueil.MAX_CHARS,
+                           max_html_chars=message_accueil.MAX_HTML_CHARS,
                            longueur=message_accueil.text_length(editor_html)
                            if status == 200 else 0, **context), status
 
