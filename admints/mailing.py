@@ -20,7 +20,6 @@ import secrets
 import smtplib
 import socket
 import ssl
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -28,6 +27,8 @@ from email.utils import formatdate
 from flask import current_app
 from flask_mail import (BadHeaderError, Connection, Message, email_dispatched, force_text,
                         sanitize_address)
+
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class SafeConnection(Connection):
         if message.has_bad_headers():
             raise BadHeaderError
         if message.date is None:
-            message.date = time.time()
+            message.date = clock.now().timestamp()
         if self.host is not None:
             self.host.sendmail(_address(envelope_from or message.sender),
                                [_address(a) for a in message.send_to], message.as_bytes(),

@@ -7,11 +7,11 @@ unknown UAI creates the establishment (named from the files when they say it).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..importer import import_siecle
@@ -29,7 +29,7 @@ def import_siecle_command(uai: str, files: tuple[Path, ...], as_json: bool) -> N
     Nomenclature, Structures, ou un .zip de ces fichiers)."""
     payload = [(path.name, path.read_bytes()) for path in files]
     try:
-        summary = import_siecle(payload, uai=uai, create_missing=True, today=dt.date.today())
+        summary = import_siecle(payload, uai=uai, create_missing=True, today=clock.today())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -9,14 +9,13 @@ files carry temporary passwords).
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, request, send_file
 from flask_admin import expose
 
-from .. import audit, permissions
+from .. import audit, clock, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Division, Groupe
@@ -100,7 +99,7 @@ class ClassListsView(TenantBaseView):
         with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
             path = Path(tmp) / "liste.pdf"
             write_class_list(etab, f"Liste des comptes élèves – {title}", rows, path,
-                             today=dt.date.today())
+                             today=clock.today())
             data = path.read_bytes()
         self._audit("pdf", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.pdf"

@@ -9,11 +9,10 @@ confirmation first.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
+from .. import clock
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -54,7 +53,7 @@ class GererMixin:
         row = self._row_or_404(id)
         compte = self.row_compte(row)
         back = self.get_url(".gerer_view", id=id)
-        today = dt.date.today()
+        today = clock.today()
         try:
             if op in ("renotifier", "renotifier_reinit"):
                 mode = request.form.get("mode", "papier")

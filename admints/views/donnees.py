@@ -10,7 +10,6 @@ the French 413 page of `security_headers`.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import g, request
 from flask_admin import expose
@@ -21,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms import MultipleFileField
 
-from .. import permissions
+from .. import clock, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import format_date
@@ -60,7 +59,7 @@ class ImportSiecleView(TenantBaseView):
                 payload = [(f.filename, f.read()) for f in uploads]
                 try:
                     summary = import_siecle(payload, uai=etab.uai, create_missing=False,
-                                            today=dt.date.today())
+                                            today=clock.today())
                     db.session.commit()
                 except DomainError as exc:
                     db.session.rollback()

@@ -8,7 +8,6 @@ job row names, under the output directory, never a path from the request.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import permissions
+from .. import clock, permissions
 from ..extensions import db
 from ..models import Job
 from .base import TenantBaseView
@@ -36,7 +35,7 @@ def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], 
     out_path = out_dir / f"notification_{kind}_{uuid.uuid4().hex}.pdf"
     params = {"kind": kind, "compte_ids": list(compte_ids), "mode": mode,
               "reset_used": bool(reset_used), "reset_all": bool(reset_all),
-              "today": dt.date.today().isoformat(), "out_path": str(out_path)}
+              "today": clock.today().isoformat(), "out_path": str(out_path)}
     inline = len(compte_ids) <= current_app.config.get("JOB_THRESHOLD", 300)
     return jobs.start_job(f"notification_{kind}", etablissement_id, params, actions.notify_job,
                           getattr(current_user, "login", None), total=len(compte_ids),
