@@ -39,7 +39,6 @@ from .models import (
     Role,
     StaffUser,
     Teleservice,
-    TeleserviceEtablissement,
     TipiRegie,
     utcnow,
 )
@@ -351,9 +350,3 @@ def _staff_users(etab: Etablissement, aca: Academie, password_hash: str) -> list
 
 def has_establishment() -> bool:
     return bool(db.session.scalar(select(func.count(Etablissement.id))))
-
-
-def open_service_count(etab_id: int) -> int:
-    return db.session.scalar(select(func.count(TeleserviceEtablissement.id)).where(
-        TeleserviceEtablissement.etablissement_id == etab_id,
-        TeleserviceEtablissement.ouvert.is_(True))) or 0

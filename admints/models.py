@@ -217,10 +217,6 @@ class Compte(db.Model):
     def __str__(self) -> str:
         return self.identifiant
 
-    @property
-    def etat_label(self) -> str:
-        return ETAT_LABELS[EtatCompte(self.etat)]
-
 
 class Eleve(db.Model):
     __tablename__ = "eleve"

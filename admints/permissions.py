@@ -42,7 +42,3 @@ def allowed(user: StaffUser | None, area: str) -> bool:
 def can_mass_act(user: StaffUser | None) -> bool:
     """Bulk actions on account lists: everyone who may open the list but the helpdesk."""
     return user is not None and getattr(user, "role", None) != Role.ASSISTANCE
-
-
-def can_manage_settings(user: StaffUser | None) -> bool:
-    return user is not None and getattr(user, "role", None) in (Role.ACADEMIE, Role.CHEF, Role.DELEGUE)
