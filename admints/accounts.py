@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from . import audit, identifiers, secrets_store
+from . import audit, clock, identifiers, secrets_store
 from .emails import invalid_reason
 from .errors import DomainError
 from .extensions import db
 from .models import (Compte, Eleve, EtatCompte, KindCompte, NotificationOutbox,
-                     ResponsableEleve, utcnow)
+                     ResponsableEleve)
 from .models_outbox import OPEN_STATUSES
 
 COURRIER = "courrier"
@@ -44,9 +44,9 @@ ACTIVATION_MAX_AGE = 30 * 24 * 3600  # seconds an activation link stays valid
 
 
 def stamp(today: dt.date) -> dt.datetime:
-    """A timestamp for `today`: now when today is the real day, else that day at midnight."""
-    now = utcnow()
-    return now if now.date() == today else dt.datetime.combine(today, dt.time())
+    """A stored (naive UTC) timestamp for `today`, a Paris date: now when today is the real day
+    in Paris, else that day at 00:00 UTC (already `today` in Paris, which is ahead of UTC)."""
+    return clock.utcnow() if clock.today() == today else dt.datetime.combine(today, dt.time())
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -225,11 +225,12 @@ def expiry_reason(compte: Compte, today: dt.date) -> str | None:
     """Why this account is expired on `today`, or None. Not activated 3 months after its
     notification, or not used for one year (strictly after the anniversary)."""
     if compte.etat in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION):
-        if compte.date_notification and add_months(compte.date_notification.date(), 3) < today:
+        notified = compte.date_notification
+        if notified and add_months(clock.local_date(notified), 3) < today:
             return "non activé 3 mois après sa notification"
     elif compte.etat == EtatCompte.UTILISE:
         last = compte.derniere_connexion or compte.date_activation or compte.date_notification
-        if last and add_months(last.date(), 12) < today:
+        if last and add_months(clock.local_date(last), 12) < today:
             return "non utilisé depuis un an"
     return None
 
@@ -270,7 +271,8 @@ def purge_expired(*, today: dt.date, etablissement_id: int | None = None) -> lis
     """R-ACC-10, safe to run daily: expire every account due on `today`. Returns one dict per
     account: etablissement_id, identifiant, kind, reason, nouveau (new identifier)."""
     # SQL pre-filter, a safe superset (3 months ≥ 89 days, a year ≥ 365 days) so a daily run
-    # over every establishment loads only candidates; `expiry_reason` decides exactly.
+    # over every establishment loads only candidates; `expiry_reason` decides exactly. Paris
+    # is ahead of UTC, so a Paris date ends before the same UTC date: still a superset.
     midnight = dt.datetime.combine(today, dt.time())
     last_use = db.func.coalesce(Compte.derniere_connexion, Compte.date_activation,
                                 Compte.date_notification)

@@ -25,7 +25,3 @@ def configure_engine_events(app: Flask) -> None:
         if engine.dialect.name == "sqlite" and not getattr(engine, "_admints_pragmas", False):
             event.listen(engine, "connect", _sqlite_pragmas)
             engine._admints_pragmas = True  # type: ignore[attr-defined]
-
-
-def is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"

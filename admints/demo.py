@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import audit, catalogue, demo_activity, demo_data, demo_xml
+from . import audit, catalogue, clock, demo_activity, demo_data, demo_xml
 from . import notes_publication as notes
 from .errors import DomainError
 from .extensions import db
@@ -39,7 +39,6 @@ from .models import (
     Role,
     StaffUser,
     Teleservice,
-    TeleserviceEtablissement,
     TipiRegie,
     utcnow,
 )
@@ -132,7 +131,7 @@ def write_demo_xml(out_dir, *, uai: str, eleves: int, type: str = "college", see
     """Writes Nomenclature.xml, ElevesSansAdresses.xml and ResponsablesAvecAdresses.xml."""
     uai, eleves = validate(uai, eleves, type)
     pop = demo_data.generate(uai, eleves, type, seed)
-    return _write(Path(out_dir), demo_xml.population_files(pop, today or dt.date.today()))
+    return _write(Path(out_dir), demo_xml.population_files(pop, today or clock.today()))
 
 
 def _write(out_dir: Path, files: list[tuple[str, bytes]]) -> list[Path]:
@@ -187,7 +186,7 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
     from .importer import import_siecle  # helper "import"; imported late to keep start-up light
 
     started = time.perf_counter()
-    today = today or dt.date.today()
+    today = today or clock.today()
     uai, eleves = validate(uai, eleves, type)
     generated = password is None
     password = password or generate_password()
@@ -351,9 +350,3 @@ def _staff_users(etab: Etablissement, aca: Academie, password_hash: str) -> list
 
 def has_establishment() -> bool:
     return bool(db.session.scalar(select(func.count(Etablissement.id))))
-
-
-def open_service_count(etab_id: int) -> int:
-    return db.session.scalar(select(func.count(TeleserviceEtablissement.id)).where(
-        TeleserviceEtablissement.etablissement_id == etab_id,
-        TeleserviceEtablissement.ouvert.is_(True))) or 0

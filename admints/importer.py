@@ -50,7 +50,6 @@ Choices a school would expect, documented here:
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from dataclasses import dataclass, field
 
@@ -58,7 +57,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from . import audit, siecle
+from . import audit, gc_batch, siecle
 from .errors import ImportRefused
 from .extensions import db
 from .import_departures import Departures, check_departures, plan_departures
@@ -125,16 +124,10 @@ class ImportSummary:
 def import_siecle(files: list[tuple[str, bytes]], *, uai: str | None,
                   create_missing: bool = False, today: dt.date,
                   confirm_departures: bool | Departures = False) -> ImportSummary:
-    # Parsing and diffing create ~10^5 short-lived objects that hold no cycles: the cyclic GC
-    # would rescan them over and over (measured: a third of the import time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # ~10^5 short-lived objects: fewer collections, the collector never off (gc_batch).
+    with gc_batch.fewer_collections():
         return _import(files, uai=uai, create_missing=create_missing, today=today,
                        confirm_departures=confirm_departures)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportSummary:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import reportlab
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.lib.units import mm
@@ -24,6 +25,24 @@ from reportlab.pdfgen.canvas import Canvas
 from . import letter_texts, templating
 from .errors import DomainError
 from .pdf_utils import FONT, FONT_BOLD
+
+# The fast path uses ReportLab internals (`Canvas._doc`, `TTFont.splitString` and
+# `getSubsetInternalName`, `_setXObjects`, `PDFPage` formatting in pdf_utils): checked against
+# drawing through the public API by tests/test_letter_layout.py on the version pinned in
+# requirements.txt. Another major version must pass those tests before it is allowed here.
+REPORTLAB_MAJOR = 5
+
+
+def check_reportlab(version: str) -> None:
+    """Refuse, at import, a ReportLab whose internals this module was not tested against."""
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) != REPORTLAB_MAJOR:
+        raise ImportError(f"admints.letter_layout needs ReportLab {REPORTLAB_MAJOR}.x (pinned in "
+                          f"requirements.txt), found {version}: run tests/test_letter_layout.py "
+                          "on the new version before changing REPORTLAB_MAJOR.")
+
+
+check_reportlab(reportlab.Version)
 
 PAGE_W, PAGE_H = A4
 LEFT = 20 * mm

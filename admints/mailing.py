@@ -20,7 +20,6 @@ import secrets
 import smtplib
 import socket
 import ssl
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -28,6 +27,8 @@ from email.utils import formatdate
 from flask import current_app
 from flask_mail import (BadHeaderError, Connection, Message, email_dispatched, force_text,
                         sanitize_address)
+
+from . import clock
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +42,6 @@ class SendResult:
     error: str | None = None
 
 
-class _QuickEnvelope:
-    """smtplib's MAIL FROM / RCPT TO without its `quoteaddr` (email.utils.parseaddr: a quarter
-    of the client's time in a batch once the rest was trimmed) when the address is a plain one
-    (`_PLAIN_ADDRESS`, for which quoteaddr gives `<address>`); options (SIZE=…) are joined as
-    smtplib does. Anything else, SMTPUTF8 included, goes to smtplib unchanged."""
-
-    def mail(self, sender, options=()):
-        if not (isinstance(sender, str) and _PLAIN_ADDRESS.match(sender)) \
-                or any(x.lower() == "smtputf8" for x in options):
-            return super().mail(sender, options)
-        optionlist = " " + " ".join(options) if options and self.does_esmtp else ""
-        self.putcmd("mail", f"FROM:<{sender}>{optionlist}")
-        return self.getreply()
-
-    def rcpt(self, recip, options=()):
-        if not (isinstance(recip, str) and _PLAIN_ADDRESS.match(recip)):
-            return super().rcpt(recip, options)
-        optionlist = " " + " ".join(options) if options and self.does_esmtp else ""
-        self.putcmd("rcpt", f"TO:<{recip}>{optionlist}")
-        return self.getreply()
-
-
-class _SMTP(_QuickEnvelope, smtplib.SMTP):
-    pass
-
-
-class _SMTP_SSL(_QuickEnvelope, smtplib.SMTP_SSL):  # noqa: N801 - smtplib's name
-    pass
-
-
 class SafeConnection(Connection):
     """Flask-Mail's connection with a timeout, a verifying TLS context and live config."""
 
@@ -80,9 +51,9 @@ class SafeConnection(Connection):
         timeout = cfg.get("MAIL_TIMEOUT", 10)
         context = ssl.create_default_context()
         if cfg.get("MAIL_USE_SSL"):
-            host = _SMTP_SSL(server, port, timeout=timeout, context=context)
+            host = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
         else:
-            host = _SMTP(server, port, timeout=timeout)
+            host = smtplib.SMTP(server, port, timeout=timeout)
         if cfg.get("MAIL_USE_TLS"):
             host.starttls(context=context)
         if cfg.get("MAIL_USERNAME") and cfg.get("MAIL_PASSWORD"):
@@ -113,7 +84,7 @@ class SafeConnection(Connection):
         if message.has_bad_headers():
             raise BadHeaderError
         if message.date is None:
-            message.date = time.time()
+            message.date = clock.now().timestamp()
         if self.host is not None:
             self.host.sendmail(_address(envelope_from or message.sender),
                                [_address(a) for a in message.send_to], message.as_bytes(),
@@ -145,23 +116,66 @@ def _sanitized(addr: str) -> str:
     return sanitize_address(addr)
 
 
+# RFC 5322 §2.1.1: header lines SHOULD stay within 78 characters and MUST within 998.
+_FOLD_AT, _LINE_MAX = 78, 998
+# RFC 2047 §2: a line holding an encoded word stays within 76 characters; « Subject: » and a
+# word of 39 UTF-8 bytes (64 characters once encoded) make 73.
+_WORD_BYTES = 39
+
+
+def _fold(name: str, items: Sequence[str], sep: str = "") -> list[str] | None:
+    """`name:` and `items`, each after `sep` and a space; a line that would pass 78 characters
+    is folded, CRLF taking the place of that space's left (RFC 5322 §2.2.3: unfolding gives the
+    same text back). Never before an empty item (no line of blanks). None when a line still
+    passes 998 characters."""
+    lines, line = [], f"{name}:"
+    for n, item in enumerate(items):
+        glue = sep if n else ""
+        if n and item and len(line) + len(glue) + 1 + len(item) > _FOLD_AT:
+            lines.append(line + glue)
+            line = " " + item
+        else:
+            line += f"{glue} {item}"
+    lines.append(line)
+    return None if any(len(x) > _LINE_MAX for x in lines) else lines
+
+
 @functools.lru_cache(maxsize=256)  # a batch repeats its subject
-def _encode_header(text: str) -> str:
-    """RFC 2047 « B » encoded words of at most 45 UTF-8 bytes each, folded with CRLF + space.
-    Chunks are cut between characters, never at spaces only, so that the spaces (which sit
-    inside the encoded words) survive decoding."""
-    text = " ".join(text.splitlines())
-    if text.isascii() and len(text) <= 900:
-        return text
+def _subject_lines(text: str) -> tuple[str, ...] | None:
+    """The folded `Subject:` header lines of `text` (none for an empty subject, as Flask-Mail),
+    or None for a subject this path does not handle (a line break; ASCII that a reader would
+    decode as an encoded word): Flask-Mail then writes the whole message.
+
+    ASCII text is folded before spaces; other text, or a word too long for a 78-character line,
+    becomes RFC 2047 « B » encoded words cut between characters, never at spaces only, so that
+    the spaces (which sit inside the words) survive decoding."""
+    if not text:
+        return ()
+    if "\r" in text or "\n" in text:
+        return None
+    if text.isascii():
+        if "=?" in text:
+            return None
+        lines = _fold("Subject", text.split(" "))
+        if lines is not None and all(len(x) <= _FOLD_AT for x in lines):
+            return tuple(lines)
     words, chunk = [], b""
-    for ch in text:
-        data = ch.encode("utf-8")
-        if len(chunk) + len(data) > 45:
-            words.append(chunk)
-            chunk = b""
-        chunk += data
+    try:
+        for ch in text:
+            data = ch.encode("utf-8")
+            if len(chunk) + len(data) > _WORD_BYTES:
+                words.append(chunk)
+                chunk = b""
+            chunk += data
+    except UnicodeEncodeError:  # a lone surrogate: Flask-Mail's business
+        return None
     words.append(chunk)
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+    encoded = [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+    return (f"Subject: {encoded[0]}", *(f" {w}" for w in encoded[1:]))
+
+
+def _header_safe(value: str) -> bool:
+    return value.isascii() and "\r" not in value and "\n" not in value
 
 
 class FastMessage(Message):
@@ -170,25 +184,19 @@ class FastMessage(Message):
     Flask-Mail goes through `email.generator` with `policy.SMTP`, which re-parses every header
     through the header registry: measured at ~80 % of a batch's time. Our messages always have
     the same shape (multipart/alternative, UTF-8 text and HTML, base64), so they are written
-    with plain string operations; anything else (attachments, cc, extra headers) falls back to
-    Flask-Mail's own serialisation.
+    with plain string operations, headers folded at 78 characters. Anything else falls back to
+    Flask-Mail's own serialisation, never dropped: attachments, cc, bcc, reply-to, extra
+    headers, another charset, a missing text or HTML part, another alternative, a subject with
+    a line break, an address that does not sanitise to one line of ASCII.
+    tests/test_mailing_fastpaths.py compares both over a matrix of inputs.
     """
 
     def as_bytes(self) -> bytes:
-        if self.attachments or self.cc or self.bcc or self.extra_headers or self.reply_to \
-                or self.body is None or self.html is None:
+        head = self._fast_head()
+        if head is None:
             return super().as_bytes()
-        subject = _encode_header(force_text(self.subject or ""))
         boundary = "==admints_" + secrets.token_hex(12)
-        head = [
-            f"Subject: {subject}",
-            f"From: {_address(self.sender)}",
-            f"To: {', '.join(_address(a) for a in self.recipients)}",
-            f"Date: {formatdate(self.date, localtime=True)}",
-            f"Message-ID: {self.msgId}",
-            "MIME-Version: 1.0",
-            f'Content-Type: multipart/alternative; boundary="{boundary}"',
-        ]
+        head += ["Content-Type: multipart/alternative;", f' boundary="{boundary}"']
         out = ["\r\n".join(head), "\r\n\r\n"]
         for subtype, text in (("plain", self.body), ("html", self.html)):
             out.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
@@ -197,6 +205,26 @@ class FastMessage(Message):
             out.append(_base64_lines(canonical.encode("utf-8")))
         out.append(f"--{boundary}--\r\n")
         return "".join(out).encode("ascii")
+
+    def _fast_head(self) -> list[str] | None:
+        """The headers of the handled shape, or None for Flask-Mail's serialisation."""
+        if self.attachments or self.cc or self.bcc or self.extra_headers or self.reply_to \
+                or (self.charset or "utf-8").lower() != "utf-8" or self.alts.keys() != {"html"} \
+                or not isinstance(self.body, str) or not isinstance(self.html, str):
+            return None
+        subject = _subject_lines(force_text(self.subject) if self.subject else "")
+        sender = _address(self.sender)
+        # Flask-Mail writes each sanitised recipient once.
+        recipients = list(dict.fromkeys(_address(a) for a in self.recipients))
+        if subject is None or not all(map(_header_safe, (sender, *recipients))):
+            return None
+        sender_lines = _fold("From", [sender])
+        to_lines = _fold("To", recipients, ",")
+        if sender_lines is None or to_lines is None:
+            return None
+        return [*subject, *sender_lines, *to_lines,
+                f"Date: {formatdate(self.date, localtime=True)}",
+                f"Message-ID: {self.msgId}", "MIME-Version: 1.0"]
 
 
 def _base64_lines(data: bytes) -> str:
@@ -324,29 +352,13 @@ def portal_url(etablissement_id: int, today) -> str:
     return letter_type(etablissement_id, today)["url"]
 
 
-def _render(name: str, ctx: dict) -> str:
-    """`Template.render(**ctx)`, minus its copy of the globals through a ChainMap (half of the
-    rendering time of an email): the globals' maps are merged with C-level `dict.update` and
-    the context is handed over as `shared`. The same globals stay visible to the template.
-    The app's Jinja environment without context processors: they need a request (jobs and the
-    CLI have none) and would cost more than the rendering itself on 4,000 emails."""
-    template = current_app.jinja_env.get_template(name)
-    names: dict = {}
-    for mapping in reversed(getattr(template.globals, "maps", [template.globals])):
-        names.update(mapping)
-    names.update(ctx)
-    context = template.new_context(names, shared=True)
-    try:
-        return template.environment.concat(template.root_render_func(context))
-    except Exception:  # noqa: BLE001 - what render() does: Jinja rewrites the traceback
-        template.environment.handle_exception()
-        raise
-
-
 def _message(subject: str, to: str, template: str, **ctx) -> Message:
+    # Template.render, not flask.render_template: the context processors need a request (jobs
+    # and the CLI have none) and would cost more than the rendering itself on 4,000 emails.
+    env = current_app.jinja_env
     return FastMessage(subject=subject, recipients=[to],
-                       body=_render(f"emails/{template}.txt", ctx),
-                       html=_render(f"emails/{template}.html", ctx))
+                       body=env.get_template(f"emails/{template}.txt").render(**ctx),
+                       html=env.get_template(f"emails/{template}.html").render(**ctx))
 
 
 def notification_message(etab, to: str, *, identifiant: str, password: str | None,

@@ -30,11 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .clock import utcnow  # the columns' default: naive UTC, from the one clock
 from .extensions import db
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class EtatCompte(enum.StrEnum):
@@ -219,10 +216,6 @@ class Compte(db.Model):
 
     def __str__(self) -> str:
         return self.identifiant
-
-    @property
-    def etat_label(self) -> str:
-        return ETAT_LABELS[EtatCompte(self.etat)]
 
 
 class Eleve(db.Model):

@@ -48,10 +48,6 @@ def can_mass_act(user: StaffUser | None) -> bool:
     return user is not None and getattr(user, "role", None) != Role.ASSISTANCE
 
 
-def can_manage_settings(user: StaffUser | None) -> bool:
-    return user is not None and getattr(user, "role", None) in (Role.ACADEMIE, Role.CHEF, Role.DELEGUE)
-
-
 def _is_helpdesk(user) -> bool:
     return getattr(user, "role", None) == Role.ASSISTANCE
 

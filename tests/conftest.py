@@ -155,3 +155,13 @@ def smtp(app):
     app.extensions["mail"].suppress = False
     yield server
     server.stop()
+
+
+@pytest.fixture
+def set_clock():
+    """Set the product's one clock (admints.clock) for this test: `set_clock(aware datetime)`;
+    it is given back to the system afterwards."""
+    from admints import clock
+
+    yield clock.set_now
+    clock.set_now(None)

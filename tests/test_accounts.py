@@ -316,8 +316,9 @@ def test_matching_ids_with_joins_options_and_ordering(db, etab, other_etab):
 
 def test_r_acc_10_month_end_boundary_through_sql_prefilter(db, etab):
     """Notified on 31 August: 3 months end on 30 November; deleted from 1 December."""
+    # stored in UTC: 21:30 UTC is 23:30 on 31 August in Paris (summer time)
     factories.make_eleve(etab, "FIN", "Mois", etat=EtatCompte.NOTIFIE,
-                         date_notification=at("2026-08-31 23:30"), identifiant="mois.fin")
+                         date_notification=at("2026-08-31 21:30"), identifiant="mois.fin")
     factories.make_eleve(etab, "AN", "Un", etat=EtatCompte.UTILISE,
                          date_activation=at("2025-12-01 08:00"), identifiant="un.an")
     assert accounts.purge_expired(today=dt.date(2026, 11, 30)) == []

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from admints import demo, demo_data, paiement, parametrage, settings, siecle
+from admints import clock, demo, demo_data, paiement, parametrage, settings, siecle
 from admints import notes_publication as notes
 from admints.identifiers import PASSWORD_ALPHABET, is_valid_identifier
 from admints.models import (
@@ -75,7 +75,7 @@ def test_r_dat_2_command_loads_a_small_establishment(loaded, db):
     assert etab.academie.code == "demo" and etab.annee_scolaire == 2026
     assert _count(db, select(func.count(Eleve.id)).where(Eleve.etablissement_id == etab.id)) == 60
     # The portal has content: a welcome message (in force at once) and useful links.
-    assert etab.nom in settings.get(etab.id, "message_accueil", dt.date.today())
+    assert etab.nom in settings.get(etab.id, "message_accueil", clock.today())
     assert _count(db, select(func.count(LienUtile.id))
                   .where(LienUtile.etablissement_id == etab.id)) == 3
 
@@ -147,7 +147,7 @@ def test_r_dat_2_account_states_spread(loaded, db):
         else:
             assert c.date_notification and c.mode_notification in ("courrier", "courriel")
             assert c.date_notification.date() <= TODAY or c.date_notification.date() <= \
-                dt.date.today()
+                clock.today()
         if c.etat in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION):
             pwd = decrypt_secret(c.mot_de_passe_provisoire_chiffre)
             assert pwd and len(pwd) == 8 and set(pwd) <= set(PASSWORD_ALPHABET)
@@ -171,7 +171,7 @@ def test_r_dat_2_visits_and_notes(loaded, db):
     assert len(visits) > 50
     assert all(v.mef_id is not None for v in visits)
     assert min(v.visited_at for v in visits) >= dt.datetime(2026, 9, 1)
-    assert max(v.visited_at for v in visits).date() <= dt.date.today()
+    assert max(v.visited_at for v in visits).date() <= clock.today()
     open_ids = set(db.session.scalars(select(TeleserviceEtablissement.teleservice_id)
                                       .where(TeleserviceEtablissement.ouvert.is_(True))))
     assert {v.teleservice_id for v in visits} <= open_ids
@@ -212,7 +212,7 @@ def test_r_dat_2_notes_publication_a_echeance(loaded, db):
     assert _count(db, select(func.count(DatePublication.id))) > 0
     assert notes.mode_on(etab.id, dt.date(2026, 9, 1)) == notes.ECHEANCE
     assert notes.mode_on(etab.id, dt.date(2026, 8, 31)) == notes.FIL_DE_L_EAU
-    assert notes.mode_on(etab.id, dt.date.today()) == notes.ECHEANCE
+    assert notes.mode_on(etab.id, clock.today()) == notes.ECHEANCE
     assert "Notes : publication à échéance" in loaded.output
 
 

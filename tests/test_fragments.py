@@ -5,6 +5,7 @@ open (R-SRV-4) and mark the current view, exactly as Flask-Admin renders it unca
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -100,3 +101,47 @@ def test_r_sec_1_cached_fragments_equal_flask_admins_own_rendering(app, client, 
     token = re.compile(r'name="csrf_token" value="[^"]*"')
     assert token.sub("", cached) == token.sub("", fresh) == token.sub("", page)
     assert fragments.MAX_ENTRIES > len(app.extensions["admints_fragments"])
+
+
+def test_r_sec_1_no_token_login_or_establishment_in_a_cached_block(app, client, auth, etab,
+                                                                   other_etab):
+    """Guard: a cached block is served to every user, so none may hold what belongs to one
+    user or one establishment. Three users (two heads, an académie administrator who has the
+    establishment switch) open every page of their menu; the CSRF tokens, logins,
+    establishment names and UAIs those pages show are in no cached fragment."""
+    academie = factories.make_academie()
+    factories.make_user("rectorat.frag", "academie", academie=academie)
+    db.session.commit()
+    private: set[str] = set()
+    shown = ""
+    users = ["chef.0999001a", "chef.0999002b", "rectorat.frag"]
+    for n, login in enumerate(users):
+        if n:
+            relogin(client, auth, login)
+        else:
+            auth.login(login)
+        private.add(login)
+        home = client.get("/", follow_redirects=True).get_data(as_text=True)
+        links = set(re.findall(r'href="(/[^"#?]*)"', _nav_html(home)))
+        assert links, login
+        for link in sorted(links):
+            resp = client.get(link)
+            if resp.status_code != 200 or resp.mimetype != "text/html":
+                continue
+            page = resp.get_data(as_text=True)
+            shown += page
+            private.update(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', page))
+    for e in (etab, other_etab):
+        private.update({e.nom, e.uai, e.uai.lower(), html.escape(e.nom)})
+    cache = app.extensions["admints_fragments"]
+    assert {key[1] for key in cache} >= {"menu", "head_css", "tail_js"}
+    for value in private:
+        assert value in shown, f"{value!r} never shown: the guard would not bite"
+        for key, fragment in cache.items():
+            assert value not in fragment, (value, key[1:3])
+
+
+def _nav_html(page: str) -> str:
+    match = re.search(r"<nav.*?</nav>", page, re.S)
+    assert match, "no navigation bar"
+    return match.group(0)

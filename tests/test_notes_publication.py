@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from admints import catalogue, services, settings
+from admints import catalogue, clock, services, settings
 from admints import notes_publication as notes
 from admints.errors import DomainError
 from admints.extensions import db
@@ -175,7 +175,7 @@ def test_r_srv_4_mode_screen_shows_notice_and_value_in_force(client, auth, class
     auth.login("chef.0999001a")
     resp = post(client, auth, "/services/notes/", {"mode": notes.ECHEANCE}, follow_redirects=True)
     html = text(resp)
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     assert f"visible par les familles à partir du {tomorrow:%d/%m/%Y}" in html
     assert "Publication au fil de l'eau" in html.split('id="mode-en-vigueur">')[1][:80]
     resp = post(client, auth, "/services/notes/", {"mode": "autre"}, follow_redirects=True)

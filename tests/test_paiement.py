@@ -9,7 +9,7 @@ from io import BytesIO
 
 import pytest
 
-from admints import paiement, settings
+from admints import clock, paiement, settings
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, TipiRegie
@@ -94,7 +94,7 @@ def test_r_srv_5_screen_confirmation_then_saved(client, auth, etab, regie):
     assert "Régie du collège Victor-Hugo" in html and "Confirmez-vous" in html
     assert _value(etab) is None  # nothing saved before the confirmation
     resp = post(client, auth, URL, {**data, "confirmer": "1"}, follow_redirects=True)
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     assert f"à partir du {tomorrow:%d/%m/%Y}" in text(resp)
     assert _value(etab)["montant_minimum"] == "15.50"
 

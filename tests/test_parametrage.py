@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from admints import message_accueil, parametrage, settings
+from admints import clock, message_accueil, parametrage, settings
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, EntAcademique, LienUtile
@@ -16,7 +16,7 @@ from admints.models import AuditEntry, EntAcademique, LienUtile
 from . import factories
 from .settings_helpers import TODAY, TOMORROW, post, relogin, text
 
-REAL_TOMORROW = dt.date.today() + dt.timedelta(days=1)
+REAL_TOMORROW = clock.today() + dt.timedelta(days=1)
 
 
 def _audit(action):
@@ -77,7 +77,7 @@ def test_r_par_2_screen_saves_and_refuses(client, auth, etab):
     resp = post(client, auth, "/parametrage/message/",
                 {"message": "Bonjour <b>à tous</b>"}, follow_redirects=True)
     html = text(resp)
-    assert f"visible par les familles à partir du {dt.date.today():%d/%m/%Y}" in html
+    assert f"visible par les familles à partir du {clock.today():%d/%m/%Y}" in html
     assert "Bonjour <b>à tous</b>" in html  # value in force today, and in the editor
     assert "14/2000 caractères" in html
     resp = post(client, auth, "/parametrage/message/",
@@ -141,8 +141,8 @@ def test_r_par_3_screen(client, auth, etab):
     assert settings.get_latest(etab.id, "ent") is None
     resp = post(client, auth, "/parametrage/ent/",
                 {"type": "ent", "url": "https://ent.college.fr"}, follow_redirects=True)
-    assert f"à partir du {dt.date.today():%d/%m/%Y}" in text(resp)
-    assert settings.get(etab.id, "ent", dt.date.today())["url"] == "https://ent.college.fr"
+    assert f"à partir du {clock.today():%d/%m/%Y}" in text(resp)
+    assert settings.get(etab.id, "ent", clock.today())["url"] == "https://ent.college.fr"
 
 
 # --- Lien de contact -----------------------------------------------------------------------------

@@ -9,12 +9,11 @@ safe to run daily.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 
 import click
 
-from .. import accounts, actions
+from .. import accounts, actions, clock
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Compte, Division, Eleve, Etablissement, EtatCompte, ResponsableEleve
@@ -77,7 +76,7 @@ def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
 def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_path, today,
                    as_json):
     """Notifie les comptes filtrés (courriers PDF et/ou courriels), en une seule tâche."""
-    today = today.date() if today else dt.date.today()
+    today = today.date() if today else clock.today()
     try:
         etab = _etab(uai)
         ids = selection(etab, kind, divisions, etats, niveaux)
@@ -118,7 +117,7 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
 @click.option("--json", "as_json", is_flag=True)
 def purge_expired_command(today, uai, as_json):
     """Supprime les comptes expirés (R-ACC-10) ; à lancer chaque jour."""
-    today = today.date() if today else dt.date.today()
+    today = today.date() if today else clock.today()
     try:
         etab_id = _etab(uai).id if uai else None
         done = accounts.purge_expired(today=today, etablissement_id=etab_id)

@@ -6,7 +6,6 @@ so that the next `make run` (with `--if-empty`) can print it again.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from .. import demo
+from .. import clock, demo
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Etablissement, StaffUser
@@ -75,7 +74,7 @@ def _password_lines(password: str | None, path: Path, given: bool) -> list[str]:
 def demo_command(uai, eleves, type_, seed, password, academie, xml_out, xml_only, if_empty,
                  as_json):
     """Crée un établissement de démonstration réaliste (élèves, responsables, comptes, accès)."""
-    today = dt.date.today()
+    today = clock.today()
     path = password_file()
     try:
         try:

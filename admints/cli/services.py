@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from .. import paiement, services
+from .. import clock, paiement, services
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, Etablissement
@@ -47,7 +46,7 @@ def activate_command(uai, as_json):
             db.select(Etablissement).where(Etablissement.uai == uai.strip().upper()))
         if etab is None:
             raise DomainError(f"Établissement inconnu : {uai}.")
-        services.activate(etab, today=dt.date.today(), by="cli")
+        services.activate(etab, today=clock.today(), by="cli")
     except DomainError as exc:
         db.session.rollback()
         fail(exc, as_json)

@@ -9,12 +9,12 @@ not applied without `--confirm-departures`: the command prints its plan and exit
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 import click
 
+from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from ..import_departures import DeparturesToConfirm
@@ -43,7 +43,7 @@ def import_siecle_command(uai: str, files: tuple[Path, ...], confirm_departures:
     Nomenclature, Structures, ou un .zip de ces fichiers)."""
     payload = [(path.name, path.read_bytes()) for path in files]
     try:
-        summary = import_siecle(payload, uai=uai, create_missing=True, today=dt.date.today(),
+        summary = import_siecle(payload, uai=uai, create_missing=True, today=clock.today(),
                                 confirm_departures=confirm_departures)
         db.session.commit()
     except DeparturesToConfirm as error:

@@ -3,11 +3,10 @@ roll-up, as text or JSON — for reports sent by cron."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import click
 
-from .. import stats, stats_academie
+from .. import clock, stats, stats_academie
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, Etablissement
@@ -58,7 +57,7 @@ def stats_command(uai, academie_code, debut, fin, as_json):
     try:
         if bool(uai) == bool(academie_code):
             raise DomainError("Indiquez soit --uai, soit --academie.")
-        periode = stats.parse_periode(debut, fin, dt.date.today())
+        periode = stats.parse_periode(debut, fin, clock.today())
         if uai:
             etab = db.session.scalar(
                 db.select(Etablissement).where(Etablissement.uai == uai.strip().upper()))

@@ -5,13 +5,12 @@ its CSV import (R-SRV-5). Académie administrators only, scoped to their académ
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from wtforms import validators
 
-from .. import audit, paiement, parametrage, permissions, services
+from .. import audit, clock, paiement, parametrage, permissions, services
 from ..extensions import db
 from ..models import AccesTeleservice, Academie, EntAcademique, TeleserviceEtablissement, TipiRegie
 from ..models import Teleservice
@@ -86,7 +85,7 @@ class ServicesObligatoiresView(AreaAccessMixin, BaseView):
         academie = _academie()
         if request.method == "POST":
             codes = request.form.getlist("codes")
-            run(lambda: services.set_academie_mandatory(academie, codes, today=dt.date.today()),
+            run(lambda: services.set_academie_mandatory(academie, codes, today=clock.today()),
                 "Services obligatoires de l'académie enregistrés.")
             return redirect(url_for(".index"))
         rows = services.academie_services(academie)

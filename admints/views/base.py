@@ -4,7 +4,7 @@
 (`get_one`, a plain `session.get` in Flask-Admin), relation select boxes, ajax loaders, bulk
 delete and filter options (recomputed per request); exports neutralise spreadsheet formulas.
 `TenantModelView` scopes to the establishment of the request, forces it on save and audits
-generic create/edit/delete (R-SEC-3); `AcademieModelView` / `AcademieBaseView` scope to the
+generic create/edit/delete (R-SEC-3); `AcademieModelView` scopes to the
 académie administrator's académie. Views only declare columns, filters and formatters.
 """
 
@@ -23,7 +23,7 @@ from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_login import current_user
 from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import validators
 
 from .. import audit, bounded, permissions
@@ -90,15 +90,6 @@ class TenantBaseView(AreaAccessMixin, BaseView):
 
     def etablissement_id(self) -> int:
         return require_etablissement_id()
-
-
-class AcademieBaseView(AreaAccessMixin, BaseView):
-    """A custom screen of the académie administrator (its académie only)."""
-
-    area = permissions.ACADEMIE_ADMIN
-
-    def academie_id(self) -> int:
-        return current_academie_id()
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -367,7 +358,3 @@ class HomeView(AdminIndexView):
 
     def is_visible(self) -> bool:
         return False
-
-
-def esc(value) -> str:
-    return str(escape(value))

@@ -10,7 +10,6 @@ the helpdesk, and every answer, page or file, is sent `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from flask import Response, abort, current_app, flash, make_response, request, s
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import audit, bounded, permissions
+from .. import audit, bounded, clock, permissions
 from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
@@ -110,7 +109,7 @@ class ClassListsView(TenantBaseView):
         with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
             path = Path(tmp) / "liste.pdf"
             write_class_list(etab, f"Liste des comptes élèves – {title}", rows, path,
-                             today=dt.date.today())
+                             today=clock.today())
             data = path.read_bytes()
         self._audit("pdf", title, len(rows))
         name = f"liste_{title.replace(' ', '_')}.pdf"

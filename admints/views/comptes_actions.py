@@ -8,12 +8,11 @@ and only that second POST acts. The domain functions write the audit entries.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
+from .. import clock
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -92,7 +91,7 @@ class MassActionsMixin:
             return self._confirm(sel, "reinitialiser", "Réinitialiser les mots de passe")
         try:
             count = _actions().reset_passwords(
-                self.etablissement_id(), self.kind, sel.compte_ids, today=dt.date.today(),
+                self.etablissement_id(), self.kind, sel.compte_ids, today=clock.today(),
                 by=getattr(current_user, "login", None))
             db.session.commit()
         except DomainError as exc:
@@ -115,7 +114,7 @@ class MassActionsMixin:
         audit.record(f"{self.kind}.export_csv", etablissement_id=self.etablissement_id(),
                      target=f"{sel.count} compte(s)", rows=sel.compte_ids)
         db.session.commit()
-        name = f"comptes_{self.kind}s_{dt.date.today():%Y%m%d}.csv"
+        name = f"comptes_{self.kind}s_{clock.today():%Y%m%d}.csv"
         return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
@@ -144,7 +143,7 @@ class MassActionsMixin:
         try:
             recap = _actions().write_to_responsables(
                 self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,
-                today=dt.date.today())
+                today=clock.today())
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()

@@ -10,13 +10,11 @@ confirmation first.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import permissions
+from .. import clock, permissions
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -60,7 +58,7 @@ class GererMixin:
             abort(403)
         compte = self.row_compte(row)
         back = self.get_url(".gerer_view", id=id)
-        today = dt.date.today()
+        today = clock.today()
         try:
             if op in ("renotifier", "renotifier_reinit"):
                 mode = request.form.get("mode", "papier")

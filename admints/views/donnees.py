@@ -12,7 +12,6 @@ above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import current_app, g, request
 from flask_admin import expose
@@ -25,7 +24,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField
 
-from .. import import_pending, permissions
+from .. import clock, import_pending, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import format_date
@@ -85,7 +84,7 @@ class ImportSiecleView(TenantBaseView):
                                                      user_id=user_id)
         try:
             page["summary"] = import_siecle(payload, uai=etab.uai, create_missing=False,
-                                            today=dt.date.today(),
+                                            today=clock.today(),
                                             confirm_departures=confirmed)
             db.session.commit()
         except DeparturesToConfirm as exc:

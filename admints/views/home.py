@@ -3,13 +3,12 @@ the online services (R-SRV-1)."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import services
+from .. import clock, services
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Role
@@ -41,7 +40,7 @@ class HomeView(_BaseHome):
         if etab is None or not may_activate(current_user):
             abort(403)
         try:
-            services.activate(etab, today=dt.date.today(), by=current_user.login)
+            services.activate(etab, today=clock.today(), by=current_user.login)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -13,7 +13,6 @@ temporary passwords: sent `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import permissions
+from .. import clock, permissions
 from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
@@ -46,7 +45,7 @@ def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], 
     inline = len(compte_ids) <= current_app.config.get("JOB_THRESHOLD", 300)
     return notification.start(etablissement_id, kind, list(compte_ids), mode=mode,
                               reset_used=reset_used, reset_all=reset_all,
-                              today=dt.date.today(), out_path=out_path,
+                              today=clock.today(), out_path=out_path,
                               by=getattr(current_user, "login", None), inline=inline,
                               fn=actions.notify_job)
 

@@ -13,7 +13,7 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import paiement, permissions, services, settings
+from .. import clock, paiement, permissions, services, settings
 from ..errors import DomainError
 from ..tenancy import current_etablissement
 from .base import TenantBaseView, run
@@ -22,7 +22,7 @@ CATEGORY = "Gestion des services"
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()
 
 
 class OuvertureView(TenantBaseView):

@@ -10,7 +10,6 @@ plotly.js is served by the app from the installed `plotly` package (versioned UR
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -20,7 +19,7 @@ from flask import Blueprint, Response, abort, flash, request, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import permissions, stats, stats_academie, stats_charts
+from .. import clock, permissions, stats, stats_academie, stats_charts
 from ..csvexport import csv_text
 from ..errors import DomainError
 from ..models import Role
@@ -192,7 +191,7 @@ class AccesView(StatsView):
 
     def periode(self) -> stats.Periode:
         return stats.parse_periode(request.args.get("du"), request.args.get("au"),
-                                   dt.date.today())
+                                   clock.today())
 
     def data(self, periode: stats.Periode):
         academie_id = self.academie_id()
@@ -207,7 +206,7 @@ class AccesView(StatsView):
             periode = self.periode()
         except DomainError as error:
             flash(error.message + " La période par défaut est affichée.", "error")
-            periode = stats.periode_par_defaut(dt.date.today())
+            periode = stats.periode_par_defaut(clock.today())
         synthese, categories, lignes = self.data(periode)
         charts = {
             "mois": stats_charts.bar([m for m, _ in synthese.par_mois],

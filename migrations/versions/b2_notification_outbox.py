@@ -1,7 +1,7 @@
 """notification outbox, lock row and job runner columns (issue 9 §2, R-ACC-3/4/6)
 
 Revision ID: b2_notification_outbox
-Revises: 1ad568efc15f
+Revises: b1_import_safety
 Create Date: 2026-11-30 10:00:00
 
 - `notification_outbox`: one row per account of a notification job, stored before anything is
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'b2_notification_outbox'
-down_revision = '1ad568efc15f'
+down_revision = 'b1_import_safety'
 branch_labels = None
 depends_on = None
 

@@ -5,14 +5,14 @@
 session of that user.
 
 Revision ID: b3_server_sessions
-Revises: 1ad568efc15f
+Revises: b2_notification_outbox
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "b3_server_sessions"
-down_revision = "1ad568efc15f"
+down_revision = "b2_notification_outbox"
 branch_labels = None
 depends_on = None
 
