@@ -14,6 +14,7 @@ import uuid
 from typing import NoReturn
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
@@ -65,6 +66,8 @@ def _message(exc: HTTPException, code: int) -> str:
     own = getattr(exc, "french_message", None)
     if own:
         return own
+    if isinstance(exc, RateLimitExceeded) and exc.description:
+        return exc.description  # our own French `error_message` of each limit
     if code == 413:
         return MESSAGES[413].format(mo=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20)
     return MESSAGES.get(code, MESSAGES[400])
