@@ -13,6 +13,7 @@ from flask import url_for
 from sqlalchemy import inspect as sa_inspect
 
 from admints.views.base import ScopedModelView
+from tests.factories import PASSWORD
 
 from .support import (
     HUGE,
@@ -203,7 +204,7 @@ def test_r_sec_5_hostile_login(world, client, auth, snapshot):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example",
                    "javascript:alert(1)"):
         response = client.post(f"/login?next={target}", data={
-            "login": "chef.0999001a", "password": "motdepasse-test",
+            "login": "chef.0999001a", "password": PASSWORD,
             "csrf_token": auth.csrf("/login")})
         assert response.status_code == 302
         assert response.headers["Location"] == "/", target
