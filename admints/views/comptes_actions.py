@@ -12,7 +12,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -125,21 +125,18 @@ class MassActionsMixin:
             return resp
         sujet = (request.form.get("sujet") or "").strip()
         texte = (request.form.get("texte") or "").strip()
-        errors = []
+        error = None
         if self._confirmed():
-            if not sujet:
-                errors.append("L'objet du message est obligatoire.")
-            if not texte:
-                errors.append("Le texte du message est obligatoire.")
-            if len(sujet) > 200:
-                errors.append("L'objet ne doit pas dépasser 200 caractères.")
-            if len(texte) > 20000:
-                errors.append("Le texte ne doit pas dépasser 20 000 caractères.")
-        if not self._confirmed() or errors:
-            for e in errors:
-                flash(e, "error")
+            try:
+                sujet, texte = writing.check_message(sujet, texte)
+            except DomainError as exc:
+                error = exc.message
+        if not self._confirmed() or error:
+            if error:
+                flash(error, "error")
             return self._confirm(sel, "ecrire", "Écrire à plusieurs responsables",
-                                 sujet=sujet, texte=texte, ecrire=True)
+                                 sujet=sujet, texte=texte, ecrire=True,
+                                 subject_max=writing.SUBJECT_MAX)
         try:
             recap = _actions().write_to_responsables(
                 self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,

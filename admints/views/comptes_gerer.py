@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, permissions, writing
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -43,7 +43,7 @@ class GererMixin:
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
-            modes=self.modes(), siecle_email_status=email_status(
+            modes=self.modes(), subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
             can_create_new=permissions.can_create_new_account(current_user, self.area),
@@ -108,10 +108,8 @@ class GererMixin:
     def _ecrire(self, row, compte, today, back):
         from .. import actions
 
-        sujet = (request.form.get("sujet") or "").strip()
-        texte = (request.form.get("texte") or "").strip()
-        if not sujet or not texte:
-            raise DomainError("L'objet et le texte du message sont obligatoires.")
+        sujet, texte = writing.check_message(request.form.get("sujet"),
+                                             request.form.get("texte"))
         if self.kind == "eleve":
             return self._ecrire_eleve(compte, sujet, texte, back)
         recap = actions.write_to_responsables(
@@ -136,9 +134,6 @@ class GererMixin:
         reason = invalid_reason(compte.email)
         if reason:
             raise DomainError(reason)
-        if "\n" in sujet or "\r" in sujet or len(sujet) > 200 or len(texte) > 20000:
-            raise DomainError("L'objet doit tenir sur une ligne de 200 caractères au plus et "
-                              "le texte ne pas dépasser 20 000 caractères.")
         etab = db.session.get(Etablissement, self.etablissement_id())
         result = mailing.send_batch([mailing.free_message(etab, compte.email, subject=sujet,
                                                           text=texte)])[0]
