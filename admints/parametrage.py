@@ -72,6 +72,9 @@ def ent_choices(etab: Etablissement) -> list[EntAcademique]:
 
 def build_ent(etab: Etablissement, type_: object, ent_id: object = None,
               url: object = None) -> dict:
+    """The ENT setting (R-PAR-3): the academy list entry or a typed address, never both."""
+    if ent_id not in (None, "") and str(url or "").strip():
+        raise DomainError("Choisissez l'ENT dans la liste ou saisissez son adresse, pas les deux.")
     kind = str(type_ or "")
     if kind not in ENT_TYPES:
         raise DomainError("Type de courrier inconnu : choisissez Téléservices, Mixte "
