@@ -12,7 +12,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock, writing
+from .. import clock, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -69,12 +69,11 @@ class MassActionsMixin:
             return self._confirm(sel, "notifier", "Notifier les comptes", modes=modes,
                                  mode=mode if mode in modes else next(iter(modes)),
                                  reset_used=reset_used)
-        from . import jobs_view
-
         try:
-            job = jobs_view.start_notification(
+            job = notification_jobs.start_notification(
                 self.etablissement_id(), self.kind, sel.compte_ids, mode=mode,
-                reset_used=reset_used)
+                reset_used=reset_used, today=clock.today(),
+                by=getattr(current_user, "login", None), out_dir=self.jobs_dir())
         except DomainError as exc:  # e.g. « une notification de ces comptes est déjà en cours »
             db.session.rollback()
             flash(exc.message, "error")
@@ -148,6 +147,12 @@ class MassActionsMixin:
             return redirect(self.get_url(".index_view"))
         return self.render("admints/comptes/recap_ecrire.html", recap=recap,
                            return_url=self.return_url())
+
+    def jobs_dir(self):
+        from flask import current_app
+
+        return notification_jobs.jobs_dir(current_app.config["OUTPUT_DIR"],
+                                          self.etablissement_id())
 
     def etablissement_id(self) -> int:
         from ..tenancy import require_etablissement_id

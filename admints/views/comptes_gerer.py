@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions, writing
+from .. import clock, notification_jobs, permissions, writing
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -64,11 +64,10 @@ class GererMixin:
                 mode = request.form.get("mode", "papier")
                 if mode not in self.modes():
                     raise DomainError("Mode de transmission invalide.")
-                from . import jobs_view
-
-                job = jobs_view.start_notification(
+                job = notification_jobs.start_notification(
                     self.etablissement_id(), self.kind, [compte.id], mode=mode,
-                    reset_all=op == "renotifier_reinit")
+                    reset_all=op == "renotifier_reinit", today=today,
+                    by=getattr(current_user, "login", None), out_dir=self.jobs_dir())
                 return redirect(url_for("taches.job_view", job_id=job.id))
             if op == "activation":
                 return self._activation(row, compte, today, back)
