@@ -105,46 +105,14 @@ class GererMixin:
         return redirect(back)
 
     def _ecrire(self, row, compte, today, back):
-        from .. import actions
-
-        sujet, texte = writing.check_message(request.form.get("sujet"),
-                                             request.form.get("texte"))
-        if self.kind == "eleve":
-            return self._ecrire_eleve(compte, sujet, texte, back)
-        recap = actions.write_to_responsables(
-            self.etablissement_id(), [compte.id], subject=sujet, body=texte, today=today)
+        recap = writing.write_to_account(
+            self.etablissement_id(), self.kind, compte.id, subject=request.form.get("sujet"),
+            body=request.form.get("texte"), today=today, by=getattr(current_user, "login", None))
         db.session.commit()
-        sent = _recap_get(recap, "sent", 0)
-        if sent:
+        if recap["sent"]:
             flash("Courriel envoyé.", "success")
         else:
-            failed = _recap_get(recap, "failed", [])
-            reason = failed[0].get("reason") if failed and isinstance(failed[0], dict) else ""
+            failed = recap["failed"]
+            reason = failed[0]["reason"] if failed else ""
             flash(f"Le courriel n'a pas été envoyé. {reason}".strip(), "error")
         return redirect(back)
-
-
-    def _ecrire_eleve(self, compte, sujet, texte, back):
-        """A pupil is written to at the address of its account (guide §5.2), when it has one."""
-        from .. import audit, mailing
-        from ..emails import invalid_reason
-        from ..models import Etablissement
-
-        reason = invalid_reason(compte.email)
-        if reason:
-            raise DomainError(reason)
-        etab = db.session.get(Etablissement, self.etablissement_id())
-        result = mailing.send_batch([mailing.free_message(etab, compte.email, subject=sujet,
-                                                          text=texte)])[0]
-        if not result.ok:
-            raise DomainError(f"Le courriel n'a pas été envoyé : {result.error}")
-        audit.record("eleve.ecrire", etablissement_id=etab.id, target=sujet, rows=[compte.id])
-        db.session.commit()
-        flash("Courriel envoyé.", "success")
-        return redirect(back)
-
-
-def _recap_get(recap, name, default):
-    if isinstance(recap, dict):
-        return recap.get(name, default)
-    return getattr(recap, name, default)
