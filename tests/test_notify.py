@@ -393,3 +393,19 @@ def test_r_acc_6_start_notification_is_a_domain_operation(app, db, etab, tmp_pat
     entry = db.session.scalars(db.select(AuditEntry).where(
         AuditEntry.action == "notification.pdf_supprime")).one()
     assert entry.target == f"Tâche {job.id}" and entry.etablissement_id == etab.id
+
+
+def test_r_acc_4_r_acc_5_transmission_modes_from_one_place():
+    """R-ACC-4/5: the modes a screen offers come from the domain: pupils on paper only;
+    guardians email and/or paper, paper only when no address would be used."""
+    from admints import notification
+
+    assert list(notification.modes_for("eleve")) == ["papier"]
+    assert list(notification.modes_for("responsable")) == [
+        "courriel-et-papier", "courriel", "papier"]
+    assert notification.modes_for("responsable")["courriel"] == "Courriel seul"
+    assert list(notification.available_modes("responsable", None)) == ["papier"]
+    assert notification.available_modes("responsable", "a@example.org") == \
+        notification.modes_for("responsable")
+    assert list(notification.available_modes("eleve", "a@example.org")) == ["papier"]
+    assert notification.modes_for("inconnu") == {}

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .. import accounts, clock, notification_jobs
+from .. import accounts, clock, notification, notification_jobs
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Compte, Division, Eleve, Etablissement, EtatCompte, ResponsableEleve
@@ -66,7 +66,7 @@ def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
 @click.option("--niveau", "niveaux", multiple=True, type=click.IntRange(1, 2),
               help="Responsables : légal 1 ou 2 (répétable ; les deux sinon).")
 @click.option("--mode", default="papier",
-              type=click.Choice(["papier", "courriel", "courriel-et-papier"]))
+              type=click.Choice(list(notification.MODES)))
 @click.option("--reset-used", is_flag=True,
               help="Réinitialiser les mots de passe des comptes Utilisé.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),

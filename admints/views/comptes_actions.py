@@ -12,7 +12,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock, notification_jobs, writing
+from .. import clock, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -24,14 +24,6 @@ def _actions():
     return actions
 
 
-MODES_RESPONSABLES = {
-    "courriel-et-papier": "Courriel et papier",
-    "courriel": "Courriel seul",
-    "papier": "Papier seul",
-}
-MODES_ELEVES = {"papier": "Papier seul"}
-
-
 class MassActionsMixin:
     """The actions both list views offer (`action_reinitialiser`, `action_exporter`) and the
     `run_<action>(ids)` implementations behind the ones they label themselves."""
@@ -39,7 +31,7 @@ class MassActionsMixin:
     kind: str
 
     def modes(self) -> dict[str, str]:
-        return MODES_RESPONSABLES if self.kind == "responsable" else MODES_ELEVES
+        return notification.modes_for(self.kind)
 
     def _empty(self, sel: Selection):
         if sel.count:

@@ -14,7 +14,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, notification_jobs, permissions, writing
+from .. import clock, notification, notification_jobs, permissions, writing
+from ..account_rows import pick_email
+from ..accounts import MODE_LABELS
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -43,7 +45,10 @@ class GererMixin:
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
-            modes=self.modes(), subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
+            modes=notification.available_modes(self.kind, pick_email(
+                responsable.email, compte.email, compte.email_valide) if responsable else None),
+            mode_label=MODE_LABELS.get(compte.mode_notification or ""),
+            subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
             can_create_new=permissions.can_create_new_account(current_user, self.area),
