@@ -12,7 +12,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock, notification, notification_jobs, writing
+from .. import clock, csvexport, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -99,11 +99,9 @@ class MassActionsMixin:
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
-        from .. import audit
-
-        text = _actions().export_csv(self.etablissement_id(), self.kind, sel.compte_ids)
-        audit.record(f"{self.kind}.export_csv", etablissement_id=self.etablissement_id(),
-                     target=f"{sel.count} compte(s)", rows=sel.compte_ids)
+        text = csvexport.export_accounts_csv(self.etablissement_id(), self.kind,
+                                             sel.compte_ids,
+                                             by=getattr(current_user, "login", None))
         db.session.commit()
         name = f"comptes_{self.kind}s_{clock.today():%Y%m%d}.csv"
         return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
