@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import joinedload, selectinload
 
-from . import accounts, audit, mailing, outbox
+from . import accounts, audit, mailing, outbox, writing
 from .account_rows import (  # noqa: F401 - pick_email/responsable_email re-exported for views
     Item,
     chunks,
@@ -87,13 +87,7 @@ def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, s
     """R-ACC-7: one subject and text, a separate email to each selected responsable account
     that has an address. Returns {"sent": n, "failed": [{compte_id, identifiant, email,
     reason}], "without_address": [{compte_id, identifiant}]}."""
-    subject, body = (subject or "").strip(), (body or "").strip()
-    if not subject or not body:
-        raise DomainError("L'objet et le texte du message sont obligatoires.")
-    if "\n" in subject or "\r" in subject or len(subject) > 200:
-        raise DomainError("L'objet doit tenir sur une ligne de 200 caractères au plus.")
-    if len(body) > 20000:
-        raise DomainError("Le texte ne doit pas dépasser 20 000 caractères.")
+    subject, body = writing.check_message(subject, body)
     etab = etablissement(etablissement_id)
     targets, without = [], []
     for chunk in chunks(compte_ids):

@@ -60,3 +60,10 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def record_academie_list(model, what: str, *, by: str | None = None, before: object = None,
+                         after: object = None) -> AuditEntry:
+    """`academie.<table>.<what>` for a row of one of the académie's lists (R-SEC-3)."""
+    return record(f"academie.{model.__tablename__}.{what}", login=by, target=str(model)[:300],
+                  before=before, after=after)

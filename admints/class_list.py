@@ -5,14 +5,20 @@ Masking: an account *Utilisé* shows `*****` as password (its chosen password is
 communicated); a *Non notifié* account shows « Compte à notifier » in place of identifier and
 password. Rows are printed alphabetically (accents ignored), with the header row repeated on
 every page. Cells are Paragraphs: every value is escaped, so a name is never read as markup.
+
+`resolve_class` checks the class a request names belongs to the establishment (a division or a
+group, never both); `class_list_pdf` writes the PDF and audits its download (the file carries
+temporary passwords, R-SEC-3) — the view only parses and sends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -21,7 +27,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .models import ETAT_LABELS, EtatCompte
+from . import audit
+from .errors import DomainError
+from .extensions import db
+from .models import ETAT_LABELS, Division, Etablissement, EtatCompte, Groupe
 from .pdf_utils import FONT, FONT_BOLD, atomic_output, register_fonts
 from .templating import clean_value
 
@@ -140,3 +149,55 @@ def write_class_list(etab, title: str, rows: Iterable[ClassListRow | Mapping], p
                                 title=clean_value(title), author=clean_value(etab.nom))
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return len(ordered)
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A class of the establishment: a division or a group (exactly one id), and its title."""
+
+    division_id: int | None
+    groupe_id: int | None
+    title: str
+
+
+def resolve_class(etablissement_id: int, division_id: int | None,
+                  groupe_id: int | None) -> ClassRef | None:
+    """The class chosen, checked against the establishment (R-SEC-1); None when none is.
+    DomainError in French for both at once or a class of another establishment / unknown."""
+    if division_id is None and groupe_id is None:
+        return None
+    if division_id is not None and groupe_id is not None:
+        raise DomainError("Choisissez une division ou un groupe, pas les deux.")
+    model, pk = (Division, division_id) if division_id is not None else (Groupe, groupe_id)
+    owner = db.session.scalar(db.select(model).where(model.id == pk,
+                                                     model.etablissement_id == etablissement_id))
+    if owner is None:
+        raise DomainError("Division inconnue." if model is Division else "Groupe inconnu.")
+    title = f"{'Division' if model is Division else 'Groupe'} {owner.code}"
+    return ClassRef(division_id, groupe_id, title)
+
+
+def audit_download(etablissement_id: int, fmt: str, ref: ClassRef, count: int, *,
+                   by: str | None) -> None:
+    """Every class list file handed out is audited `eleve.liste_classe_<fmt>` (R-SEC-3)."""
+    audit.record(f"eleve.liste_classe_{fmt}", etablissement_id=etablissement_id, login=by,
+                 target=ref.title, after={"eleves": count})
+
+
+def class_list_pdf(etablissement_id: int, ref: ClassRef, *, out_dir: str | Path,
+                   today: dt.date, by: str | None) -> bytes:
+    """The class list PDF of `ref` (written in a private temporary directory under `out_dir`,
+    removed at once), audited. Flushes, never commits."""
+    from .csvexport import class_list_rows
+
+    rows = class_list_rows(etablissement_id, division_id=ref.division_id,
+                           groupe_id=ref.groupe_id)
+    etab = db.session.get(Etablissement, etablissement_id)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        path = Path(tmp) / "liste.pdf"
+        write_class_list(etab, f"Liste des comptes élèves – {ref.title}", rows, path,
+                         today=today)
+        data = path.read_bytes()
+    audit_download(etablissement_id, "pdf", ref, len(rows), by=by)
+    return data

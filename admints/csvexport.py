@@ -4,7 +4,8 @@ CSV for spreadsheets: UTF-8 with BOM, `;` separated (what a French Excel opens),
 that starts with = + - @ tab or CR prefixed with `'` so that it is shown, never evaluated.
 Class lists reuse helper « letters »'s `class_list.class_list_values` (R-ACC-11 masking:
 `*****` for the password of an *Utilisé* account, « Compte à notifier » for a *Non notifié*
-one), so that the CSV shows exactly what the PDF shows.
+one), so that the CSV shows exactly what the PDF shows. The `…_for` / `export_accounts_csv`
+operations audit the download (R-SEC-3); the views only send the text.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import joinedload
 
-from . import accounts
-from .class_list import HEADERS, ClassListRow, class_list_values, sorted_rows
+from . import accounts, audit
+from .class_list import (
+    HEADERS,
+    ClassListRow,
+    ClassRef,
+    audit_download,
+    class_list_values,
+    sorted_rows,
+)
 from .errors import DomainError
 from .extensions import db
 from .i18n import format_date
@@ -161,3 +169,22 @@ def groupes_with_pupils(etablissement_id: int, name_filter: str = "") -> list[Gr
         like = f"%{name_filter.strip()}%"
         query = query.where(db.or_(Groupe.code.ilike(like), Groupe.libelle.ilike(like)))
     return list(db.session.scalars(query.order_by(Groupe.code)))
+
+
+def export_accounts_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int], *,
+                        by: str | None) -> str:
+    """« Exporter (CSV) » of an account list (`export_csv`), audited `<kind>.export_csv`.
+    Flushes, never commits."""
+    text = export_csv(etablissement_id, kind, compte_ids)
+    audit.record(f"{kind}.export_csv", etablissement_id=etablissement_id, login=by,
+                 target=f"{len(compte_ids)} compte(s)", rows=list(compte_ids))
+    return text
+
+
+def class_list_csv_for(etablissement_id: int, ref: ClassRef, *, by: str | None) -> str:
+    """The class list CSV of `ref` (R-ACC-11), audited. Flushes, never commits."""
+    rows = class_list_rows(etablissement_id, division_id=ref.division_id,
+                           groupe_id=ref.groupe_id)
+    text = class_list_csv(rows)
+    audit_download(etablissement_id, "csv", ref, len(rows), by=by)
+    return text

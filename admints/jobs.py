@@ -124,6 +124,12 @@ def live_ids() -> set[int]:
         return set(_live)
 
 
+def runs_inline(count: int) -> bool:
+    """A job over `count` items small enough to run before the page answers (the one reading
+    of JOB_THRESHOLD, issue 3)."""
+    return count <= current_app.config.get("JOB_THRESHOLD", 300)
+
+
 def new_job(kind: str, etablissement_id: int | None, params: dict, fn: Callable,
             created_by: str | None = None, *, total: int = 0,
             recap: Callable | None = None) -> Job:

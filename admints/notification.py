@@ -35,6 +35,24 @@ from .models_outbox import OPEN_STATUSES
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
          COURRIEL_ET_PAPIER: "Courriel et papier"}
+# The order the screens offer them in: the first is the default choice.
+_OFFERED = {KindCompte.RESPONSABLE: (COURRIEL_ET_PAPIER, COURRIEL, PAPIER),
+            KindCompte.ELEVE: (PAPIER,)}
+
+
+def modes_for(kind: str) -> dict[str, str]:
+    """Transmission modes of a kind of account, with their labels (R-ACC-4/5): pupils on paper
+    only, guardians by email and/or paper."""
+    return {mode: MODES[mode] for mode in _OFFERED.get(kind, ())}
+
+
+def available_modes(kind: str, address: str | None) -> dict[str, str]:
+    """The modes worth offering for one account whose notification would go to `address` (the
+    address `notify` uses, `account_rows.pick_email`): without one, paper only."""
+    modes = modes_for(kind)
+    if not address:
+        modes = {m: label for m, label in modes.items() if m == PAPIER}
+    return modes
 
 
 @dataclass

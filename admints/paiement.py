@@ -204,3 +204,27 @@ def import_referentiel(academie: Academie, data: bytes) -> dict[str, int]:
     audit.record("academie.tipi.import", target=academie.code, rows=[n for n, _ in rows],
                  after={"crees": created, "modifies": updated})
     return {"crees": created, "modifies": updated}
+
+
+def save_regie(academie_id: int, model: TipiRegie, *, created: bool,
+               by: str | None = None) -> TipiRegie:
+    """A régie of the TIPI référentiel created or changed (R-SRV-5): number normalised and
+    unique in the académie (DomainError otherwise). Audited; never commits."""
+    model.numero_client = normalise_numero(model.numero_client)
+    model.libelle_regie = check_libelle_regie(model.libelle_regie)
+    with db.session.no_autoflush:  # a new row has no académie yet
+        duplicate = db.session.scalar(db.select(TipiRegie.id).where(
+            TipiRegie.academie_id == academie_id,
+            TipiRegie.numero_client == model.numero_client, TipiRegie.id != (model.id or 0)))
+    if duplicate is not None:
+        raise DomainError(f"Le numéro {model.numero_client} existe déjà dans le référentiel.")
+    model.academie_id = academie_id
+    audit.record_academie_list(model, "creation" if created else "modification", by=by,
+                               after=str(model))
+    return model
+
+
+def delete_regie(academie_id: int, model: TipiRegie, *, by: str | None = None) -> None:
+    if model.academie_id != academie_id:
+        raise DomainError("Régie introuvable.")
+    audit.record_academie_list(model, "suppression", by=by, before=str(model))

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from . import bounded, settings
+from . import audit, bounded, settings
 from .emails import is_valid_email
 from .errors import DomainError
 from .extensions import db
@@ -72,6 +72,9 @@ def ent_choices(etab: Etablissement) -> list[EntAcademique]:
 
 def build_ent(etab: Etablissement, type_: object, ent_id: object = None,
               url: object = None) -> dict:
+    """The ENT setting (R-PAR-3): the academy list entry or a typed address, never both."""
+    if ent_id not in (None, "") and str(url or "").strip():
+        raise DomainError("Choisissez l'ENT dans la liste ou saisissez son adresse, pas les deux.")
     kind = str(type_ or "")
     if kind not in ENT_TYPES:
         raise DomainError("Type de courrier inconnu : choisissez Téléservices, Mixte "
@@ -158,3 +161,24 @@ def move_lien(etablissement_id: int, lien_id: object, direction: int, *, today: 
     for position, row in enumerate(liens, start=1):
         row.position = position
     publish_liens(etablissement_id, today=today)
+
+
+# --- ENT list of the académie (R-PAR-3) ------------------------------------------------------
+
+def save_ent_academique(academie_id: int, model: EntAcademique, *, created: bool,
+                        by: str | None = None) -> EntAcademique:
+    """An ENT of the académie's list created or changed: name and http(s) address checked,
+    académie never from a form. Audited; flushes nothing, never commits."""
+    model.nom = check_plain_label(model.nom, "Le nom")
+    model.url = check_http_url(model.url, "L'adresse de l'ENT")
+    model.academie_id = academie_id
+    audit.record_academie_list(model, "creation" if created else "modification", by=by,
+                               after=str(model))
+    return model
+
+
+def delete_ent_academique(academie_id: int, model: EntAcademique, *,
+                          by: str | None = None) -> None:
+    if model.academie_id != academie_id:
+        raise DomainError("ENT introuvable.")
+    audit.record_academie_list(model, "suppression", by=by, before=str(model))

@@ -64,6 +64,16 @@ def can_create_new_account(user: StaffUser | None, area: str) -> bool:
     return allowed(user, area) and not _is_helpdesk(user)
 
 
+# Guide §1.3/§1.4: the head (or the académie acting for it) activates the services.
+ACTIVATION_ROLES = (Role.CHEF, Role.ACADEMIE)
+
+
+def can_activate_services(user: StaffUser | None) -> bool:
+    """« Activer les téléservices » on the home page (R-SRV-1): the head or the académie."""
+    return (user is not None and bool(getattr(user, "is_authenticated", False))
+            and getattr(user, "role", None) in ACTIVATION_ROLES)
+
+
 def job_kinds(user: StaffUser | None) -> list[str]:
     """The notification job kinds whose menu `user` may open."""
     return [kind for kind, area in JOB_AREAS.items() if allowed(user, area)]

@@ -209,3 +209,40 @@ def open_academic_service_rows(service: Teleservice) -> int:
         catalogue.ensure_etablissement_services(etab)
         count += 1
     return count
+
+
+def save_academic_service(academie_id: int, model: Teleservice, *, created: bool,
+                          by: str | None = None) -> Teleservice:
+    """An academic téléservice created or changed in the académie's list: a new one gets its
+    stable code, a default position and its row in every establishment of the académie.
+    Audited; flushes, never commits."""
+    if created:
+        with db.session.no_autoflush:  # the new row has no code yet
+            academie = db.session.get(Academie, academie_id)
+            model.code = academic_code(academie, model.libelle)
+        model.position = model.position or 100
+    model.academie_id = academie_id  # never from a form
+    audit.record_academie_list(model, "creation" if created else "modification", by=by,
+                               after=str(model))
+    db.session.flush()
+    if created:
+        open_academic_service_rows(model)
+    return model
+
+
+def delete_academic_service(academie_id: int, model: Teleservice, *,
+                            by: str | None = None) -> None:
+    """Refused (DomainError) once families have opened it — close it instead; otherwise its
+    establishment rows go with it. Audited; the caller deletes the row itself."""
+    from .models import AccesTeleservice
+
+    if model.academie_id != academie_id:
+        raise DomainError("Téléservice introuvable.")
+    used = db.session.scalar(db.select(AccesTeleservice.id).where(
+        AccesTeleservice.teleservice_id == model.id).limit(1))
+    if used is not None:
+        raise DomainError("Ce téléservice a déjà été consulté par des familles : il ne peut pas "
+                          "être supprimé (fermez-le plutôt).")
+    db.session.execute(db.delete(TeleserviceEtablissement).where(
+        TeleserviceEtablissement.teleservice_id == model.id))
+    audit.record_academie_list(model, "suppression", by=by, before=str(model))

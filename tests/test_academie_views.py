@@ -328,3 +328,45 @@ def test_bulk_delete_that_deleted_nothing_says_so(client, auth, db, etab, other_
     assert "1 élément(s) supprimé(s)" in client.get("/parametrage/liens/").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(LienUtile, own_id) is None
+
+
+def test_r_sec_3_academie_list_operations_apply_rules_and_audit(db, academie):
+    """R-SEC-3 (and R-SRV-5, R-PAR-3): the académie's list operations, called without any view,
+    apply their rules and write `academie.<table>.<what>` themselves."""
+    import datetime as dt
+
+    from admints import paiement, parametrage, services
+    from admints.errors import DomainError
+    from admints.models import EntAcademique, Teleservice, TeleserviceEtablissement, TipiRegie
+
+    aid = academie["etab"].academie_id
+    service = Teleservice(libelle="Cantine en ligne", categorie="Vie scolaire")
+    db.session.add(service)
+    services.save_academic_service(aid, service, created=True, by="academie.demo")
+    assert service.code.startswith("aca_") and service.position == 100
+    assert db.session.scalar(db.select(TeleserviceEtablissement).where(
+        TeleserviceEtablissement.teleservice_id == service.id,
+        TeleserviceEtablissement.etablissement_id == academie["etab"].id)) is not None
+    factories.make_acces(academie["etab"], service, dt.datetime(2026, 11, 2))
+    with pytest.raises(DomainError, match="déjà été consulté"):
+        services.delete_academic_service(aid, service, by="academie.demo")
+    regie = TipiRegie(numero_client=" 12 34 56 ", libelle_regie="Régie du collège")
+    db.session.add(regie)
+    paiement.save_regie(aid, regie, created=True, by="academie.demo")
+    db.session.flush()
+    assert regie.numero_client == "123456" and regie.academie_id == aid
+    twin = TipiRegie(numero_client="123456", libelle_regie="Doublon")
+    db.session.add(twin)
+    with pytest.raises(DomainError, match="existe déjà"):
+        paiement.save_regie(aid, twin, created=True, by="academie.demo")
+    db.session.expunge(twin)
+    ent = EntAcademique(nom="ENT HDF", url="javascript:alert(1)")
+    with pytest.raises(DomainError, match="http"):
+        parametrage.save_ent_academique(aid, ent, created=True, by="academie.demo")
+    ent.url = "https://enthdf.fr"
+    parametrage.save_ent_academique(aid, ent, created=True, by="academie.demo")
+    parametrage.delete_ent_academique(aid, ent, by="academie.demo")
+    actions = [e.action for e in db.session.scalars(db.select(AuditEntry).where(
+        AuditEntry.login == "academie.demo").order_by(AuditEntry.id))]
+    assert actions == ["academie.teleservice.creation", "academie.tipi_regie.creation",
+                       "academie.ent_academique.creation", "academie.ent_academique.suppression"]

@@ -5,6 +5,7 @@ isolation."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from admints import secrets_store
 from admints.extensions import db
@@ -107,3 +108,39 @@ def test_r_acc_11_comptable_may_not_open_class_lists(client, auth, etab, db):
     db.session.commit()
     auth.login("compta.0999001a")
     assert client.get(f"{BASE}?division={c['div'].id}").status_code == 403
+
+
+def test_r_acc_11_r_sec_3_class_list_operations_audit_themselves(app, etab, other_etab,
+                                                                tmp_path):
+    """R-ACC-11 / R-SEC-3: called directly (no view), the class is resolved against the
+    establishment (never both a division and a group) and each file operation writes its
+    own audit entry."""
+    import pytest
+
+    from admints import class_list, csvexport
+    from admints.errors import DomainError
+
+    c = _classe(etab)
+    foreign = f.make_division(other_etab, "3Z")
+    db.session.commit()
+    assert class_list.resolve_class(etab.id, None, None) is None
+    with pytest.raises(DomainError, match="pas les deux"):
+        class_list.resolve_class(etab.id, c["div"].id, c["latin"].id)
+    with pytest.raises(DomainError, match="Division inconnue"):
+        class_list.resolve_class(etab.id, foreign.id, None)
+    ref = class_list.resolve_class(etab.id, c["div"].id, None)
+    assert ref.title == "Division 3B"
+    out_dir = tmp_path / "classes_direct"
+    data = class_list.class_list_pdf(etab.id, ref, out_dir=out_dir, today=dt.date(2026, 11, 28),
+                                     by="chef.test")
+    assert data.startswith(b"%PDF") and not list(out_dir.iterdir())  # nothing left on disk
+    text = csvexport.class_list_csv_for(etab.id, class_list.resolve_class(
+        etab.id, None, c["latin"].id), by="chef.test")
+    assert "zoe.emery" in text and "leo.adam" not in text
+    csv_ids = [c["notifie"].compte_id]
+    csvexport.export_accounts_csv(etab.id, "eleve", csv_ids, by="chef.test")
+    entries = {e.action: e for e in db.session.scalars(db.select(AuditEntry))}
+    assert json.loads(entries["eleve.liste_classe_pdf"].after) == {"eleves": 3}
+    assert entries["eleve.liste_classe_csv"].target == "Groupe G-LATIN"
+    assert entries["eleve.export_csv"].login == "chef.test"
+    assert str(csv_ids[0]) in str(entries["eleve.export_csv"].rows)

@@ -368,3 +368,44 @@ def test_r_acc_6_progress_reaches_total_with_fallback_letters(db, etab, smtp, tm
                    out_path=tmp_path / "p.pdf", progress=lambda d, t: seen.append((d, t)))
     # Two emails tried (one refused), then two letters (no address, and the refused one).
     assert seen[-1] == (4, 4)
+
+
+def test_r_acc_6_start_notification_is_a_domain_operation(app, db, etab, tmp_path):
+    """R-ACC-6: the operation behind the mass action, « Gérer le compte » and the CLI, called
+    directly: one job, its PDF under the establishment's jobs directory (the PDF path rule),
+    progress reported, then the PDF deleted and audited (R-SEC-3)."""
+    from admints import notification_jobs
+
+    data = build_eleves(db, etab)
+    root = tmp_path / "out"
+    out_dir = notification_jobs.jobs_dir(root, etab.id)
+    seen = []
+    job = notification_jobs.start_notification(
+        etab.id, "eleve", ids(data["aubert"], data["zola"]), mode="papier", today=TODAY,
+        by="chef.test", out_dir=out_dir, on_progress=lambda d, t: seen.append((d, t)))
+    assert job.status == "done" and job.result["notified"] == 2 and seen[-1] == (2, 2)
+    pdf = notification_jobs.job_pdf(job, root)
+    assert pdf is not None and pdf.parent == out_dir.resolve() and len(pages_text(pdf)) == 2
+    assert notification_jobs.job_pdf(job, tmp_path / "elsewhere") is None
+    assert notification_jobs.delete_pdf(job, root, by="chef.test")
+    db.session.commit()
+    assert not pdf.exists() and not notification_jobs.delete_pdf(job, root, by="chef.test")
+    entry = db.session.scalars(db.select(AuditEntry).where(
+        AuditEntry.action == "notification.pdf_supprime")).one()
+    assert entry.target == f"Tâche {job.id}" and entry.etablissement_id == etab.id
+
+
+def test_r_acc_4_r_acc_5_transmission_modes_from_one_place():
+    """R-ACC-4/5: the modes a screen offers come from the domain: pupils on paper only;
+    guardians email and/or paper, paper only when no address would be used."""
+    from admints import notification
+
+    assert list(notification.modes_for("eleve")) == ["papier"]
+    assert list(notification.modes_for("responsable")) == [
+        "courriel-et-papier", "courriel", "papier"]
+    assert notification.modes_for("responsable")["courriel"] == "Courriel seul"
+    assert list(notification.available_modes("responsable", None)) == ["papier"]
+    assert notification.available_modes("responsable", "a@example.org") == \
+        notification.modes_for("responsable")
+    assert list(notification.available_modes("eleve", "a@example.org")) == ["papier"]
+    assert notification.modes_for("inconnu") == {}

@@ -132,6 +132,17 @@ def test_r_par_3_other_academie_ent_and_unknown_type_refused(etab, db):
     assert settings.get_latest(etab.id, "ent") is None
 
 
+def test_r_par_3_ent_list_and_address_not_both_in_the_domain(etab, db):
+    """R-PAR-3: the operation itself refuses a list entry and a typed address together."""
+    ent = EntAcademique(academie_id=etab.academie_id, nom="ENT HDF", url="https://enthdf.fr")
+    db.session.add(ent)
+    db.session.flush()
+    for type_ in ("mixte", "ent", "teleservices"):
+        with pytest.raises(DomainError, match="pas les deux"):
+            parametrage.save_ent(etab, type_, ent.id, "https://autre.fr", today=TODAY)
+    assert settings.get_latest(etab.id, "ent") is None
+
+
 def test_r_par_3_screen(client, auth, etab):
     auth.login("chef.0999001a")
     html = text(client.get("/parametrage/ent/"))

@@ -212,3 +212,16 @@ def test_features_1_delegue_of_the_menu_creates_a_new_account(client, auth, db, 
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(type(eleve), eleve.id).compte_id != old
+
+
+def test_r_srv_1_activation_permission_is_a_domain_rule(db, etab):
+    """R-SRV-1 (guide §1.3/§1.4): only the head or the académie may activate the services;
+    the rule is `permissions.can_activate_services`, asked directly, not through the page."""
+    from admints import permissions
+
+    users = {role: factories.make_user(f"{role}.activation", role, etablissement=etab,
+                                       droits=["eleves"] if role == "delegue" else None)
+             for role in ("chef", "academie", "delegue", "comptable", "assistance")}
+    allowed = {role for role, user in users.items() if permissions.can_activate_services(user)}
+    assert allowed == {"chef", "academie"}
+    assert not permissions.can_activate_services(None)

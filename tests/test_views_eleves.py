@@ -311,7 +311,7 @@ def test_r_sec_1_academie_switches_establishment_and_jobs_follow(client, auth, e
 
 
 def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkeypatch):
-    from admints import actions
+    from admints import notification
     from admints.errors import DomainError
 
     s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
@@ -326,7 +326,7 @@ def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkey
         raise DomainError("Écriture du PDF impossible : disque plein.")
 
     # The job body fails before anything left: its stored rows are released, the job failed.
-    monkeypatch.setattr(actions, "notify_job", broken)
+    monkeypatch.setattr(notification, "notify_job", broken)
     for e in s["eleves"]:
         db.session.get(Compte, e.compte_id).etat = EtatCompte.NON_NOTIFIE
     db.session.commit()
@@ -359,12 +359,12 @@ def test_r_acc_6_above_threshold_background_at_most_threshold_inline(app, client
     row and recap page), even when the configured runner is the thread."""
     import threading
 
-    from admints import actions, jobs
+    from admints import jobs, notification
 
     s = school(etab, n_6a=3, n_6b=0, with_guardians=False)
     app.config.update(JOB_RUNNER="thread", JOB_THRESHOLD=2)
     auth.login("chef.0999001a")
-    release, real, ran_in = threading.Event(), actions.notify_job, []
+    release, real, ran_in = threading.Event(), notification.notify_job, []
 
     def held_notify_job(ctx, progress):
         ran_in.append(threading.current_thread())
@@ -372,7 +372,7 @@ def test_r_acc_6_above_threshold_background_at_most_threshold_inline(app, client
             release.wait(30)  # holds a background job until the test has looked at it
         return real(ctx, progress)
 
-    monkeypatch.setattr(actions, "notify_job", held_notify_job)
+    monkeypatch.setattr(notification, "notify_job", held_notify_job)
     # 3 accounts > 2: the request returns while the job still waits in its thread.
     resp = post_action(client, BASE, "notifier", select_all=True, confirme="1", mode="papier")
     assert resp.status_code == 302

@@ -299,3 +299,23 @@ def test_r_acc_4_list_cells_escaped_sorted_and_paged(client, auth, etab, other_e
     second = client.get(f"{BASE}?sort=0&desc=1&page=1").get_data(as_text=True)
     assert pupils(second) == ["NOM001", "NOM001", "NOM000", "NOM000"]
     assert "resp.0999002b" not in second and "sur 54" in second
+
+
+def test_r_acc_8_gerer_offers_the_modes_the_domain_gives(client, auth, etab):
+    """R-ACC-8: « Gérer le compte » lists the modes `notification.available_modes` gives for
+    the address a notification would use — all three with a valid address, paper alone
+    without one — and the delivery label comes from `accounts.MODE_LABELS`."""
+    s = school(etab, n_6a=1, n_6b=0)
+    nomail = f.make_responsable(etab, nom="SANSMAIL", email=None)
+    sans = f.link(s["eleves"][0], nomail, 2)
+    avec = s["liens"][0]
+    db.session.get(Compte, avec.compte_id).mode_notification = "courriel"
+    db.session.commit()
+    auth.login("chef.0999001a")
+    html = client.get(f"{BASE}compte/{avec.id}/").get_data(as_text=True)
+    assert all(f'<option value="{m}">' in html
+               for m in ("courriel-et-papier", "courriel", "papier"))
+    assert "(Courrier électronique)" in html
+    html = client.get(f"{BASE}compte/{sans.id}/").get_data(as_text=True)
+    assert '<option value="courriel' not in html
+    assert '<input type="hidden" name="mode" value="papier">' in html

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .. import accounts, actions, clock
+from .. import accounts, clock, notification, notification_jobs
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Compte, Division, Eleve, Etablissement, EtatCompte, ResponsableEleve
@@ -66,7 +66,7 @@ def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
 @click.option("--niveau", "niveaux", multiple=True, type=click.IntRange(1, 2),
               help="Responsables : légal 1 ou 2 (répétable ; les deux sinon).")
 @click.option("--mode", default="papier",
-              type=click.Choice(["papier", "courriel", "courriel-et-papier"]))
+              type=click.Choice(list(notification.MODES)))
 @click.option("--reset-used", is_flag=True,
               help="Réinitialiser les mots de passe des comptes Utilisé.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
@@ -89,25 +89,29 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
                 bar.update(done - seen[0])
                 seen[0] = done
 
-            recap = actions.notify(etab.id, kind, ids, mode=mode, reset_used=reset_used,
-                                   today=today, out_path=out_path, progress=progress, by="cli")
+            job = notification_jobs.start_notification(
+                etab.id, kind, ids, mode=mode, reset_used=reset_used, today=today, by="cli",
+                out_path=out_path, inline=True, on_progress=progress)
         db.session.commit()
+        if job.status != "done":
+            raise DomainError(job.error or "La notification n'a pas abouti.")
     except DomainError as error:
         db.session.rollback()
         fail(error, as_json)
-    data = recap.as_dict()
+    data = dict(job.result or {})
+    data["job_id"] = job.id
     by_mode = data["by_mode"]
-    lines = [f"Tâche n° {recap.job_id} : {data['notified']} compte(s) notifié(s) sur "
+    lines = [f"Tâche n° {job.id} : {data['notified']} compte(s) notifié(s) sur "
              f"{data['total']} (courrier : {by_mode['courrier']}, "
              f"courriel : {by_mode['courriel']})."]
-    if recap.pdf_path:
-        lines.append(f"PDF : {recap.pdf_path} ({recap.pages} page(s)).")
-    if recap.fallback_to_paper:
-        lines.append(f"{recap.fallback_to_paper} courriel(s) non remis remplacé(s) "
+    if data.get("pdf_path"):
+        lines.append(f"PDF : {data['pdf_path']} ({data['pages']} page(s)).")
+    if data.get("fallback_to_paper"):
+        lines.append(f"{data['fallback_to_paper']} courriel(s) non remis remplacé(s) "
                      "par un courrier.")
-    if recap.failed:
-        lines.append(f"{len(recap.failed)} compte(s) non notifié(s), inchangé(s) :")
-        lines += [f"  {f['identifiant']} ({f['nom']}) : {f['reason']}" for f in recap.failed]
+    if data.get("failed"):
+        lines.append(f"{len(data['failed'])} compte(s) non notifié(s), inchangé(s) :")
+        lines += [f"  {f['identifiant']} ({f['nom']}) : {f['reason']}" for f in data["failed"]]
     emit(data, as_json, "\n".join(lines))
 
 

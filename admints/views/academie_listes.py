@@ -5,14 +5,15 @@ its CSV import (R-SRV-5). Académie administrators only, scoped to their académ
 
 from __future__ import annotations
 
-
 from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_login import current_user
 from wtforms import validators
 
-from .. import audit, clock, paiement, parametrage, permissions, services
+from .. import clock, paiement, parametrage, permissions, services
+from ..errors import DomainError
 from ..extensions import db
-from ..models import AccesTeleservice, Academie, EntAcademique, TeleserviceEtablissement, TipiRegie
+from ..models import Academie, EntAcademique, TipiRegie
 from ..models import Teleservice
 from .base import AcademieModelView, AreaAccessMixin, current_academie_id, domain_validator, run
 
@@ -23,22 +24,29 @@ def _academie() -> Academie:
     return db.session.get(Academie, current_academie_id())
 
 
-def _audit(model, what: str, before=None, after=None):
-    audit.record(f"academie.{model.__tablename__}.{what}", target=str(model)[:300],
-                 before=before, after=after)
+def _domain(operation, *args, **kwargs):
+    """Run an operation of a list's hook; its French refusal becomes the form's error."""
+    try:
+        return operation(*args, **kwargs)
+    except DomainError as exc:
+        raise validators.ValidationError(exc.message) from None
 
 
 class AcademieListView(AcademieModelView):
+    """A list of the académie: its hooks only call the domain operations (`save_operation`,
+    `delete_operation`), which apply the rules and write the audit."""
+
     can_create = can_edit = can_delete = True
+    save_operation = delete_operation = None  # set by each list (staticmethod)
 
     def on_model_change(self, form, model, is_created):
-        model.academie_id = current_academie_id()  # never from a form
         super().on_model_change(form, model, is_created)
-        _audit(model, "creation" if is_created else "modification", after=str(model))
+        _domain(self.save_operation, current_academie_id(), model, created=is_created,
+                by=current_user.login)
 
     def on_model_delete(self, model):
         super().on_model_delete(model)
-        _audit(model, "suppression", before=str(model))
+        _domain(self.delete_operation, current_academie_id(), model, by=current_user.login)
 
 
 class ServicesAcademiquesView(AcademieListView):
@@ -52,27 +60,8 @@ class ServicesAcademiquesView(AcademieListView):
                  "categorie": {"validators": [
                      validators.InputRequired("La catégorie est obligatoire."),
                      domain_validator(lambda v: parametrage.check_plain_label(v, "La catégorie"))]}}
-
-    def on_model_change(self, form, model, is_created):
-        if is_created:
-            with db.session.no_autoflush:  # the new row has no code yet
-                model.code = services.academic_code(_academie(), model.libelle)
-            model.position = model.position or 100
-        super().on_model_change(form, model, is_created)
-        db.session.flush()
-        if is_created:
-            services.open_academic_service_rows(model)
-
-    def on_model_delete(self, model):
-        used = db.session.scalar(db.select(AccesTeleservice.id).where(
-            AccesTeleservice.teleservice_id == model.id).limit(1))
-        if used is not None:
-            raise validators.ValidationError(
-                "Ce téléservice a déjà été consulté par des familles : il ne peut pas être "
-                "supprimé (fermez-le plutôt).")
-        db.session.execute(db.delete(TeleserviceEtablissement).where(
-            TeleserviceEtablissement.teleservice_id == model.id))
-        super().on_model_delete(model)
+    save_operation = staticmethod(services.save_academic_service)
+    delete_operation = staticmethod(services.delete_academic_service)
 
 
 class ServicesObligatoiresView(AreaAccessMixin, BaseView):
@@ -105,6 +94,8 @@ class EntAcademiqueView(AcademieListView):
                  "url": {"validators": [
                      validators.InputRequired("L'adresse est obligatoire."),
                      domain_validator(lambda v: parametrage.check_http_url(v, "L'adresse de l'ENT"))]}}
+    save_operation = staticmethod(parametrage.save_ent_academique)
+    delete_operation = staticmethod(parametrage.delete_ent_academique)
 
 
 class TipiRegieView(AcademieListView):
@@ -120,16 +111,8 @@ class TipiRegieView(AcademieListView):
                      validators.InputRequired("La régie est obligatoire."),
                      domain_validator(paiement.check_libelle_regie)]}}
 
-    def on_model_change(self, form, model, is_created):
-        model.numero_client = paiement.normalise_numero(model.numero_client)
-        with db.session.no_autoflush:  # the new row has no académie yet
-            duplicate = db.session.scalar(db.select(TipiRegie.id).where(
-                TipiRegie.academie_id == current_academie_id(),
-                TipiRegie.numero_client == model.numero_client, TipiRegie.id != (model.id or 0)))
-        if duplicate is not None:
-            raise validators.ValidationError(
-                f"Le numéro {model.numero_client} existe déjà dans le référentiel.")
-        super().on_model_change(form, model, is_created)
+    save_operation = staticmethod(paiement.save_regie)
+    delete_operation = staticmethod(paiement.delete_regie)
 
     @expose("/import", methods=["POST"])
     def import_csv(self):

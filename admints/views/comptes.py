@@ -31,11 +31,11 @@ from sqlalchemy.orm import Query
 
 from .. import bounded, permissions
 from ..extensions import db
+from ..accounts import MODE_LABELS as MODES_LABELS  # the one copy of the labels
 from ..i18n import format_date
 from ..models import Compte, Eleve
 from .base import TenantModelView, etat_badge
 
-MODES_LABELS = {"courrier": "Document papier", "courriel": "Courrier électronique"}
 
 
 # ---------------------------------------------------------------------------- formatters

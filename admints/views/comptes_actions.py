@@ -12,7 +12,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, csvexport, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -24,14 +24,6 @@ def _actions():
     return actions
 
 
-MODES_RESPONSABLES = {
-    "courriel-et-papier": "Courriel et papier",
-    "courriel": "Courriel seul",
-    "papier": "Papier seul",
-}
-MODES_ELEVES = {"papier": "Papier seul"}
-
-
 class MassActionsMixin:
     """The actions both list views offer (`action_reinitialiser`, `action_exporter`) and the
     `run_<action>(ids)` implementations behind the ones they label themselves."""
@@ -39,7 +31,7 @@ class MassActionsMixin:
     kind: str
 
     def modes(self) -> dict[str, str]:
-        return MODES_RESPONSABLES if self.kind == "responsable" else MODES_ELEVES
+        return notification.modes_for(self.kind)
 
     def _empty(self, sel: Selection):
         if sel.count:
@@ -69,12 +61,11 @@ class MassActionsMixin:
             return self._confirm(sel, "notifier", "Notifier les comptes", modes=modes,
                                  mode=mode if mode in modes else next(iter(modes)),
                                  reset_used=reset_used)
-        from . import jobs_view
-
         try:
-            job = jobs_view.start_notification(
+            job = notification_jobs.start_notification(
                 self.etablissement_id(), self.kind, sel.compte_ids, mode=mode,
-                reset_used=reset_used)
+                reset_used=reset_used, today=clock.today(),
+                by=getattr(current_user, "login", None), out_dir=self.jobs_dir())
         except DomainError as exc:  # e.g. « une notification de ces comptes est déjà en cours »
             db.session.rollback()
             flash(exc.message, "error")
@@ -108,11 +99,9 @@ class MassActionsMixin:
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
-        from .. import audit
-
-        text = _actions().export_csv(self.etablissement_id(), self.kind, sel.compte_ids)
-        audit.record(f"{self.kind}.export_csv", etablissement_id=self.etablissement_id(),
-                     target=f"{sel.count} compte(s)", rows=sel.compte_ids)
+        text = csvexport.export_accounts_csv(self.etablissement_id(), self.kind,
+                                             sel.compte_ids,
+                                             by=getattr(current_user, "login", None))
         db.session.commit()
         name = f"comptes_{self.kind}s_{clock.today():%Y%m%d}.csv"
         return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
@@ -125,21 +114,18 @@ class MassActionsMixin:
             return resp
         sujet = (request.form.get("sujet") or "").strip()
         texte = (request.form.get("texte") or "").strip()
-        errors = []
+        error = None
         if self._confirmed():
-            if not sujet:
-                errors.append("L'objet du message est obligatoire.")
-            if not texte:
-                errors.append("Le texte du message est obligatoire.")
-            if len(sujet) > 200:
-                errors.append("L'objet ne doit pas dépasser 200 caractères.")
-            if len(texte) > 20000:
-                errors.append("Le texte ne doit pas dépasser 20 000 caractères.")
-        if not self._confirmed() or errors:
-            for e in errors:
-                flash(e, "error")
+            try:
+                sujet, texte = writing.check_message(sujet, texte)
+            except DomainError as exc:
+                error = exc.message
+        if not self._confirmed() or error:
+            if error:
+                flash(error, "error")
             return self._confirm(sel, "ecrire", "Écrire à plusieurs responsables",
-                                 sujet=sujet, texte=texte, ecrire=True)
+                                 sujet=sujet, texte=texte, ecrire=True,
+                                 subject_max=writing.SUBJECT_MAX)
         try:
             recap = _actions().write_to_responsables(
                 self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,
@@ -151,6 +137,12 @@ class MassActionsMixin:
             return redirect(self.get_url(".index_view"))
         return self.render("admints/comptes/recap_ecrire.html", recap=recap,
                            return_url=self.return_url())
+
+    def jobs_dir(self):
+        from flask import current_app
+
+        return notification_jobs.jobs_dir(current_app.config["OUTPUT_DIR"],
+                                          self.etablissement_id())
 
     def etablissement_id(self) -> int:
         from ..tenancy import require_etablissement_id

@@ -14,7 +14,9 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, notification, notification_jobs, permissions, writing
+from ..account_rows import pick_email
+from ..accounts import MODE_LABELS
 from ..emails import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -43,7 +45,10 @@ class GererMixin:
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
-            modes=self.modes(), siecle_email_status=email_status(
+            modes=notification.available_modes(self.kind, pick_email(
+                responsable.email, compte.email, compte.email_valide) if responsable else None),
+            mode_label=MODE_LABELS.get(compte.mode_notification or ""),
+            subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
             can_create_new=permissions.can_create_new_account(current_user, self.area),
@@ -64,11 +69,10 @@ class GererMixin:
                 mode = request.form.get("mode", "papier")
                 if mode not in self.modes():
                     raise DomainError("Mode de transmission invalide.")
-                from . import jobs_view
-
-                job = jobs_view.start_notification(
+                job = notification_jobs.start_notification(
                     self.etablissement_id(), self.kind, [compte.id], mode=mode,
-                    reset_all=op == "renotifier_reinit")
+                    reset_all=op == "renotifier_reinit", today=today,
+                    by=getattr(current_user, "login", None), out_dir=self.jobs_dir())
                 return redirect(url_for("taches.job_view", job_id=job.id))
             if op == "activation":
                 return self._activation(row, compte, today, back)
@@ -106,51 +110,14 @@ class GererMixin:
         return redirect(back)
 
     def _ecrire(self, row, compte, today, back):
-        from .. import actions
-
-        sujet = (request.form.get("sujet") or "").strip()
-        texte = (request.form.get("texte") or "").strip()
-        if not sujet or not texte:
-            raise DomainError("L'objet et le texte du message sont obligatoires.")
-        if self.kind == "eleve":
-            return self._ecrire_eleve(compte, sujet, texte, back)
-        recap = actions.write_to_responsables(
-            self.etablissement_id(), [compte.id], subject=sujet, body=texte, today=today)
+        recap = writing.write_to_account(
+            self.etablissement_id(), self.kind, compte.id, subject=request.form.get("sujet"),
+            body=request.form.get("texte"), today=today, by=getattr(current_user, "login", None))
         db.session.commit()
-        sent = _recap_get(recap, "sent", 0)
-        if sent:
+        if recap["sent"]:
             flash("Courriel envoyé.", "success")
         else:
-            failed = _recap_get(recap, "failed", [])
-            reason = failed[0].get("reason") if failed and isinstance(failed[0], dict) else ""
+            failed = recap["failed"]
+            reason = failed[0]["reason"] if failed else ""
             flash(f"Le courriel n'a pas été envoyé. {reason}".strip(), "error")
         return redirect(back)
-
-
-    def _ecrire_eleve(self, compte, sujet, texte, back):
-        """A pupil is written to at the address of its account (guide §5.2), when it has one."""
-        from .. import audit, mailing
-        from ..emails import invalid_reason
-        from ..models import Etablissement
-
-        reason = invalid_reason(compte.email)
-        if reason:
-            raise DomainError(reason)
-        if "\n" in sujet or "\r" in sujet or len(sujet) > 200 or len(texte) > 20000:
-            raise DomainError("L'objet doit tenir sur une ligne de 200 caractères au plus et "
-                              "le texte ne pas dépasser 20 000 caractères.")
-        etab = db.session.get(Etablissement, self.etablissement_id())
-        result = mailing.send_batch([mailing.free_message(etab, compte.email, subject=sujet,
-                                                          text=texte)])[0]
-        if not result.ok:
-            raise DomainError(f"Le courriel n'a pas été envoyé : {result.error}")
-        audit.record("eleve.ecrire", etablissement_id=etab.id, target=sujet, rows=[compte.id])
-        db.session.commit()
-        flash("Courriel envoyé.", "success")
-        return redirect(back)
-
-
-def _recap_get(recap, name, default):
-    if isinstance(recap, dict):
-        return recap.get(name, default)
-    return getattr(recap, name, default)

@@ -3,25 +3,15 @@ the online services (R-SRV-1)."""
 
 from __future__ import annotations
 
-
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, services
+from .. import clock, permissions, services
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Role
 from ..tenancy import current_etablissement
 from .base import HomeView as _BaseHome
-
-# Guide §1.3/§1.4: the head (or the académie acting for it) activates the services.
-ACTIVATION_ROLES = (Role.CHEF, Role.ACADEMIE)
-
-
-def may_activate(user) -> bool:
-    return user.is_authenticated and user.role in ACTIVATION_ROLES
-
 
 class HomeView(_BaseHome):
     @expose("/")
@@ -29,7 +19,7 @@ class HomeView(_BaseHome):
         etab = current_etablissement()
         if etab is not None and not services.is_activated(etab):
             return self.render("admints/activation.html", etablissement=etab,
-                               may_activate=may_activate(current_user))
+                               may_activate=permissions.can_activate_services(current_user))
         # Guide §2.1 NB: the home page shows the services' state, read-only.
         states = services.service_states(etab) if etab is not None else []
         return self.render("admints/home.html", etablissement=etab, services_etat=states)
@@ -37,7 +27,7 @@ class HomeView(_BaseHome):
     @expose("/activer", methods=["POST"])
     def activate(self):
         etab = current_etablissement()
-        if etab is None or not may_activate(current_user):
+        if etab is None or not permissions.can_activate_services(current_user):
             abort(403)
         try:
             services.activate(etab, today=clock.today(), by=current_user.login)

@@ -13,14 +13,13 @@ temporary passwords: sent `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import notification_jobs, permissions
 from ..cache_control import no_store
 from ..errors import DomainError
 from ..extensions import db
@@ -28,26 +27,6 @@ from ..models import Job, Role
 from .base import TenantBaseView
 
 NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
-
-
-def start_notification(etablissement_id: int, kind: str, compte_ids: list[int], *, mode: str,
-                       reset_used: bool = False, reset_all: bool = False) -> Job:
-    """One job for the whole selection (R-ACC-6); its PDF goes under OUTPUT_DIR/jobs/<etab>/.
-    The outbox is stored within the request (a notification of the same accounts already
-    under way is refused here, in French: DomainError); a selection of at most JOB_THRESHOLD
-    accounts is then delivered inline (the job page shows the recap at once), a bigger one in
-    the background (issue 3)."""
-    from .. import actions, notification
-
-    out_dir = Path(current_app.config["OUTPUT_DIR"]) / "jobs" / str(etablissement_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out_path = out_dir / f"notification_{kind}_{uuid.uuid4().hex}.pdf"
-    inline = len(compte_ids) <= current_app.config.get("JOB_THRESHOLD", 300)
-    return notification.start(etablissement_id, kind, list(compte_ids), mode=mode,
-                              reset_used=reset_used, reset_all=reset_all,
-                              today=clock.today(), out_path=out_path,
-                              by=getattr(current_user, "login", None), inline=inline,
-                              fn=actions.notify_job)
 
 
 class TachesView(TenantBaseView):
@@ -115,8 +94,7 @@ class TachesView(TenantBaseView):
 
         job = self._recovered(job_id)
         try:
-            jobs.resume(job.id, self.etablissement_id(),
-                        inline=job.total <= current_app.config.get("JOB_THRESHOLD", 300))
+            jobs.resume(job.id, self.etablissement_id(), inline=jobs.runs_inline(job.total))
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -137,26 +115,15 @@ class TachesView(TenantBaseView):
     @expose("/<int:job_id>/supprimer/", methods=("POST",))
     def job_pdf_delete(self, job_id: int):
         """The guide asks to delete the letters' PDF after use (it holds passwords)."""
-        from .. import audit
-
         job = self._job(job_id)
-        path = self._pdf_path(job)
-        if path is not None:
-            path.unlink()
-            audit.record("notification.pdf_supprime", etablissement_id=job.etablissement_id,
-                         target=f"Tâche {job.id}")
+        if notification_jobs.delete_pdf(job, current_app.config["OUTPUT_DIR"],
+                                        by=current_user.login):
             db.session.commit()
             flash("Le document PDF a été supprimé.", "success")
         return redirect(self.get_url(".job_view", job_id=job.id))
 
     def _pdf_path(self, job: Job) -> Path | None:
-        if not job.file_path:
-            return None
-        root = (Path(current_app.config["OUTPUT_DIR"]) / "jobs" / str(job.etablissement_id)).resolve()
-        path = Path(job.file_path).resolve()
-        if root not in path.parents or not path.is_file():
-            return None
-        return path
+        return notification_jobs.job_pdf(job, current_app.config["OUTPUT_DIR"])
 
     def _back_url(self, job: Job) -> str:
         kind = (job.params or {}).get("kind")

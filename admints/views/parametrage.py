@@ -80,19 +80,14 @@ class EntView(TenantBaseView):
         status = 200
         if request.method == "POST":
             form = {k: (request.form.get(k) or "").strip() for k in ("type", "ent_id", "url")}
-            if form["ent_id"] and form["url"]:
-                flash("Choisissez l'ENT dans la liste ou saisissez son adresse, pas les deux.",
-                      "error")
-                status = 400
-            else:
-                _, ok = run(lambda: parametrage.save_ent(
-                    etab, form["type"], form["ent_id"] or None, form["url"] or None,
-                    today=today(), by=current_user.login))
-                if ok:
-                    flash("ENT et courrier de notification enregistrés. "
-                          + settings.notice(parametrage.ENT_KEY, today()), "success")
-                    return redirect(url_for(".index"))
-                status = 400
+            _, ok = run(lambda: parametrage.save_ent(
+                etab, form["type"], form["ent_id"] or None, form["url"] or None,
+                today=today(), by=current_user.login))
+            if ok:
+                flash("ENT et courrier de notification enregistrés. "
+                      + settings.notice(parametrage.ENT_KEY, today()), "success")
+                return redirect(url_for(".index"))
+            status = 400
         return self.render("admints/parametrage/ent.html", form=form, choices=choices,
                            types=parametrage.ENT_TYPES,
                            **setting_context(etab.id, parametrage.ENT_KEY,

@@ -8,7 +8,7 @@ import time
 
 from pypdf import PdfReader
 
-from admints import actions
+from admints import notification
 from admints.extensions import db
 from admints.models import Compte, EtatCompte
 
@@ -80,7 +80,7 @@ def test_r_acc_6_select_all_matching_notify_paper_progress_and_pdf(app, page, li
     that this selection runs in the background and the progress bar can be watched."""
     app.config["JOB_THRESHOLD"] = 0
     eleves = _pupils(etab, 60, 2)
-    real = actions.notify_job
+    real = notification.notify_job
 
     def slow_notify_job(ctx, progress):
         # Hold the job at 50 % for a moment so that the test can see the bar move.
@@ -88,7 +88,7 @@ def test_r_acc_6_select_all_matching_notify_paper_progress_and_pdf(app, page, li
         time.sleep(2.5)
         return real(ctx, progress)
 
-    monkeypatch.setattr(actions, "notify_job", slow_notify_job)
+    monkeypatch.setattr(notification, "notify_job", slow_notify_job)
     login(page, live_server, "chef.0999001a", PASSWORD)
     _open_eleves_filtered(page, live_server, "6A")
     assert page.locator("[data-testid=comptes] tbody tr").count() == 50
