@@ -12,6 +12,8 @@ The encoding is the one of the XML prolog (ISO-8859-15 in real exports). Every r
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import datetime as dt
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
@@ -137,17 +139,18 @@ def _clean(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-class _Reader:
-    """The records of one kind of file, then `finish` (cross references, emptiness)."""
+class _Reader(ABC):
+    """The records of one kind of file, then `finish` (cross references, emptiness); each kind
+    of file has its subclass."""
 
     def __init__(self, parsed: ParsedFile):
         self.p = parsed
 
-    def handlers(self) -> siecle_stream.Handlers:
-        raise NotImplementedError
+    @abstractmethod
+    def handlers(self) -> siecle_stream.Handlers: ...
 
-    def finish(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def finish(self) -> None: ...
 
     def ident(self, value: str | None, attr: str, what: str) -> str:
         value = (value or "").strip()
