@@ -148,3 +148,15 @@ def load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> l
     return sorted(items.values(), key=lambda it: it.sort_key)
 
 
+def load_comptes(etablissement_id: int, compte_ids: Sequence[int],
+                kind: str | None = None) -> list[Compte]:
+    """The accounts of `compte_ids` that belong to the establishment (R-SEC-1), of one kind when
+    given, in id order; ids of another establishment are dropped."""
+    out: list[Compte] = []
+    for chunk in chunks(compte_ids):
+        query = db.select(Compte).where(Compte.etablissement_id == etablissement_id,
+                                        Compte.id.in_(chunk))
+        if kind:
+            query = query.where(Compte.kind == kind)
+        out.extend(db.session.scalars(query.order_by(Compte.id)))
+    return out

@@ -2,20 +2,23 @@
 the email to one account of « Gérer le compte ».
 
 `check_message` is the one reading of the subject/body rules; the mass action
-(`actions.write_to_responsables`), `write_to_account` and the templates' `maxlength` use it.
+(`write_to_responsables`), `write_to_account` and the templates' `maxlength` use it.
 Functions flush, never commit, and audit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
-from . import audit, mailing
-from .account_rows import etablissement
+from sqlalchemy.orm import joinedload, selectinload
+
+from . import accounts, audit, mailing
+from .account_rows import chunks, etablissement, load_comptes, responsable_email
 from .emails import invalid_reason
 from .errors import DomainError
 from .extensions import db
-from .models import Compte, KindCompte
+from .models import Compte, KindCompte, ResponsableEleve
 
 SUBJECT_MAX = 200
 BODY_MAX = 20_000
@@ -51,8 +54,6 @@ def write_to_account(etablissement_id: int, kind: str, compte_id: int, *, subjec
     if compte is None:
         raise DomainError("Compte introuvable.")
     if kind == KindCompte.RESPONSABLE:
-        from .actions import write_to_responsables
-
         return write_to_responsables(etablissement_id, [compte.id], subject=subject,
                                      body=body, today=today, by=by)
     reason = invalid_reason(compte.email)
@@ -66,3 +67,71 @@ def write_to_account(etablissement_id: int, kind: str, compte_id: int, *, subjec
     audit.record("eleve.ecrire", etablissement_id=etablissement_id, login=by, target=subject,
                  rows=[compte.id])
     return {"sent": 1, "failed": [], "without_address": []}
+
+
+def write_to_responsables(etablissement_id: int, compte_ids: Sequence[int], *, subject: str,
+                          body: str, today: dt.date, by: str | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> dict:
+    """R-ACC-7: one subject and text, a separate email to each selected responsable account
+    that has an address. Returns {"sent": n, "failed": [{compte_id, identifiant, email,
+    reason}], "without_address": [{compte_id, identifiant}]}."""
+    subject, body = check_message(subject, body)
+    etab = etablissement(etablissement_id)
+    targets, without = [], []
+    for chunk in chunks(compte_ids):
+        liens = db.session.scalars(
+            db.select(ResponsableEleve).options(selectinload(ResponsableEleve.responsable),
+                                                joinedload(ResponsableEleve.compte))
+            .where(ResponsableEleve.etablissement_id == etablissement_id,
+                   ResponsableEleve.compte_id.in_(chunk)).order_by(ResponsableEleve.id))
+        seen = {t[0].id for t in targets} | {w["compte_id"] for w in without}
+        for lien in liens:
+            if lien.compte_id in seen:
+                continue
+            seen.add(lien.compte_id)
+            email = responsable_email(lien.compte, lien.responsable)
+            if email:
+                targets.append((lien.compte, email))
+            else:
+                without.append({"compte_id": lien.compte_id,
+                                "identifiant": lien.compte.identifiant})
+    messages = [mailing.free_message(etab, email, subject=subject, text=body)
+                for _, email in targets]
+    results = mailing.send_batch(
+        messages, progress=(lambda n: progress(n, len(messages))) if progress else None)
+    failed = [{"compte_id": targets[r.key][0].id, "identifiant": targets[r.key][0].identifiant,
+               "email": targets[r.key][1], "reason": r.error} for r in results if not r.ok]
+    sent = [targets[r.key][0].id for r in results if r.ok]
+    audit.record("responsable.ecrire", etablissement_id=etablissement_id, login=by,
+                 target=subject, rows=sent,
+                 after={"envoyes": len(sent), "echecs": len(failed), "sans_adresse": len(without)})
+    return {"sent": len(sent), "failed": failed, "without_address": without}
+
+
+def write_job(ctx, progress) -> dict:
+    """Job body for a large « Écrire à plusieurs responsables »: params compte_ids, subject,
+    body, today (ISO)."""
+    p = ctx.params
+    return write_to_responsables(ctx.etablissement_id, p["compte_ids"], subject=p["subject"],
+                                 body=p["body"], today=dt.date.fromisoformat(p["today"]),
+                                 by=ctx.created_by, progress=progress)
+
+
+def resend_activation(etablissement_id: int, compte_id: int, email: str, *, today: dt.date,
+                      link_base: str | None = None) -> None:
+    """R-ACC-8: correct the address of an *En cours d'activation* responsable account and resend
+    the activation email. Raises DomainError (caller rolls back) if the server refuses it."""
+    comptes = load_comptes(etablissement_id, [compte_id], KindCompte.RESPONSABLE)
+    if not comptes:
+        raise DomainError("Compte introuvable.")
+    compte = comptes[0]
+    accounts.set_account_email(compte, email, today=today)
+    from flask import current_app
+
+    base = link_base or current_app.config["PORTAL_URL"].rstrip("/") + "/activation/"
+    message = mailing.activation_message(etablissement(etablissement_id), compte.email,
+                                         identifiant=compte.identifiant,
+                                         link=base + accounts.activation_token(compte))
+    result = mailing.send_batch([message])[0]
+    if not result.ok:
+        raise DomainError(f"Le courriel d'activation n'a pas été envoyé : {result.error}")
