@@ -7,7 +7,14 @@ from pathlib import Path
 from flask import Flask
 
 from . import bounded
-from .config import INSTANCE, ROOT, Config, apply_environment, derive, ensure_instance_secrets
+from .config import (
+    INSTANCE,
+    ROOT,
+    Config,
+    apply_environment,
+    derive,
+    ensure_instance_secrets,
+)
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 

@@ -9,21 +9,31 @@ that is written to the establishment's journal (« connexion.blocage »).
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-import datetime as dt
-
 from . import audit, bounded, sessions, tenancy
+from .academie.users import authenticate, end_sessions, mark_login
+from .clock import utcnow
 from .extensions import db, limiter, login_manager
-from .models import AuditEntry, StaffUser, utcnow
-from .users import authenticate, end_sessions, mark_login
+from .models import AuditEntry, StaffUser
 
 bp = Blueprint("auth", __name__)
 

@@ -130,8 +130,9 @@ def derive(config: dict) -> None:
 
 def ensure_instance_secrets(config: dict, instance: Path) -> None:
     """Create `instance/secret_key` and `instance/data_keys` at first run (never committed)."""
-    from cryptography.fernet import Fernet
     import secrets
+
+    from cryptography.fernet import Fernet
 
     instance.mkdir(parents=True, exist_ok=True)
     secret_file = instance / "secret_key"

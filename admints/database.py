@@ -1,13 +1,25 @@
 """Engine settings per backend: SQLite gets WAL, a busy timeout and foreign keys on every
-connection, so a background job can write while requests read."""
+connection, so a background job can write while requests read. Also the one chunking of id
+lists into `IN (...)` queries of bounded size."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+
+CHUNK = 2000  # ids per IN (...) query: under every backend's bound-parameter limit
+
+
+def chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    """The distinct ids, sorted, in lists of at most CHUNK."""
+    ids = sorted(set(int(i) for i in ids))
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i:i + CHUNK]
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -25,7 +25,7 @@ def format_datetime(value: dt.datetime | None) -> str:
 def format_percent(value: float | None) -> str:
     """The one percentage format of the application (issue 5 point 4): at most two decimals,
     trailing zeros dropped, decimal comma — « 1,59 % », « 33,33 % », « 100 % » — and « — » when
-    there is nothing to divide. `stats.format_pourcentage` and the `percent_fr` filter are this
+    there is nothing to divide. `summaries.format_pourcentage` and the `percent_fr` filter are this
     very function."""
     if value is None:
         return "—"

@@ -13,74 +13,38 @@ heartbeat bumped every JOB_HEARTBEAT_SECONDS. A pending or running job is orphan
 conditional on the row being unchanged since it was read. It runs at start-up
 (JOB_RECOVER_ON_START), from `flask admints jobs --recover`, and when a job page is viewed. It
 resends nothing: an outbox-backed job (notification) gets its recap from its outbox and can be
-resumed (`jobs.resume`); the rest is left to the rerun.
+resumed (`resume`); the rest is left to the rerun.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import socket
-import threading
 
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, jobs
+from . import audit, job_runners, jobs
+from .clock import utcnow
+from .comptes import outbox
+from .errors import DomainError
 from .extensions import db
-from .models import Job, utcnow
+from .models import Job
 
 log = logging.getLogger(__name__)
 ACTIVE = ("pending", "running")
-
-
-def process_marker(pid: int) -> str | None:
-    """The start time of process `pid` (clock ticks since boot), None when it does not exist
-    or is a zombie, "" when this system has no /proc."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            data = handle.read().decode("ascii", errors="replace")
-    except FileNotFoundError:
-        return None if os.path.exists("/proc/self/stat") else ""
-    except OSError:
-        return ""
-    # The command name (field 2) may hold spaces and parentheses: cut after the last ")".
-    fields = data.rsplit(")", 1)[1].split()
-    state, start = fields[0], fields[19]  # fields 3 and 22 of proc(5)
-    return None if state in ("Z", "X") else start
-
-
-def this_process() -> dict:
-    """The runner columns of a job run by this process."""
-    return {"runner_host": socket.gethostname()[:255], "runner_pid": os.getpid(),
-            "runner_started": process_marker(os.getpid()) or ""}
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    marker = process_marker(pid)
-    if marker is None:
-        return False
-    if marker == "":  # no /proc: ask the kernel whether the pid exists
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return not started or marker == started
 
 
 def is_orphaned(job: Job, *, now: dt.datetime, stale: dt.timedelta, live: set[int]) -> bool:
     if job.status not in ACTIVE:
         return False
     if job.runner_pid is not None and job.runner_host == socket.gethostname()[:255]:
-        me = this_process()
+        me = job_runners.this_process()
         if job.runner_pid == me["runner_pid"] and \
                 (job.runner_started or "") == me["runner_started"]:
             return job.id not in live
-        return not _alive(job.runner_pid, job.runner_started)
+        return not job_runners.alive(job.runner_pid, job.runner_started)
     last = job.heartbeat_at or job.started_at or job.created_at
     return last is None or now - last > stale
 
@@ -135,24 +99,34 @@ def recover_at_startup(app: Flask) -> None:
             log.info("job recovery at start-up skipped (%s)", type(exc).__name__)
 
 
-class Heartbeat:
-    """Bumps `heartbeat_at` of a running job every JOB_HEARTBEAT_SECONDS (best effort)."""
-
-    def __init__(self, app: Flask, job_id: int):
-        self.app, self.job_id = app, job_id
-        self.interval = float(app.config.get("JOB_HEARTBEAT_SECONDS", 15))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, daemon=True,
-                                        name=f"admints-heartbeat-{self.job_id}")
-        self._thread.start()
-
-    def _loop(self) -> None:
-        with self.app.app_context():
-            while not self._stop.wait(self.interval):
-                jobs._write(self.job_id, heartbeat_at=utcnow())
-
-    def stop(self) -> None:
-        self._stop.set()
+def resume(job_id: int, etablissement_id: int | None = None, *,
+           inline: bool | None = None) -> Job:
+    """Run an interrupted, resumable job again: its body sends only what is left, with what
+    was stored. Refused in French otherwise."""
+    job = db.session.get(Job, job_id)
+    if job is None or (etablissement_id is not None and job.etablissement_id != etablissement_id):
+        raise DomainError("Tâche introuvable.")
+    if job.status in ("pending", "running"):
+        recover(job_id=job_id)
+        db.session.expire_all()
+        job = db.session.get(Job, job_id)
+    if not (job.params or {}).get("_recap"):
+        raise DomainError("Cette tâche ne peut pas être reprise : relancez-la.")
+    if job.status != "interrupted":
+        raise DomainError(f"Seule une tâche interrompue peut être reprise (celle-ci est "
+                          f"{job.status_label}).")
+    # Under the establishment's notification lock, like a new claim: either a new
+    # notification took its open rows over first, or it sees this job pending and refuses.
+    # No runner yet: judged by its heartbeat until `run_here` writes the new runner.
+    db.session.commit()
+    if job.etablissement_id is not None:
+        outbox.lock(job.etablissement_id, job_id)
+    changed = db.session.execute(
+        db.update(Job).where(Job.id == job_id, Job.status == "interrupted").values(
+            status="pending", error=None, finished_at=None, heartbeat_at=utcnow(),
+            runner=None, runner_host=None, runner_pid=None, runner_started=None)).rowcount
+    db.session.commit()
+    db.session.expire_all()
+    if not changed:
+        raise DomainError("Cette tâche est déjà en cours de reprise.")
+    return jobs.launch(job_id, inline=inline)

@@ -38,9 +38,11 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
+from .clock import utcnow
 from .errors import DomainError
 from .extensions import db
-from .models import Job, utcnow
+from .job_runners import Heartbeat, this_process
+from .models import Job
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 100
@@ -192,8 +194,6 @@ def run_here(job_id: int, fn: Callable, *, runner: str = "inline"):
     """Run `fn` for `job_id` in this process and the current app context: runner identity and
     heartbeat, then done / failed / interrupted. Returns `fn`'s own result; re-raises its
     exception once recorded."""
-    from .job_recovery import Heartbeat, this_process
-
     job = db.session.get(Job, job_id)
     raw_params = dict(job.params or {})
     ctx = JobContext(job_id, {k: v for k, v in raw_params.items() if not k.startswith("_")},
@@ -201,7 +201,8 @@ def run_here(job_id: int, fn: Callable, *, runner: str = "inline"):
     db.session.commit()
     with _live_lock:
         _live.add(job_id)  # before the identity is visible: recovery never sees us as gone
-    beat = Heartbeat(current_app._get_current_object(), job_id)
+    beat = Heartbeat(current_app._get_current_object(), job_id,
+                     lambda: _write(job_id, heartbeat_at=utcnow()))
     try:
         write_status(job_id, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
                      runner=runner, attempts=Job.attempts + 1, **this_process())
@@ -251,43 +252,6 @@ def interrupted_recap(job_id: int, params: dict, *, error: str | None = None) ->
         return hook(job_id) if error is None else hook(job_id, error=error)
     finally:
         db.session.rollback()  # whatever the hook left open
-
-
-def resume(job_id: int, etablissement_id: int | None = None, *,
-           inline: bool | None = None) -> Job:
-    """Run an interrupted, resumable job again: its body sends only what is left, with what
-    was stored. Refused in French otherwise."""
-    from .job_recovery import recover
-
-    job = db.session.get(Job, job_id)
-    if job is None or (etablissement_id is not None and job.etablissement_id != etablissement_id):
-        raise DomainError("Tâche introuvable.")
-    if job.status in ("pending", "running"):
-        recover(job_id=job_id)
-        db.session.expire_all()
-        job = db.session.get(Job, job_id)
-    if not (job.params or {}).get("_recap"):
-        raise DomainError("Cette tâche ne peut pas être reprise : relancez-la.")
-    if job.status != "interrupted":
-        raise DomainError(f"Seule une tâche interrompue peut être reprise (celle-ci est "
-                          f"{job.status_label}).")
-    # Under the establishment's notification lock, like a new claim: either a new
-    # notification took its open rows over first, or it sees this job pending and refuses.
-    # No runner yet: judged by its heartbeat until `run_here` writes the new runner.
-    from . import outbox
-
-    db.session.commit()
-    if job.etablissement_id is not None:
-        outbox.lock(job.etablissement_id, job_id)
-    changed = db.session.execute(
-        db.update(Job).where(Job.id == job_id, Job.status == "interrupted").values(
-            status="pending", error=None, finished_at=None, heartbeat_at=utcnow(),
-            runner=None, runner_host=None, runner_pid=None, runner_started=None)).rowcount
-    db.session.commit()
-    db.session.expire_all()
-    if not changed:
-        raise DomainError("Cette tâche est déjà en cours de reprise.")
-    return launch(job_id, inline=inline)
 
 
 def _str_or_none(value) -> str | None:

@@ -8,7 +8,7 @@ it saves (a view's uncommitted changes would be written). This backend talks to 
 own connection instead, so the request's transaction is never touched.
 
 Ending sessions: `renew()` gives a new id at login and logout (no fixation; the old id is deleted
-from the store); the per-user `session_version` (admints.users.end_sessions) ends every session
+from the store); the per-user `session_version` (admints.academie.users.end_sessions) ends every session
 of a user at logout, password change and deactivation, whatever the store. Cookies are `Secure`
 when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request came over HTTPS
 (as ProxyFix reports it, when enabled).
@@ -24,8 +24,9 @@ from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .clock import utcnow
 from .extensions import db
-from .models import ServerSession, utcnow
+from .models import ServerSession
 
 KEY_PREFIX = "admints:session:"
 log = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ def bench_app(database_uri: str, output_dir, *, screens: bool = True, **override
 
 
 def load_demo_school(uai: str, eleves: int, today: dt.date):
-    """A committed demo establishment (`admints.demo.load_demo`), its load time printed."""
-    from admints.demo import load_demo
+    """A committed demo establishment (`admints.demo.loader.load_demo`), its load time printed."""
+    from admints.demo.loader import load_demo
 
     start = time.perf_counter()
     report = load_demo(uai, eleves, "college", 0, "Bench-Orage-Tilleul-17", today)

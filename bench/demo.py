@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admints import demo  # noqa: E402
 from _support import bench_app  # noqa: E402
+
+from admints.demo import loader  # noqa: E402
 from admints.extensions import db  # noqa: E402
 
 TODAY = dt.date(2026, 11, 28)
@@ -31,11 +32,11 @@ def main() -> None:
     app = bench_app(f"sqlite:///{path}", out)
     with app.app_context():
         db.create_all()
-        demo.shared_hash("Bench-Orage-Tilleul-17")  # argon2 once, outside the timings
+        loader.shared_hash("Bench-Orage-Tilleul-17")  # argon2 once, outside the timings
 
         def load(uai: str, n: int) -> float:
             t = time.perf_counter()
-            report = demo.load_demo(uai, n, "college", 0, "Bench-Orage-Tilleul-17", TODAY)
+            report = loader.load_demo(uai, n, "college", 0, "Bench-Orage-Tilleul-17", TODAY)
             db.session.commit()
             elapsed = time.perf_counter() - t
             print(f"{uai}: {n} élèves, {report.responsables} responsables, "

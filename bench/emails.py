@@ -18,9 +18,9 @@ figures are medians (min–max in brackets), since the machine is shared.
 from __future__ import annotations
 
 import argparse
-import statistics
 import datetime as dt
 import smtplib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from admints import mailing  # noqa: E402
 from _support import bench_app  # noqa: E402
+
+from admints.comptes import mailing  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Etablissement  # noqa: E402
 

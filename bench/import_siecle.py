@@ -19,8 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _support import bench_app  # noqa: E402
+
 from admints.extensions import db  # noqa: E402
-from admints.importer import import_siecle  # noqa: E402
+from admints.siecle.importer import import_siecle  # noqa: E402
 
 UAI = "0999999X"
 TODAY = dt.date(2026, 11, 28)
@@ -28,13 +29,13 @@ TODAY = dt.date(2026, 11, 28)
 
 def write_xml(out: Path, eleves: int) -> list[Path]:
     try:
-        from admints.demo import write_demo_xml
+        from admints.demo.loader import write_demo_xml
     except ImportError:  # the demo command's module not there yet: same generator underneath
-        from admints import demo_data, demo_xml
+        from admints.demo import population, siecle_files
 
-        pop = demo_data.generate(UAI, eleves, "college", 0)
+        pop = population.generate(UAI, eleves, "college", 0)
         paths = []
-        for name, data in demo_xml.population_files(pop, TODAY):
+        for name, data in siecle_files.population_files(pop, TODAY):
             (out / name).write_bytes(data)
             paths.append(out / name)
         return paths

@@ -1,14 +1,14 @@
 """Benchmark of the notification letters (issue 3 point 10a, R-ACC-5/6).
 
-Loads a demo establishment of 2,000 pupils (`admints.demo.load_demo`) into a temporary SQLite
+Loads a demo establishment of 2,000 pupils (`admints.demo.loader.load_demo`) into a temporary SQLite
 database, builds one `Letter` per pupil account (new accounts get a temporary password, used or
 continuity accounts the identifier only), then in the same run:
 
-1. renders them with `admints.letters.write_letters` (forms + variable lines);
+1. renders them with `admints.courriers.letters.write_letters` (forms + variable lines);
 2. renders the same letters with a plain ReportLab platypus `SimpleDocTemplate` (one Paragraph
    per block of the same texts, values escaped, one page per letter, same embedded font) — the
    baseline;
-3. when `admints.actions.notify` is present, times the end-to-end notification of all the
+3. when `admints.comptes.bulk.notify` is present, times the end-to-end notification of all the
    pupils (state, temporary passwords, PDF, flush) for reference.
 
 Prints the rates (letters/s) and the ratio write_letters / baseline. Goal: ratio ≥ 5
@@ -30,12 +30,13 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from admints import letter_texts, letters, templating  # noqa: E402
 from _support import bench_app, load_demo_school  # noqa: E402
+
+from admints.comptes.identifiers import generate_temporary_password  # noqa: E402
+from admints.courriers import letters, templating, wording  # noqa: E402
 from admints.extensions import db  # noqa: E402
-from admints.identifiers import generate_temporary_password  # noqa: E402
 from admints.models import Compte, Eleve, Etablissement, EtatCompte  # noqa: E402
-from admints.pdf_utils import FONT, accelerated, register_fonts  # noqa: E402
+from admints.pdf import FONT, accelerated, register_fonts  # noqa: E402
 
 UAI = "0999998W"
 TODAY = dt.date(2026, 11, 28)
@@ -87,14 +88,14 @@ def platypus_baseline(etab, batch: list[letters.Letter], path: Path) -> None:
                       nom=letter.nom, prenom=letter.prenom, eleve_nom=letter.eleve_nom,
                       eleve_prenom=letter.eleve_prenom, division=letter.division, civilite="")
         blocks(texts["entete"], fields)
-        recipient = [templating.render(letter_texts.DATE_LINE, fields), "",
+        recipient = [templating.render(wording.DATE_LINE, fields), "",
                      f"{letter.prenom} {letter.nom}", *letter.adresse]
         story.append(Paragraph("<br/>".join(escape(r) for r in recipient), normal))
         story.append(Spacer(1, 15 * mm))
-        blocks(texts[letter_texts.body_key(letter.kind, letter.continuite)], fields)
+        blocks(texts[wording.body_key(letter.kind, letter.continuite)], fields)
         story.append(Spacer(1, 10 * mm))
-        blocks("\n".join((*letter_texts.PIED, "", *letter_texts.SIGNATURE)), fields)
-        story.append(Paragraph(escape(letter_texts.MENTION_CNIL), small))
+        blocks("\n".join((*wording.PIED, "", *wording.SIGNATURE)), fields)
+        story.append(Paragraph(escape(wording.MENTION_CNIL), small))
         story.append(PageBreak())
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
                       topMargin=15 * mm, bottomMargin=12 * mm).build(story)
@@ -143,13 +144,13 @@ def main() -> None:
                   "   (goal >= 5x, ~3,500 letters/s)")
 
             try:
-                from admints import actions
+                from admints.comptes import notification
             except ImportError:
                 return
             ids = list(db.session.scalars(db.select(Compte.id).where(
                 Compte.etablissement_id == etab.id, Compte.kind == "eleve")))
             start, cpu = time.perf_counter(), time.process_time()
-            recap = actions.notify(etab.id, "eleve", ids, mode="papier", reset_used=True,
+            recap = notification.notify(etab.id, "eleve", ids, mode="papier", reset_used=True,
                                    today=TODAY, out_path=tmp_path / "notify.pdf")
             db.session.commit()
             took, cpu = time.perf_counter() - start, time.process_time() - cpu

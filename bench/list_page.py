@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _support import bench_app  # noqa: E402
+
 from admints.extensions import db  # noqa: E402
-from admints.models import Academie, Division, Etablissement, Mef, StaffUser  # noqa: E402
+from admints.models import (  # noqa: E402
+    Academie,
+    Division,
+    Etablissement,
+    Mef,
+    StaffUser,
+)
 
 PUPILS = 667  # per establishment
 DIVISIONS = 24  # per establishment (~28 pupils, ~56 guardian pairs each)

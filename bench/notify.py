@@ -1,8 +1,8 @@
 """End-to-end notification of a whole establishment as ONE job (R-ACC-6, issue 3 point 10).
 
-Loads a demo establishment (`admints.demo.load_demo`, 2,000 pupils and their guardians) into a
+Loads a demo establishment (`admints.demo.loader.load_demo`, 2,000 pupils and their guardians) into a
 temporary SQLite database, starts a real aiosmtpd server in another process, then runs through
-`jobs.start_job` (inline runner) and `actions.notify`:
+`jobs.start_job` (inline runner) and `bulk.notify`:
 
 1. all pupils, paper (state, temporary passwords, one PDF, commit);
 2. all guardian accounts, « courriel et papier » (emails over one SMTP connection for valid
@@ -27,10 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _support import bench_app, load_demo_school  # noqa: E402
 from emails import start_server  # noqa: E402
 
-from admints import actions, jobs  # noqa: E402
-from _support import bench_app, load_demo_school  # noqa: E402
+from admints import jobs  # noqa: E402
+from admints.comptes import notification  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import Compte  # noqa: E402
 
@@ -49,10 +50,10 @@ def run(etab_id: int, kind: str, mode: str, out: Path, profile: bool = False) ->
         import pstats
         prof = cProfile.Profile()
         job = prof.runcall(jobs.start_job, f"notification_{kind}", etab_id, params,
-                           actions.notify_job, "bench")
+                           notification.notify_job, "bench")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
     else:
-        job = jobs.start_job(f"notification_{kind}", etab_id, params, actions.notify_job,
+        job = jobs.start_job(f"notification_{kind}", etab_id, params, notification.notify_job,
                              "bench")
     took = time.perf_counter() - start
     r = job.result or {}

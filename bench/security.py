@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _support import bench_app  # noqa: E402
+
 from admints.extensions import db, limiter  # noqa: E402
 from admints.models import Academie, AuditEntry, Etablissement, StaffUser  # noqa: E402
 from admints.secrets_store import hash_password, verify_password  # noqa: E402

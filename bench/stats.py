@@ -5,7 +5,7 @@ pupils and 400,000 guardian links (goal < 1 s). Prints the figures.
     .venv/bin/python bench/stats.py [--etablissements 100] [--eleves 2000] [--acces 5000]
                                     [--repeat 5] [--with-demo] [--database-url URL [--reuse]]
 
-Data are bulk-inserted synthetic rows (the demo command, `admints.demo.load_demo`, takes about
+Data are bulk-inserted synthetic rows (the demo command, `admints.demo.loader.load_demo`, takes about
 6 s per 2,000 pupils: ten minutes for the académie); `--with-demo` also loads one demo
 establishment with `load_demo` and times it. Per establishment: 4 MEFs × 5 divisions, accounts
 in every state, two guardians per pupil (légal 1 and 2), one pupil in ten a sibling sharing the
@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
-from admints import create_app, stats, stats_academie  # noqa: E402
+from admints import create_app  # noqa: E402
 from admints.extensions import db  # noqa: E402
 from admints.models import (  # noqa: E402
-    AccesTeleservice,
     Academie,
+    AccesTeleservice,
     Compte,
     Division,
     Eleve,
@@ -43,6 +43,7 @@ from admints.models import (  # noqa: E402
     ResponsableEleve,
     Teleservice,
 )
+from admints.statistiques import rollups, summaries, visits  # noqa: E402
 
 TODAY = dt.date(2026, 11, 28)
 MEFS = (("10010012110", "6EME", "21110010012"), ("10110001110", "5EME", "21210010011"),
@@ -192,22 +193,22 @@ def run(args, tmp: str) -> None:
                   for m in (Eleve, ResponsableEleve, Compte, AccesTeleservice)}
         built = "réutilisée" if args.reuse else f"construite en {time.perf_counter() - start:.1f} s"
         print(f"Base {url.split(':')[0]} ({built}) : {len(etab_ids)} établissements, {counts}")
-        periode = stats.periode_par_defaut(TODAY)
+        periode = visits.periode_par_defaut(TODAY)
         one = etab_ids[0]
         print(f"Un établissement de {args.eleves} élèves :")
-        report("synthese_eleves (R-STA-1)", lambda: stats.synthese_eleves(one), 50, args.repeat)
-        report("synthese_responsables (R-STA-2)", lambda: stats.synthese_responsables(one), 50,
+        report("synthese_eleves (R-STA-1)", lambda: summaries.synthese_eleves(one), 50, args.repeat)
+        report("synthese_responsables (R-STA-2)", lambda: summaries.synthese_responsables(one), 50,
                args.repeat)
-        report("synthese_acces (R-STA-3)", lambda: stats.synthese_acces(one, periode), 50,
+        report("synthese_acces (R-STA-3)", lambda: visits.synthese_acces(one, periode), 50,
                args.repeat)
         print(f"Académie ({len(etab_ids)} établissements) :")
-        report("rollup_eleves", lambda: stats_academie.rollup_eleves(aca_id), 1000, args.repeat)
-        report("rollup_responsables", lambda: stats_academie.rollup_responsables(aca_id), 1000,
+        report("rollup_eleves", lambda: rollups.rollup_eleves(aca_id), 1000, args.repeat)
+        report("rollup_responsables", lambda: rollups.rollup_responsables(aca_id), 1000,
                args.repeat)
-        report("rollup_acces", lambda: stats_academie.rollup_acces(aca_id, periode), 1000,
+        report("rollup_acces", lambda: rollups.rollup_acces(aca_id, periode), 1000,
                args.repeat)
         if args.with_demo:
-            from admints.demo import load_demo
+            from admints.demo.loader import load_demo
 
             start = time.perf_counter()
             load_demo("0999001A", args.eleves, "college", 0, "Bench-Orage-Tilleul-17", TODAY,
@@ -216,10 +217,10 @@ def run(args, tmp: str) -> None:
             demo_id = db.session.scalar(db.select(Etablissement.id)
                                         .where(Etablissement.uai == "0999001A"))
             print(f"Établissement de démonstration (load_demo, {time.perf_counter() - start:.1f} s) :")
-            report("synthese_eleves", lambda: stats.synthese_eleves(demo_id), 50, args.repeat)
-            report("synthese_responsables", lambda: stats.synthese_responsables(demo_id), 50,
+            report("synthese_eleves", lambda: summaries.synthese_eleves(demo_id), 50, args.repeat)
+            report("synthese_responsables", lambda: summaries.synthese_responsables(demo_id), 50,
                    args.repeat)
-            report("synthese_acces", lambda: stats.synthese_acces(demo_id, periode), 50,
+            report("synthese_acces", lambda: visits.synthese_acces(demo_id, periode), 50,
                    args.repeat)
 
 

@@ -5,25 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from admints.clock import utcnow
 from admints.extensions import db
 from admints.models import (
     Academie,
     Compte,
     Division,
     Eleve,
-    EtatCompte,
     Etablissement,
+    EtatCompte,
     Groupe,
     KindCompte,
     Mef,
     Responsable,
     ResponsableEleve,
     StaffUser,
-    utcnow,
 )
 from admints.secrets_store import hash_password
 
-# Meets the staff password policy (admints.password_policy): 12+ characters, not common.
+# Meets the staff password policy (admints.academie.password_policy): 12+ characters, not common.
 PASSWORD = "Orage-Tilleul-Boussole-17"
 _seq = itertools.count(1)
 _HASH: dict[str, str] = {}

@@ -24,7 +24,7 @@ IDENT = re.compile(r"Identifiant : (\S+)")
 
 
 def guardians(db, etab, emails, division="6A"):
-    """One pupil per entry of `emails` (None = no address, paper), légal 1 each; identifiers
+    """One pupil per entry of `email_syntax` (None = no address, paper), légal 1 each; identifiers
     anne.parentNN. Committed; returns the links."""
     div = factories.make_division(etab, division)
     liens = []

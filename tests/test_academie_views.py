@@ -335,21 +335,27 @@ def test_r_sec_3_academie_list_operations_apply_rules_and_audit(db, academie):
     apply their rules and write `academie.<table>.<what>` themselves."""
     import datetime as dt
 
-    from admints import paiement, parametrage, services
     from admints.errors import DomainError
-    from admints.models import EntAcademique, Teleservice, TeleserviceEtablissement, TipiRegie
+    from admints.models import (
+        EntAcademique,
+        Teleservice,
+        TeleserviceEtablissement,
+        TipiRegie,
+    )
+    from admints.parametrage import portal_links
+    from admints.teleservices import opening, paiement
 
     aid = academie["etab"].academie_id
     service = Teleservice(libelle="Cantine en ligne", categorie="Vie scolaire")
     db.session.add(service)
-    services.save_academic_service(aid, service, created=True, by="academie.demo")
+    opening.save_academic_service(aid, service, created=True, by="academie.demo")
     assert service.code.startswith("aca_") and service.position == 100
     assert db.session.scalar(db.select(TeleserviceEtablissement).where(
         TeleserviceEtablissement.teleservice_id == service.id,
         TeleserviceEtablissement.etablissement_id == academie["etab"].id)) is not None
     factories.make_acces(academie["etab"], service, dt.datetime(2026, 11, 2))
     with pytest.raises(DomainError, match="déjà été consulté"):
-        services.delete_academic_service(aid, service, by="academie.demo")
+        opening.delete_academic_service(aid, service, by="academie.demo")
     regie = TipiRegie(numero_client=" 12 34 56 ", libelle_regie="Régie du collège")
     db.session.add(regie)
     paiement.save_regie(aid, regie, created=True, by="academie.demo")
@@ -362,10 +368,10 @@ def test_r_sec_3_academie_list_operations_apply_rules_and_audit(db, academie):
     db.session.expunge(twin)
     ent = EntAcademique(nom="ENT HDF", url="javascript:alert(1)")
     with pytest.raises(DomainError, match="http"):
-        parametrage.save_ent_academique(aid, ent, created=True, by="academie.demo")
+        portal_links.save_ent_academique(aid, ent, created=True, by="academie.demo")
     ent.url = "https://enthdf.fr"
-    parametrage.save_ent_academique(aid, ent, created=True, by="academie.demo")
-    parametrage.delete_ent_academique(aid, ent, by="academie.demo")
+    portal_links.save_ent_academique(aid, ent, created=True, by="academie.demo")
+    portal_links.delete_ent_academique(aid, ent, by="academie.demo")
     actions = [e.action for e in db.session.scalars(db.select(AuditEntry).where(
         AuditEntry.login == "academie.demo").order_by(AuditEntry.id))]
     assert actions == ["academie.teleservice.creation", "academie.tipi_regie.creation",

@@ -1,4 +1,4 @@
-"""Account rules of one account (admints/accounts.py): R-ACC-3, R-ACC-8, R-ACC-10, R-POR-1,
+"""Account rules of one account (admints/comptes/lifecycle.py): R-ACC-3, R-ACC-8, R-ACC-10, R-POR-1,
 the email format check of R-ACC-4, and the CSV exports (R-ACC-11, formula injection)."""
 
 from __future__ import annotations
@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
-from admints import accounts, actions, secrets_store
-from admints.emails import email_status, is_valid_email
+from admints import secrets_store
+from admints.comptes import bulk, class_lists, exports, lifecycle, portal
+from admints.email_syntax import email_status, is_valid_email
 from admints.errors import DomainError
 from admints.models import AuditEntry, Compte, Eleve, EtatCompte, ResponsableEleve
 
@@ -27,14 +28,14 @@ def test_r_acc_3_prepare_keeps_notifie_password_and_generates_for_new(db, etab):
     e1 = factories.make_eleve(etab, etat=EtatCompte.NOTIFIE)
     e1.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
     e2 = factories.make_eleve(etab)
-    p1 = accounts.prepare_notification(e1.compte)
-    p2 = accounts.prepare_notification(e2.compte)
+    p1 = lifecycle.prepare_notification(e1.compte)
+    p2 = lifecycle.prepare_notification(e2.compte)
     assert (p1.password, p1.new_password, p1.continuite) == ("ABCD2345", False, False)
     assert p2.new_password and len(p2.password) == 8 and not p2.continuite
     # Preparing changes nothing.
     assert e2.compte.mot_de_passe_provisoire_chiffre is None
     assert e2.compte.etat == EtatCompte.NON_NOTIFIE
-    accounts.apply_notification(e2.compte, p2, mode="courrier", today=TODAY)
+    lifecycle.apply_notification(e2.compte, p2, mode="courrier", today=TODAY)
     assert e2.compte.etat == EtatCompte.NOTIFIE
     assert secrets_store.decrypt_secret(e2.compte.mot_de_passe_provisoire_chiffre) == p2.password
     assert e2.compte.date_notification.date() == TODAY
@@ -43,13 +44,13 @@ def test_r_acc_3_prepare_keeps_notifie_password_and_generates_for_new(db, etab):
 
 def test_r_acc_3_utilise_identifier_only_unless_reset(db, etab):
     e = factories.make_eleve(etab, etat=EtatCompte.UTILISE, mot_de_passe_hash="h")
-    plain = accounts.prepare_notification(e.compte)
+    plain = lifecycle.prepare_notification(e.compte)
     assert plain.password is None and plain.continuite
-    accounts.apply_notification(e.compte, plain, mode="courrier", today=TODAY)
+    lifecycle.apply_notification(e.compte, plain, mode="courrier", today=TODAY)
     assert e.compte.etat == EtatCompte.UTILISE and e.compte.mot_de_passe_hash == "h"
-    reset = accounts.prepare_notification(e.compte, reset=True)
+    reset = lifecycle.prepare_notification(e.compte, reset=True)
     assert reset.password and reset.new_password
-    accounts.apply_notification(e.compte, reset, mode="courrier", today=TODAY)
+    lifecycle.apply_notification(e.compte, reset, mode="courrier", today=TODAY)
     assert e.compte.etat == EtatCompte.NOTIFIE and e.compte.mot_de_passe_hash is None
 
 
@@ -58,29 +59,29 @@ def test_r_acc_3_en_cours_activation_gets_new_password(db, etab):
     lien = factories.link(factories.make_eleve(etab), resp, 1,
                           etat=EtatCompte.EN_COURS_ACTIVATION)
     lien.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("OLDP2345")
-    p = accounts.prepare_notification(lien.compte)
+    p = lifecycle.prepare_notification(lien.compte)
     assert p.new_password and p.password != "OLDP2345"
 
 
 def test_r_acc_3_bad_mode_and_closed_account_refused(db, etab):
     e = factories.make_eleve(etab)
-    p = accounts.prepare_notification(e.compte)
+    p = lifecycle.prepare_notification(e.compte)
     with pytest.raises(DomainError, match="Mode"):
-        accounts.apply_notification(e.compte, p, mode="pigeon", today=TODAY)
+        lifecycle.apply_notification(e.compte, p, mode="pigeon", today=TODAY)
     e.compte.ferme_le = at("2026-11-01")
     with pytest.raises(DomainError, match="fermé"):
-        accounts.prepare_notification(e.compte)
+        lifecycle.prepare_notification(e.compte)
 
 
 def test_r_sec_2_temporary_password_never_for_utilise(db, etab):
     e = factories.make_eleve(etab, etat=EtatCompte.UTILISE)
     e.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
-    assert accounts.temporary_password(e.compte) is None
+    assert lifecycle.temporary_password(e.compte) is None
 
 
 def test_reset_password_back_to_non_notifie_and_audited(db, etab):
     e = factories.make_eleve(etab, etat=EtatCompte.UTILISE, mot_de_passe_hash="h")
-    n = actions.reset_passwords(etab.id, "eleve", [e.compte_id], today=TODAY)
+    n = bulk.reset_passwords(etab.id, "eleve", [e.compte_id], today=TODAY)
     db.session.commit()
     compte = db.session.get(Compte, e.compte_id)
     assert n == 1 and compte.etat == EtatCompte.NON_NOTIFIE and compte.mot_de_passe_hash is None
@@ -91,7 +92,7 @@ def test_reset_password_back_to_non_notifie_and_audited(db, etab):
 
 def test_r_sec_1_reset_passwords_ignores_other_establishment(db, etab, other_etab):
     theirs = factories.make_eleve(other_etab, etat=EtatCompte.UTILISE)
-    assert actions.reset_passwords(etab.id, "eleve", [theirs.compte_id], today=TODAY) == 0
+    assert bulk.reset_passwords(etab.id, "eleve", [theirs.compte_id], today=TODAY) == 0
     assert theirs.compte.etat == EtatCompte.UTILISE
 
 
@@ -101,12 +102,12 @@ def test_r_acc_8_new_eleve_account_old_deleted(db, etab):
     factories.make_compte(etab, "eleve", identifiant="zoe.oedipe")
     e = factories.make_eleve(etab, "ŒDIPE", "Zoë", etat=EtatCompte.UTILISE, identifiant="x.y")
     old_id = e.compte_id
-    new = accounts.create_new_account(e.compte, today=TODAY)
+    new = lifecycle.create_new_account(e.compte, today=TODAY)
     db.session.commit()
     assert new.identifiant == "zoe.oedipe2" and new.etat == EtatCompte.NON_NOTIFIE
     assert db.session.get(Compte, old_id) is None
     assert db.session.get(Eleve, e.id).compte_id == new.id
-    assert accounts.temporary_password(new)
+    assert lifecycle.temporary_password(new)
 
 
 def test_r_acc_8_new_responsable_account_old_closed_when_other_child(db, etab):
@@ -115,7 +116,7 @@ def test_r_acc_8_new_responsable_account_old_closed_when_other_child(db, etab):
                         identifiant="anne-sophie.martin")
     l2 = factories.link(factories.make_eleve(etab, prenom="B"), resp, 1, compte=l1.compte)
     old = l1.compte
-    new = accounts.create_new_account(old, lien=l1, today=TODAY)
+    new = lifecycle.create_new_account(old, lien=l1, today=TODAY)
     db.session.commit()
     assert new.identifiant == "anne-sophie.martin2"
     assert db.session.get(ResponsableEleve, l1.id).compte_id == new.id
@@ -123,7 +124,7 @@ def test_r_acc_8_new_responsable_account_old_closed_when_other_child(db, etab):
     old = db.session.get(Compte, old.id)
     assert old.ferme_le is not None and old.remplace_par_id == new.id
     # Alone now: a second new account deletes it.
-    newer = accounts.create_new_account(old, lien=db.session.get(ResponsableEleve, l2.id),
+    newer = lifecycle.create_new_account(old, lien=db.session.get(ResponsableEleve, l2.id),
                                         today=TODAY)
     db.session.commit()
     assert db.session.get(Compte, old.id) is None and newer.identifiant == "anne-sophie.martin3"
@@ -135,7 +136,7 @@ def test_r_acc_8_new_account_refuses_wrong_pair(db, etab):
     l1 = factories.link(factories.make_eleve(etab), resp, 1)
     l2 = factories.link(factories.make_eleve(etab), resp, 2)
     with pytest.raises(DomainError, match="ne correspond pas"):
-        accounts.create_new_account(l1.compte, lien=l2, today=TODAY)
+        lifecycle.create_new_account(l1.compte, lien=l2, today=TODAY)
 
 
 # ---------------------------------------------------------------- R-ACC-10 expiry
@@ -143,14 +144,14 @@ def test_r_acc_8_new_account_refuses_wrong_pair(db, etab):
 def test_r_acc_10_not_activated_three_months_after_notification(db, etab):
     e = factories.make_eleve(etab, "PETIT", "Jean", etat=EtatCompte.NOTIFIE,
                              date_notification=at("2026-08-28 10:00"), identifiant="jean.petit")
-    assert accounts.expiry_reason(e.compte, dt.date(2026, 11, 28)) is None  # the anniversary
-    done = accounts.purge_expired(today=dt.date(2026, 11, 29))
+    assert lifecycle.expiry_reason(e.compte, dt.date(2026, 11, 28)) is None  # the anniversary
+    done = lifecycle.purge_expired(today=dt.date(2026, 11, 29))
     db.session.commit()
     assert [d["identifiant"] for d in done] == ["jean.petit"]
     eleve = db.session.get(Eleve, e.id)
     assert eleve.compte.etat == EtatCompte.NON_NOTIFIE and eleve.compte.identifiant == "jean.petit"
     assert eleve.compte.mot_de_passe_provisoire_chiffre is None
-    assert accounts.purge_expired(today=dt.date(2026, 11, 29)) == []  # safe daily
+    assert lifecycle.purge_expired(today=dt.date(2026, 11, 29)) == []  # safe daily
 
 
 def test_r_acc_10_unused_for_a_year_and_fresh_accounts_kept(db, etab):
@@ -160,7 +161,7 @@ def test_r_acc_10_unused_for_a_year_and_fresh_accounts_kept(db, etab):
     recent = factories.link(factories.make_eleve(etab), resp, 2, etat=EtatCompte.UTILISE,
                             derniere_connexion=at("2026-01-10 08:00"))
     never = factories.make_eleve(etab, etat=EtatCompte.NON_NOTIFIE)
-    done = accounts.purge_expired(today=TODAY)
+    done = lifecycle.purge_expired(today=TODAY)
     db.session.commit()
     assert [d["reason"] for d in done] == ["non utilisé depuis un an"]
     assert db.session.get(ResponsableEleve, old.id).compte.etat == EtatCompte.NON_NOTIFIE
@@ -170,8 +171,8 @@ def test_r_acc_10_unused_for_a_year_and_fresh_accounts_kept(db, etab):
 
 
 def test_r_acc_10_add_months_end_of_month():
-    assert accounts.add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
-    assert accounts.add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)
+    assert lifecycle.add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
+    assert lifecycle.add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)
 
 
 # ---------------------------------------------------------------- R-POR-1 portal side
@@ -180,12 +181,12 @@ def test_r_por_1_eleve_activation(db, etab):
     e = factories.make_eleve(etab, etat=EtatCompte.NOTIFIE, naissance=dt.date(2014, 3, 1))
     e.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
     with pytest.raises(DomainError, match="naissance"):
-        accounts.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 2),
+        portal.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 2),
                                 new_password="nouveau-secret", today=TODAY)
     with pytest.raises(DomainError, match="incorrect"):
-        accounts.activate_eleve(e.compte, password="WRONG234", birth_date=dt.date(2014, 3, 1),
+        portal.activate_eleve(e.compte, password="WRONG234", birth_date=dt.date(2014, 3, 1),
                                 new_password="nouveau-secret", today=TODAY)
-    accounts.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 1),
+    portal.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 1),
                             new_password="nouveau-secret", today=TODAY)
     assert e.compte.etat == EtatCompte.UTILISE and e.compte.mot_de_passe_provisoire_chiffre is None
     assert secrets_store.verify_password(e.compte.mot_de_passe_hash, "nouveau-secret")
@@ -197,29 +198,29 @@ def test_r_por_1_responsable_activation_then_email_link(db, etab):
     compte = lien.compte
     compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
     with pytest.raises(DomainError, match="invalide"):
-        accounts.activate_responsable(compte, password="ABCD2345", new_password="secret-neuf",
+        portal.activate_responsable(compte, password="ABCD2345", new_password="secret-neuf",
                                       email="pas-une-adresse", today=TODAY)
-    token = accounts.activate_responsable(compte, password="ABCD2345",
+    token = portal.activate_responsable(compte, password="ABCD2345",
                                           new_password="secret-neuf", email="a@b.fr", today=TODAY)
     assert compte.etat == EtatCompte.EN_COURS_ACTIVATION and not compte.email_valide
     with pytest.raises(DomainError, match="pas valide"):
-        accounts.validate_email(token + "x", today=TODAY)
-    accounts.validate_email(token, today=TODAY)
+        portal.validate_email(token + "x", today=TODAY)
+    portal.validate_email(token, today=TODAY)
     assert compte.etat == EtatCompte.UTILISE and compte.email_valide
     assert compte.mot_de_passe_provisoire_chiffre is None
     with pytest.raises(DomainError, match="plus valable"):
-        accounts.validate_email(token, today=TODAY)
+        portal.validate_email(token, today=TODAY)
 
 
 def test_r_acc_8_set_account_email_only_en_cours(db, etab):
     lien = factories.link(factories.make_eleve(etab), factories.make_responsable(etab), 1,
                           etat=EtatCompte.NOTIFIE)
     with pytest.raises(DomainError, match="En cours d'activation"):
-        accounts.set_account_email(lien.compte, "a@b.fr", today=TODAY)
+        portal.set_account_email(lien.compte, "a@b.fr", today=TODAY)
     lien.compte.etat = EtatCompte.EN_COURS_ACTIVATION
     with pytest.raises(DomainError, match="invalide"):
-        accounts.set_account_email(lien.compte, "a@b", today=TODAY)
-    accounts.set_account_email(lien.compte, " new@example.org ", today=TODAY)
+        portal.set_account_email(lien.compte, "a@b", today=TODAY)
+    portal.set_account_email(lien.compte, " new@example.org ", today=TODAY)
     assert lien.compte.email == "new@example.org"
 
 
@@ -243,7 +244,7 @@ def test_r_acc_4_email_status():
 def test_csv_neutralises_formulas_and_has_bom(db, etab):
     div = factories.make_division(etab, "=cmd")
     e = factories.make_eleve(etab, "=HYPERLINK(\"http://x\")", "+1", division=div)
-    text = actions.export_csv(etab.id, "eleve", [e.compte_id])
+    text = exports.export_csv(etab.id, "eleve", [e.compte_id])
     assert text.startswith("\ufeff")
     assert "'=HYPERLINK" in text and ";'+1;" in text and "'=cmd" in text
     assert all(not cell.startswith(("=", "+", "-", "@"))
@@ -252,7 +253,7 @@ def test_csv_neutralises_formulas_and_has_bom(db, etab):
 
 def test_r_sec_1_export_csv_scoped(db, etab, other_etab):
     theirs = factories.make_eleve(other_etab, "SECRET", "Autre")
-    assert "SECRET" not in actions.export_csv(etab.id, "eleve", [theirs.compte_id])
+    assert "SECRET" not in exports.export_csv(etab.id, "eleve", [theirs.compte_id])
 
 
 def test_r_acc_11_class_list_masking(db, etab):
@@ -264,19 +265,19 @@ def test_r_acc_11_class_list_masking(db, etab):
                                     identifiant="a.alpha")
     notified.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("SHOW2345")
     factories.make_eleve(etab, "GAMMA", "G", division=div)
-    rows = actions.class_list_rows(etab.id, division_id=div.id)
+    rows = class_lists.class_list_rows(etab.id, division_id=div.id)
     assert [r.nom for r in rows] == ["ALPHA", "BETA", "GAMMA"]
-    text = actions.class_list_csv(rows)
+    text = exports.class_list_csv(rows)
     assert "SHOW2345" in text and "LEAK2345" not in text and "*****" in text
     assert "Compte à notifier" in text
     with pytest.raises(DomainError):
-        actions.class_list_rows(etab.id)
+        class_lists.class_list_rows(etab.id)
 
 
 def test_r_sec_1_class_list_of_other_establishment_refused(db, etab, other_etab):
     div = factories.make_division(other_etab, "3Z")
     with pytest.raises(DomainError, match="inconnue"):
-        actions.class_list_rows(etab.id, division_id=div.id)
+        class_lists.class_list_rows(etab.id, division_id=div.id)
 
 
 def test_r_acc_11_only_groups_with_pupils(db, etab):
@@ -284,17 +285,17 @@ def test_r_acc_11_only_groups_with_pupils(db, etab):
     e = factories.make_eleve(etab)
     e.groupes.append(g1)
     db.session.flush()
-    assert [g.code for g in actions.groupes_with_pupils(etab.id)] == ["G-LATIN"]
-    assert actions.groupes_with_pupils(etab.id, "grec") == []
-    assert [r.nom for r in actions.class_list_rows(etab.id, groupe_id=g1.id)] == [e.nom]
+    assert [g.code for g in exports.groupes_with_pupils(etab.id)] == ["G-LATIN"]
+    assert exports.groupes_with_pupils(etab.id, "grec") == []
+    assert [r.nom for r in class_lists.class_list_rows(etab.id, groupe_id=g1.id)] == [e.nom]
     assert g2.id
 
 
 def test_matching_ids_from_list_queries(db, etab):
     e = factories.make_eleve(etab)
     lien = factories.link(e, factories.make_responsable(etab), 1)
-    assert actions.matching_ids(db.select(Eleve).where(Eleve.id == e.id)) == [e.compte_id]
-    assert actions.matching_ids(db.session.query(ResponsableEleve)) == [lien.compte_id]
+    assert bulk.matching_ids(db.select(Eleve).where(Eleve.id == e.id)) == [e.compte_id]
+    assert bulk.matching_ids(db.session.query(ResponsableEleve)) == [lien.compte_id]
 
 
 def test_matching_ids_with_joins_options_and_ordering(db, etab, other_etab):
@@ -311,7 +312,7 @@ def test_matching_ids_with_joins_options_and_ordering(db, etab, other_etab):
              .join(Division, Division.id == Eleve.division_id)
              .filter(Eleve.etablissement_id == etab.id, Division.code == "6A")
              .order_by(Eleve.nom.desc()).limit(2).offset(1))  # a page: ignored
-    assert sorted(actions.matching_ids(query)) == sorted(e.compte_id for e in mine)
+    assert sorted(bulk.matching_ids(query)) == sorted(e.compte_id for e in mine)
 
 
 def test_r_acc_10_month_end_boundary_through_sql_prefilter(db, etab):
@@ -321,8 +322,8 @@ def test_r_acc_10_month_end_boundary_through_sql_prefilter(db, etab):
                          date_notification=at("2026-08-31 21:30"), identifiant="mois.fin")
     factories.make_eleve(etab, "AN", "Un", etat=EtatCompte.UTILISE,
                          date_activation=at("2025-12-01 08:00"), identifiant="un.an")
-    assert accounts.purge_expired(today=dt.date(2026, 11, 30)) == []
-    assert [d["identifiant"] for d in accounts.purge_expired(today=dt.date(2026, 12, 1))] == \
+    assert lifecycle.purge_expired(today=dt.date(2026, 11, 30)) == []
+    assert [d["identifiant"] for d in lifecycle.purge_expired(today=dt.date(2026, 12, 1))] == \
         ["mois.fin"]
-    assert [d["identifiant"] for d in accounts.purge_expired(today=dt.date(2026, 12, 2))] == \
+    assert [d["identifiant"] for d in lifecycle.purge_expired(today=dt.date(2026, 12, 2))] == \
         ["un.an"]

@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 from admints import audit
-from admints.models import AuditEntry, Etablissement, StaffUser, utcnow
+from admints.clock import utcnow
+from admints.models import AuditEntry, Etablissement, StaffUser
 
 from . import factories
 from .conftest import PASSWORD

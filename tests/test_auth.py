@@ -7,10 +7,11 @@ import logging
 
 import pytest
 from flask import url_for
-from flask_login import login_user
 from flask_admin.base import BaseView
+from flask_login import login_user
 
-from admints import permissions, users
+from admints import permissions
+from admints.academie import users
 from admints.models import AuditEntry, Etablissement, Role, StaffUser
 from admints.views.base import AreaAccessMixin
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from admints import catalogue
 from admints.models import Teleservice, TeleserviceEtablissement
+from admints.teleservices import catalogue
 
 from . import factories
 

@@ -117,28 +117,28 @@ def test_r_acc_11_r_sec_3_class_list_operations_audit_themselves(app, etab, othe
     own audit entry."""
     import pytest
 
-    from admints import class_list, csvexport
+    from admints.comptes import class_lists, exports
     from admints.errors import DomainError
 
     c = _classe(etab)
     foreign = f.make_division(other_etab, "3Z")
     db.session.commit()
-    assert class_list.resolve_class(etab.id, None, None) is None
+    assert class_lists.resolve_class(etab.id, None, None) is None
     with pytest.raises(DomainError, match="pas les deux"):
-        class_list.resolve_class(etab.id, c["div"].id, c["latin"].id)
+        class_lists.resolve_class(etab.id, c["div"].id, c["latin"].id)
     with pytest.raises(DomainError, match="Division inconnue"):
-        class_list.resolve_class(etab.id, foreign.id, None)
-    ref = class_list.resolve_class(etab.id, c["div"].id, None)
+        class_lists.resolve_class(etab.id, foreign.id, None)
+    ref = class_lists.resolve_class(etab.id, c["div"].id, None)
     assert ref.title == "Division 3B"
     out_dir = tmp_path / "classes_direct"
-    data = class_list.class_list_pdf(etab.id, ref, out_dir=out_dir, today=dt.date(2026, 11, 28),
+    data = class_lists.class_list_pdf(etab.id, ref, out_dir=out_dir, today=dt.date(2026, 11, 28),
                                      by="chef.test")
     assert data.startswith(b"%PDF") and not list(out_dir.iterdir())  # nothing left on disk
-    text = csvexport.class_list_csv_for(etab.id, class_list.resolve_class(
+    text = exports.class_list_csv_for(etab.id, class_lists.resolve_class(
         etab.id, None, c["latin"].id), by="chef.test")
     assert "zoe.emery" in text and "leo.adam" not in text
     csv_ids = [c["notifie"].compte_id]
-    csvexport.export_accounts_csv(etab.id, "eleve", csv_ids, by="chef.test")
+    exports.export_accounts_csv(etab.id, "eleve", csv_ids, by="chef.test")
     entries = {e.action: e for e in db.session.scalars(db.select(AuditEntry))}
     assert json.loads(entries["eleve.liste_classe_pdf"].after) == {"eleves": 3}
     assert entries["eleve.liste_classe_csv"].target == "Groupe G-LATIN"

@@ -9,8 +9,10 @@ import datetime as dt
 
 import pytest
 
-from admints import accounts, clock, secrets_store, settings
+from admints import clock, secrets_store
+from admints.comptes import lifecycle, portal
 from admints.models import AuditEntry, EtatCompte
+from admints.parametrage import versions
 
 from . import factories
 from .settings_helpers import post, text
@@ -44,12 +46,12 @@ def test_r_acc_10_clock_refuses_a_naive_moment_and_goes_back_to_the_system(set_c
 
 
 def test_r_acc_10_stamp_compares_paris_dates(set_clock):
-    """`accounts.stamp` gives now for the Paris day, midnight for any other day: at 23:30 UTC
+    """`lifecycle.stamp` gives now for the Paris day, midnight for any other day: at 23:30 UTC
     on 31/12 the real day is 01/01, and 31/12 is already yesterday."""
     set_clock(NEW_YEAR_EVE)
-    assert accounts.stamp(dt.date(2027, 1, 1)) == dt.datetime(2026, 12, 31, 23, 30)
-    assert accounts.stamp(dt.date(2026, 12, 31)) == dt.datetime(2026, 12, 31, 0, 0)
-    assert clock.local_date(accounts.stamp(dt.date(2026, 12, 31))) == dt.date(2026, 12, 31)
+    assert lifecycle.stamp(dt.date(2027, 1, 1)) == dt.datetime(2026, 12, 31, 23, 30)
+    assert lifecycle.stamp(dt.date(2026, 12, 31)) == dt.datetime(2026, 12, 31, 0, 0)
+    assert clock.local_date(lifecycle.stamp(dt.date(2026, 12, 31))) == dt.date(2026, 12, 31)
 
 
 def test_r_acc_10_notified_at_half_past_midnight_in_paris_expires_from_that_day(db, etab,
@@ -58,15 +60,15 @@ def test_r_acc_10_notified_at_half_past_midnight_in_paris_expires_from_that_day(
     from 01/01, so the account is kept on 01/04 and expires on 02/04."""
     set_clock(NEW_YEAR_EVE)
     eleve = factories.make_eleve(etab)
-    prepared = accounts.prepare_notification(eleve.compte)
-    accounts.apply_notification(eleve.compte, prepared, mode="courrier", today=clock.today())
+    prepared = lifecycle.prepare_notification(eleve.compte)
+    lifecycle.apply_notification(eleve.compte, prepared, mode="courrier", today=clock.today())
     db.session.flush()
     assert eleve.compte.date_notification == dt.datetime(2026, 12, 31, 23, 30)  # UTC, stored
     set_clock(dt.datetime(2027, 4, 1, 12, 0, tzinfo=UTC))
-    assert accounts.expiry_reason(eleve.compte, dt.date(2027, 4, 1)) is None
-    assert accounts.purge_expired(today=clock.today()) == []
+    assert lifecycle.expiry_reason(eleve.compte, dt.date(2027, 4, 1)) is None
+    assert lifecycle.purge_expired(today=clock.today()) == []
     set_clock(dt.datetime(2027, 4, 2, 12, 0, tzinfo=UTC))
-    done = accounts.purge_expired(today=clock.today())
+    done = lifecycle.purge_expired(today=clock.today())
     assert [d["reason"] for d in done] == ["non activé 3 mois après sa notification"]
 
 
@@ -76,10 +78,10 @@ def test_r_acc_10_last_use_late_in_the_evening_counts_on_its_paris_day(db, etab,
     eleve = factories.make_eleve(etab, etat=EtatCompte.UTILISE, mot_de_passe_hash="h")
     eleve.compte.derniere_connexion = dt.datetime(2027, 12, 31, 23, 30)
     db.session.flush()
-    assert accounts.expiry_reason(eleve.compte, dt.date(2029, 1, 1)) is None
-    assert accounts.purge_expired(today=dt.date(2029, 1, 1)) == []
-    assert accounts.expiry_reason(eleve.compte, dt.date(2029, 1, 2)) == "non utilisé depuis un an"
-    assert len(accounts.purge_expired(today=dt.date(2029, 1, 2))) == 1
+    assert lifecycle.expiry_reason(eleve.compte, dt.date(2029, 1, 1)) is None
+    assert lifecycle.purge_expired(today=dt.date(2029, 1, 1)) == []
+    assert lifecycle.expiry_reason(eleve.compte, dt.date(2029, 1, 2)) == "non utilisé depuis un an"
+    assert len(lifecycle.purge_expired(today=dt.date(2029, 1, 2))) == 1
 
 
 def test_r_acc_10_first_login_after_midnight_in_paris_is_stamped_now(db, etab, set_clock):
@@ -87,7 +89,7 @@ def test_r_acc_10_first_login_after_midnight_in_paris_is_stamped_now(db, etab, s
     set_clock(NEW_YEAR_EVE)
     eleve = factories.make_eleve(etab, etat=EtatCompte.NOTIFIE)
     eleve.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
-    accounts.activate_eleve(eleve.compte, password="ABCD2345", birth_date=eleve.date_naissance,
+    portal.activate_eleve(eleve.compte, password="ABCD2345", birth_date=eleve.date_naissance,
                             new_password="nouveau-mot-2027", today=clock.today())
     assert eleve.compte.date_activation == dt.datetime(2026, 12, 31, 23, 30)
 
@@ -115,4 +117,4 @@ def test_r_par_1_screens_use_the_paris_day(client, auth, etab, set_clock):
     resp = post(client, auth, "/parametrage/message/", {"message": "Bonne année"},
                 follow_redirects=True)
     assert "visible par les familles à partir du 01/01/2027" in text(resp)
-    assert settings.get(etab.id, "message_accueil", dt.date(2027, 1, 1)) == "Bonne année"
+    assert versions.get(etab.id, "message_accueil", dt.date(2027, 1, 1)) == "Bonne année"

@@ -15,9 +15,9 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import func, select
 
-from admints import clock, demo, demo_data, paiement, parametrage, settings, siecle
-from admints import notes_publication as notes
-from admints.identifiers import PASSWORD_ALPHABET, is_valid_identifier
+from admints import clock
+from admints.comptes.identifiers import PASSWORD_ALPHABET, is_valid_identifier
+from admints.demo import loader, population
 from admints.models import (
     AccesTeleservice,
     Compte,
@@ -39,7 +39,10 @@ from admints.models import (
     TipiRegie,
     eleve_groupe,
 )
+from admints.parametrage import portal_links, versions
 from admints.secrets_store import decrypt_secret
+from admints.siecle import parsing
+from admints.teleservices import notes, paiement
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "siecle"
 UAI = "0999998Y"
@@ -75,7 +78,7 @@ def test_r_dat_2_command_loads_a_small_establishment(loaded, db):
     assert etab.academie.code == "demo" and etab.annee_scolaire == 2026
     assert _count(db, select(func.count(Eleve.id)).where(Eleve.etablissement_id == etab.id)) == 60
     # The portal has content: a welcome message (in force at once) and useful links.
-    assert etab.nom in settings.get(etab.id, "message_accueil", clock.today())
+    assert etab.nom in versions.get(etab.id, "message_accueil", clock.today())
     assert _count(db, select(func.count(LienUtile.id))
                   .where(LienUtile.etablissement_id == etab.id)) == 3
 
@@ -199,9 +202,9 @@ def test_r_dat_2_academie_tipi_referentiel_and_ent_list(loaded, db):
         regies[UAI[:7]]
     assert len(ents) == 2 and all(e.academie_id == etab.academie_id for e in ents)
     assert all(e.url.startswith("https://") and e.nom for e in ents)
-    assert [parametrage.check_http_url(e.url, "L'adresse de l'ENT") for e in ents] == \
+    assert [portal_links.check_http_url(e.url, "L'adresse de l'ENT") for e in ents] == \
         [e.url for e in ents]
-    assert parametrage.build_ent(etab, "mixte", ents[1].id) == {
+    assert portal_links.build_ent(etab, "mixte", ents[1].id) == {
         "type": "mixte", "url": ents[1].url, "nom": ents[1].nom}
 
 
@@ -293,13 +296,13 @@ def _snapshot(db):
 
 
 def test_r_dat_2_same_seed_same_data(app, db):
-    first = demo.load_demo(UAI, 40, "college", 7, PW, TODAY)
+    first = loader.load_demo(UAI, 40, "college", 7, PW, TODAY)
     db.session.commit()
     snap = _snapshot(db)
     db.session.remove()
     db.drop_all()
     db.create_all()
-    second = demo.load_demo(UAI, 40, "college", 7, PW, TODAY)
+    second = loader.load_demo(UAI, 40, "college", 7, PW, TODAY)
     db.session.commit()
     assert _snapshot(db) == snap
     assert first.comptes == second.comptes and first.acces == second.acces
@@ -308,7 +311,7 @@ def test_r_dat_2_same_seed_same_data(app, db):
 def test_r_dat_2_early_in_the_year_nothing_in_the_future(app, db):
     """Run on 10 September: no notification, login or visit after that day."""
     early = dt.date(2026, 9, 10)
-    demo.load_demo(UAI, 40, "college", 2, PW, early)
+    loader.load_demo(UAI, 40, "college", 2, PW, early)
     db.session.commit()
     end = dt.datetime(2026, 9, 11)
     for column in (Compte.date_notification, Compte.derniere_connexion, Compte.date_activation):
@@ -318,9 +321,9 @@ def test_r_dat_2_early_in_the_year_nothing_in_the_future(app, db):
 
 
 def test_r_dat_2_xml_deterministic_and_seed_dependent(tmp_path):
-    a = demo.write_demo_xml(tmp_path / "a", uai=UAI, eleves=50, seed=1, today=TODAY)
-    b = demo.write_demo_xml(tmp_path / "b", uai=UAI, eleves=50, seed=1, today=TODAY)
-    c = demo.write_demo_xml(tmp_path / "c", uai=UAI, eleves=50, seed=2, today=TODAY)
+    a = loader.write_demo_xml(tmp_path / "a", uai=UAI, eleves=50, seed=1, today=TODAY)
+    b = loader.write_demo_xml(tmp_path / "b", uai=UAI, eleves=50, seed=1, today=TODAY)
+    c = loader.write_demo_xml(tmp_path / "c", uai=UAI, eleves=50, seed=2, today=TODAY)
     assert [p.name for p in a] == ["Nomenclature.xml", "ElevesSansAdresses.xml",
                                    "ResponsablesAvecAdresses.xml"]
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
@@ -332,7 +335,7 @@ def _children(root: ET.Element, path: str) -> set[str]:
 
 
 def test_r_dat_2_xml_has_the_shape_of_real_siecle_exports(tmp_path):
-    paths = {p.name: p for p in demo.write_demo_xml(tmp_path, uai=UAI, eleves=80, seed=4,
+    paths = {p.name: p for p in loader.write_demo_xml(tmp_path, uai=UAI, eleves=80, seed=4,
                                                      type="lycee", today=TODAY)}
     for path in paths.values():
         assert path.read_bytes().startswith(b'<?xml version="1.0" encoding="ISO-8859-15"?>')
@@ -368,9 +371,9 @@ def test_r_dat_2_xml_has_the_shape_of_real_siecle_exports(tmp_path):
 
 
 def test_r_dat_2_xml_reads_back_through_the_siecle_parser(tmp_path):
-    files = [(p.name, p.read_bytes()) for p in demo.write_demo_xml(
+    files = [(p.name, p.read_bytes()) for p in loader.write_demo_xml(
         tmp_path, uai=UAI, eleves=30, seed=0, today=TODAY)]
-    parsed = {p.kind: p for p in siecle.parse_files(files)}
+    parsed = {p.kind: p for p in parsing.parse_files(files)}
     assert len(parsed["eleves"].eleves) == 30
     assert {e.nom for e in parsed["eleves"].eleves} >= {"D'Alembert-Nuñez", "Œhlenschläger"}
     assert parsed["eleves"].nom_etablissement.startswith("COLLEGE ")
@@ -401,7 +404,7 @@ def test_r_dat_2_generated_password_kept_and_reprinted(runner, app, db, tmp_path
 
 
 def auth_ok(app, login: str, password: str) -> bool:
-    from admints.users import authenticate
+    from admints.academie.users import authenticate
 
     return authenticate(login, password) is not None
 
@@ -449,7 +452,7 @@ def test_r_dat_2_xml_out_and_xml_only(runner, db, tmp_path):
 
 def test_r_dat_2_population_sizes_exact():
     for n in (1, 5, 12, 333):
-        pop = demo_data.generate(UAI, n, "college", 0)
+        pop = population.generate(UAI, n, "college", 0)
         assert len(pop.pupils) == n
         assert len({p.siecle_id for p in pop.pupils}) == n
         ids = {p.siecle_id for p in pop.pupils}

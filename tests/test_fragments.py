@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from admints import catalogue, fragments, services
+from admints import fragments
 from admints.extensions import db
 from admints.models import Teleservice
+from admints.teleservices import catalogue, opening
 
 from . import factories
 from .settings_helpers import relogin
@@ -39,7 +40,7 @@ def ready(etab):
 
 def _set_notes(etab, ouvert: bool) -> None:
     notes = db.session.scalar(db.select(Teleservice).where(Teleservice.code == "notes"))
-    services.set_open(etab, notes.id, ouvert, today=TODAY)
+    opening.set_open(etab, notes.id, ouvert, today=TODAY)
     db.session.commit()
 
 

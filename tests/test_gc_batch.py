@@ -12,7 +12,7 @@ import time
 import pytest
 
 from admints import gc_batch
-from admints.importer import import_siecle
+from admints.siecle.importer import import_siecle
 
 from . import siecle_xml as X
 

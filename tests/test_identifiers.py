@@ -12,8 +12,9 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from admints import identifiers, secrets_store
-from admints.identifiers import (
+from admints import secrets_store
+from admints.comptes import identifiers
+from admints.comptes.identifiers import (
     PASSWORD_ALPHABET,
     IdentifierAllocator,
     base_identifier,

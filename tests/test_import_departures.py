@@ -14,8 +14,6 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from admints import stats
-from admints.import_departures import DeparturesToConfirm
 from admints.models import (
     Compte,
     CompteConserve,
@@ -24,6 +22,8 @@ from admints.models import (
     Responsable,
     ResponsableEleve,
 )
+from admints.siecle.departures import DeparturesToConfirm
+from admints.statistiques import summaries
 from tests.db_snapshot import db_snapshot
 
 from . import siecle_xml as X
@@ -142,8 +142,8 @@ def test_r_dat_3_wrong_file_confirmed_then_right_file_gives_same_identifiers_and
     assert db.session.scalar(select(func.count()).select_from(Compte).where(
         Compte.ferme_le.is_not(None))) == summary.counts["comptes"]["left"]
     # Out of the statistics and of the account lists.
-    assert stats.synthese_eleves(school.id).etablissement.eleves == 3
-    assert stats.synthese_responsables(school.id).etablissement.comptes == 5  # 108 208 109 110 210
+    assert summaries.synthese_eleves(school.id).etablissement.eleves == 3
+    assert summaries.synthese_responsables(school.id).etablissement.comptes == 5  # 108 208 109 110 210
     auth.login("chef.0999001a")
     page = client.get("/eleves/").get_data(as_text=True)
     assert "NOM9" in page and "NOM1 " not in page and "NOM2 " not in page

@@ -20,7 +20,6 @@ from flask import url_for
 from sqlalchemy import inspect as sa_inspect
 
 from admints import create_app, permissions
-from admints.catalogue import ensure_catalogue, ensure_etablissement_services
 from admints.config import TestConfig
 from admints.models import (
     AccesTeleservice,
@@ -34,6 +33,10 @@ from admints.models import (
     Parametre,
     Teleservice,
     TipiRegie,
+)
+from admints.teleservices.catalogue import (
+    ensure_catalogue,
+    ensure_etablissement_services,
 )
 from admints.views.base import AreaAccessMixin, ScopedModelView
 

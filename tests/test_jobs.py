@@ -7,7 +7,8 @@ import datetime as dt
 
 from pypdf import PdfReader
 
-from admints import actions, jobs
+from admints import jobs
+from admints.comptes import notification, writing
 from admints.errors import DomainError
 from admints.extensions import db as _db
 from admints.models import Compte, EtatCompte, Job
@@ -77,7 +78,7 @@ def test_r_acc_6_whole_establishment_notification_is_one_job(app, db, etab, tmp_
     out = tmp_path / "all.pdf"
     params = {"kind": "eleve", "compte_ids": [e.compte_id for e in eleves], "mode": "papier",
               "today": "2026-11-28", "out_path": str(out)}
-    job = jobs.start_job("notification_eleve", etab.id, params, actions.notify_job, "chef")
+    job = jobs.start_job("notification_eleve", etab.id, params, notification.notify_job, "chef")
     assert job.status == "done", job.error
     assert job.result["notified"] == 150 and job.file_path == str(out)
     assert job.done == job.total == 150
@@ -95,7 +96,7 @@ def test_r_sec_1_get_job_scoped(app, db, etab, other_etab):
 
 
 def test_resolve_fn_path_for_a_future_queue():
-    assert jobs.resolve(jobs.fn_path(actions.notify_job)) is actions.notify_job
+    assert jobs.resolve(jobs.fn_path(notification.notify_job)) is notification.notify_job
     assert dt.date(2026, 11, 28)
 
 
@@ -105,6 +106,6 @@ def test_r_acc_7_write_to_responsables_as_a_job(app, db, etab, smtp):
     db.session.commit()
     job = jobs.start_job("ecrire", etab.id, {
         "compte_ids": [lien.compte_id for lien in liens], "subject": "Info", "body": "Texte",
-        "today": "2026-11-28"}, actions.write_job, "chef")
+        "today": "2026-11-28"}, writing.write_job, "chef")
     assert job.status == "done" and job.result["sent"] == 3 and len(smtp.messages) == 3
     assert job.done == 3

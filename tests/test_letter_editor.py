@@ -8,8 +8,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from admints import letter_editor, letter_texts, settings
+from admints.courriers import editor, wording
 from admints.errors import DomainError
+from admints.parametrage import versions
 
 from . import factories
 from .settings_helpers import TODAY, post, text
@@ -28,42 +29,42 @@ def _compact(s: str) -> str:
 
 
 def test_r_par_4_new_account_body_requires_identifier_and_password(etab):
-    body = letter_texts.DEFAULTS["responsable_nouveau"].replace("${mot_de_passe}", "")
+    body = wording.DEFAULTS["responsable_nouveau"].replace("${mot_de_passe}", "")
     with pytest.raises(DomainError, match=r"Mot de passe provisoire.*\$\{mot_de_passe\}"):
-        letter_editor.save_text(etab.id, "responsable_nouveau", body, today=TODAY)
-    body = letter_texts.DEFAULTS["eleve_nouveau"].replace("${identifiant}", "")
+        editor.save_text(etab.id, "responsable_nouveau", body, today=TODAY)
+    body = wording.DEFAULTS["eleve_nouveau"].replace("${identifiant}", "")
     with pytest.raises(DomainError, match=r"Identifiant du compte.*\$\{identifiant\}"):
-        letter_editor.save_text(etab.id, "eleve_nouveau", body, today=TODAY)
-    assert letter_editor.stored_text(etab.id, "responsable_nouveau") is None
-    assert letter_editor.stored_text(etab.id, "eleve_nouveau") is None
+        editor.save_text(etab.id, "eleve_nouveau", body, today=TODAY)
+    assert editor.stored_text(etab.id, "responsable_nouveau") is None
+    assert editor.stored_text(etab.id, "eleve_nouveau") is None
 
 
 def test_r_par_4_unknown_placeholder_refused(etab):
-    body = letter_texts.DEFAULTS["eleve_continuite"] + "\n${__import__}"
+    body = wording.DEFAULTS["eleve_continuite"] + "\n${__import__}"
     with pytest.raises(DomainError, match=r"champ inconnu \$\{__import__\}"):
-        letter_editor.save_text(etab.id, "eleve_continuite", body, today=TODAY)
+        editor.save_text(etab.id, "eleve_continuite", body, today=TODAY)
     with pytest.raises(DomainError, match="Courrier inconnu"):
-        letter_editor.save_text(etab.id, "mention_cnil", "x", today=TODAY)
+        editor.save_text(etab.id, "mention_cnil", "x", today=TODAY)
     with pytest.raises(DomainError, match="vide"):
-        letter_editor.save_text(etab.id, "entete", "   ", today=TODAY)
+        editor.save_text(etab.id, "entete", "   ", today=TODAY)
 
 
 def test_r_par_4_saved_at_once_then_reset(etab):
-    body = letter_texts.DEFAULTS["eleve_continuite"] + "\nBonne année scolaire !"
-    assert letter_editor.save_text(etab.id, "eleve_continuite", body, today=TODAY) == TODAY
-    assert settings.get(etab.id, "courrier.eleve_continuite", TODAY) == body
-    assert letter_editor.current_text(etab.id, "eleve_continuite") == body
-    letter_editor.reset_text(etab.id, "eleve_continuite", today=TODAY)
-    assert letter_editor.stored_text(etab.id, "eleve_continuite") is None
-    assert letter_editor.current_text(etab.id, "eleve_continuite") == \
-        letter_texts.DEFAULTS["eleve_continuite"]
+    body = wording.DEFAULTS["eleve_continuite"] + "\nBonne année scolaire !"
+    assert editor.save_text(etab.id, "eleve_continuite", body, today=TODAY) == TODAY
+    assert versions.get(etab.id, "courrier.eleve_continuite", TODAY) == body
+    assert editor.current_text(etab.id, "eleve_continuite") == body
+    editor.reset_text(etab.id, "eleve_continuite", today=TODAY)
+    assert editor.stored_text(etab.id, "eleve_continuite") is None
+    assert editor.current_text(etab.id, "eleve_continuite") == \
+        wording.DEFAULTS["eleve_continuite"]
 
 
 def test_r_par_4_injection_payloads_print_as_plain_text(etab, tmp_path):
-    body = letter_texts.DEFAULTS["eleve_nouveau"] + "\n" + "\n".join(INJECTIONS)
-    letter_editor.save_text(etab.id, "eleve_nouveau", body, today=TODAY)
+    body = wording.DEFAULTS["eleve_nouveau"] + "\n" + "\n".join(INJECTIONS)
+    editor.save_text(etab.id, "eleve_nouveau", body, today=TODAY)
     path = tmp_path / "apercu.pdf"
-    assert letter_editor.preview(etab, "eleve_nouveau", body, path, today=TODAY) >= 1
+    assert editor.preview(etab, "eleve_nouveau", body, path, today=TODAY) >= 1
     content = _compact(_pdf_text(path.read_bytes()))
     for payload in INJECTIONS:
         assert _compact(payload) in content
@@ -78,7 +79,7 @@ def test_r_par_4_screen_edit_preview_cancel_reset(client, auth, etab):
     page = text(client.get("/parametrage/courriers/modifier/entete"))
     assert "Insérer un champ" in page and "${etablissement}" in page
     assert "commission nationale de l'informatique et des libertés" in page  # shown, fixed
-    header = letter_texts.DEFAULTS["entete"] + "\nPermanence le mercredi"
+    header = wording.DEFAULTS["entete"] + "\nPermanence le mercredi"
     # Preview: the real PDF with the edited header, nothing saved.
     resp = post(client, auth, "/parametrage/courriers/apercu/entete", {"texte": header},
                 page="/parametrage/courriers/modifier/entete")
@@ -86,12 +87,12 @@ def test_r_par_4_screen_edit_preview_cancel_reset(client, auth, etab):
     content = _compact(_pdf_text(resp.data))
     assert "Permanencelemercredi" in content and "Collège Victor-Hugo".replace(" ", "") in content
     assert "commissionnationaledel'informatique" in content  # CNIL mention always printed
-    assert letter_editor.stored_text(etab.id, "entete") is None
+    assert editor.stored_text(etab.id, "entete") is None
     # Validate.
     resp = post(client, auth, "/parametrage/courriers/modifier/entete", {"texte": header},
                 follow_redirects=True)
     assert "En-tête (tous les courriers) » enregistré" in text(resp)
-    assert letter_editor.stored_text(etab.id, "entete") == header
+    assert editor.stored_text(etab.id, "entete") == header
     assert "Personnalisé" in text(client.get("/parametrage/courriers/"))
     # « Visualiser le courrier »: the text in force.
     resp = client.get("/parametrage/courriers/apercu/entete")
@@ -100,12 +101,12 @@ def test_r_par_4_screen_edit_preview_cancel_reset(client, auth, etab):
     resp = post(client, auth, "/parametrage/courriers/reinitialiser/entete", {},
                 page="/parametrage/courriers/", follow_redirects=True)
     assert "texte prédéfini rétabli" in text(resp)
-    assert letter_editor.stored_text(etab.id, "entete") is None
+    assert editor.stored_text(etab.id, "entete") is None
 
 
 def test_r_par_4_screen_refuses_missing_field_and_injection(client, auth, etab):
     auth.login("chef.0999001a")
-    body = letter_texts.DEFAULTS["responsable_nouveau"].replace("${identifiant}", "")
+    body = wording.DEFAULTS["responsable_nouveau"].replace("${identifiant}", "")
     resp = post(client, auth, "/parametrage/courriers/modifier/responsable_nouveau",
                 {"texte": body})
     assert resp.status_code == 400
@@ -113,11 +114,11 @@ def test_r_par_4_screen_refuses_missing_field_and_injection(client, auth, etab):
     resp = post(client, auth, "/parametrage/courriers/apercu/responsable_nouveau",
                 {"texte": body}, page="/parametrage/courriers/modifier/responsable_nouveau")
     assert resp.status_code == 400 and "Identifiant du compte" in text(resp)
-    payload = letter_texts.DEFAULTS["responsable_nouveau"] + "\n${__import__('os')}\n${config}"
+    payload = wording.DEFAULTS["responsable_nouveau"] + "\n${__import__('os')}\n${config}"
     resp = post(client, auth, "/parametrage/courriers/modifier/responsable_nouveau",
                 {"texte": payload})
     assert resp.status_code == 400 and "champ inconnu" in text(resp)
-    assert letter_editor.stored_text(etab.id, "responsable_nouveau") is None
+    assert editor.stored_text(etab.id, "responsable_nouveau") is None
     assert client.get("/parametrage/courriers/modifier/mention_cnil").status_code == 404
 
 
@@ -126,12 +127,12 @@ def test_r_par_4_roles_and_csrf(client, auth, etab, db):
     db.session.commit()
     auth.login("deleg.eleves")
     assert client.get("/parametrage/courriers/").status_code == 403
-    body = letter_texts.DEFAULTS["entete"] + "\nPirate"
+    body = wording.DEFAULTS["entete"] + "\nPirate"
     assert post(client, auth, "/parametrage/courriers/modifier/entete", {"texte": body},
                 page="/login").status_code == 403
     assert post(client, auth, "/parametrage/courriers/reinitialiser/entete", {},
                 page="/login").status_code == 403
-    assert letter_editor.stored_text(etab.id, "entete") is None
+    assert editor.stored_text(etab.id, "entete") is None
     token_less = client.post("/parametrage/courriers/modifier/entete", data={"texte": body})
     assert token_less.status_code == 400
-    assert letter_editor.stored_text(etab.id, "entete") is None
+    assert editor.stored_text(etab.id, "entete") is None

@@ -1,4 +1,4 @@
-"""The fast letter layout (admints/letter_layout.py: forms drawn once and shifted, one text
+"""The fast letter layout (admints/courriers/layout.py: forms drawn once and shifted, one text
 object per page with cached subset codes, shared resources, pages formatted directly) prints
 what ReportLab's public API prints for the same letters: every line of text, in the same font
 and size, at the same place on the same page (R-ACC-3, R-ACC-5, R-PAR-3, R-PAR-4).
@@ -20,10 +20,11 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from admints import letter_layout as L
-from admints import letter_texts, letters, settings, templating
-from admints.letters import Letter, write_letters
-from admints.pdf_utils import FONT, FONT_BOLD, register_fonts
+from admints.courriers import layout as L
+from admints.courriers import letters, templating, wording
+from admints.courriers.letters import Letter, write_letters
+from admints.parametrage import versions
+from admints.pdf import FONT, FONT_BOLD, register_fonts
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -33,7 +34,7 @@ def _fields(static: dict, letter: Letter) -> dict:
     nom, prenom = clean(letter.nom or letter.eleve_nom), clean(letter.prenom or letter.eleve_prenom)
     return dict(static, identifiant=clean(letter.identifiant),
                 mot_de_passe="" if letter.continuite else clean(letter.mot_de_passe),
-                civilite=letter_texts.civilite_label(clean(letter.civilite)), nom=nom,
+                civilite=wording.civilite_label(clean(letter.civilite)), nom=nom,
                 prenom=prenom, eleve_nom=clean(letter.eleve_nom or letter.nom),
                 eleve_prenom=clean(letter.eleve_prenom or letter.prenom),
                 division=clean(letter.division))
@@ -77,15 +78,15 @@ def reference_pdf(etab, batch: list[Letter], path, *, texts=None) -> None:
         return y
 
     footer, y = [], L.BOTTOM  # the footer, from the bottom margin up
-    for line in reversed(simpleSplit(letter_texts.MENTION_CNIL, FONT, L.FOOT_SIZE, L.WIDTH)):
+    for line in reversed(simpleSplit(wording.MENTION_CNIL, FONT, L.FOOT_SIZE, L.WIDTH)):
         footer.append((L.LEFT, y, FONT, L.FOOT_SIZE, line))
         y += L.FOOT_LEADING
     y += 3 * mm
-    for line in reversed(letter_texts.SIGNATURE):
+    for line in reversed(wording.SIGNATURE):
         footer.append((L.RCPT_X, y, FONT_BOLD, L.SIZE, templating.render(line, static)))
         y += L.LEADING
     y += L.GAP
-    for para in reversed(letter_texts.PIED):
+    for para in reversed(wording.PIED):
         for line in reversed(simpleSplit(para, FONT, L.SIZE, L.WIDTH)) if para else ():
             footer.append((L.LEFT, y, FONT, L.SIZE, line))
             y += L.LEADING
@@ -95,7 +96,7 @@ def reference_pdf(etab, batch: list[Letter], path, *, texts=None) -> None:
     for letter in batch:
         fields = _fields(static, letter)
         c.setFont(FONT, L.SIZE)
-        c.drawString(L.RCPT_X, L.TOP - L.SIZE, templating.render(letter_texts.DATE_LINE, static))
+        c.drawString(L.RCPT_X, L.TOP - L.SIZE, templating.render(wording.DATE_LINE, static))
         y_head = flow(_lines(chosen["entete"], fields, L.HEAD_SIZE, L.HEAD_W), L.LEFT, L.TOP,
                       L.HEAD_SIZE, L.HEAD_LEADING, None)
         recipient = " ".join(p for p in (fields["civilite"], fields["prenom"], fields["nom"])
@@ -105,7 +106,7 @@ def reference_pdf(etab, batch: list[Letter], path, *, texts=None) -> None:
         y_rcpt = flow([(FONT, part) for line in block
                        for part in simpleSplit(line, FONT, L.SIZE, L.RCPT_W)],
                       L.RCPT_X, L.RCPT_TOP, L.SIZE, L.LEADING, None)
-        body = chosen[letter_texts.body_key(letter.kind, letter.continuite)]
+        body = chosen[wording.body_key(letter.kind, letter.continuite)]
         flow(_lines(body, fields, L.SIZE, L.WIDTH), L.LEFT,
              min(L.BODY_TOP, y_head - 8 * mm, y_rcpt - 8 * mm), L.SIZE, L.LEADING, body_bottom)
         for x, y, font, size, line in footer:
@@ -201,7 +202,7 @@ def test_r_acc_3_fast_layout_prints_what_reportlab_public_api_prints(app, db, et
                                                                      case):
     stored, texts = CASES[case]
     for key, value in stored.items():
-        settings.set_value(etab.id, key, value, TODAY)
+        versions.set_value(etab.id, key, value, TODAY)
     if case == "mixed ENT, no fax":
         etab.fax = None
         db.session.flush()

@@ -8,11 +8,13 @@ import datetime as dt
 import pytest
 from pypdf import PdfReader
 
-from admints import letter_texts, settings
+from admints.comptes.class_lists import ClassListRow, write_class_list
+from admints.courriers import wording
+from admints.courriers.letters import Letter, write_letters
 from admints.errors import DomainError
-from admints.letters import ClassListRow, Letter, write_class_list, write_letters
 from admints.models import EtatCompte
-from admints.pdf_utils import accelerated
+from admints.parametrage import versions
+from admints.pdf import accelerated
 
 TODAY = dt.date(2026, 11, 28)
 PORTAL = "https://teleservices.localhost/"
@@ -136,7 +138,7 @@ def test_r_acc_3_letter_without_address_has_no_address_block(app, etab, pdf_dir)
 ])
 def test_r_par_3_letter_type_decides_the_url(app, etab, pdf_dir, ent, expected, absent):
     if ent is not None:
-        settings.set_value(etab.id, "ent", ent, TODAY)
+        versions.set_value(etab.id, "ent", ent, TODAY)
     out = pdf_dir / "type.pdf"
     write_letters(etab, [eleve(1), responsable(2), eleve(3, continuite=True),
                          responsable(4, continuite=True)], out, today=TODAY)
@@ -155,7 +157,7 @@ def test_r_par_3_portal_url_comes_from_config(app, etab, pdf_dir):
 
 
 def test_r_par_3_ent_only_without_address_is_refused_and_nothing_written(app, etab, pdf_dir):
-    settings.set_value(etab.id, "ent", {"type": "ent", "url": "", "nom": None}, TODAY)
+    versions.set_value(etab.id, "ent", {"type": "ent", "url": "", "nom": None}, TODAY)
     out = pdf_dir / "ent.pdf"
     with pytest.raises(DomainError, match="ENT seul"):
         write_letters(etab, [eleve(1)], out, today=TODAY)
@@ -164,7 +166,7 @@ def test_r_par_3_ent_only_without_address_is_refused_and_nothing_written(app, et
 
 def test_r_par_3_long_ent_address_is_wrapped_not_lost(app, etab, pdf_dir):
     url = "https://ent.exemple.fr/" + "tres-long-chemin/" * 8 + "fin"
-    settings.set_value(etab.id, "ent", {"type": "ent", "url": url, "nom": None}, TODAY)
+    versions.set_value(etab.id, "ent", {"type": "ent", "url": url, "nom": None}, TODAY)
     out = pdf_dir / "long.pdf"
     write_letters(etab, [eleve(1)], out, today=TODAY)
     assert url in "".join(pages_text(out)[0].split())
@@ -174,8 +176,8 @@ def test_r_par_4_stored_overrides_are_used(app, etab, pdf_dir):
     body = ("**Objet : vos accès**\nBonjour ${prenom} ${nom} (${division}),\n"
             "Votre identifiant : ${identifiant}\nVotre mot de passe : ${mot_de_passe}\n"
             "Adresse : ${url}")
-    settings.set_value(etab.id, "courrier.eleve_nouveau", body, TODAY)
-    settings.set_value(etab.id, "courrier.entete",
+    versions.set_value(etab.id, "courrier.eleve_nouveau", body, TODAY)
+    versions.set_value(etab.id, "courrier.entete",
                        "**${etablissement}**\nSecrétariat des élèves\n${ville}", TODAY)
     out = pdf_dir / "perso.pdf"
     write_letters(etab, [eleve(1), responsable(2)], out, today=TODAY)
@@ -192,7 +194,7 @@ def test_r_par_4_stored_overrides_are_used(app, etab, pdf_dir):
 
 
 def test_r_par_4_texts_argument_overrides_stored_text_for_preview(app, etab, pdf_dir):
-    settings.set_value(etab.id, "courrier.eleve_nouveau",
+    versions.set_value(etab.id, "courrier.eleve_nouveau",
                        "Stocké ${identifiant} ${mot_de_passe}", TODAY)
     out = pdf_dir / "apercu.pdf"
     write_letters(etab, [eleve(1)], out, today=TODAY,
@@ -203,7 +205,7 @@ def test_r_par_4_texts_argument_overrides_stored_text_for_preview(app, etab, pdf
 
 def test_r_par_4_body_without_required_field_is_refused(app, etab, pdf_dir):
     out = pdf_dir / "refus.pdf"
-    body = letter_texts.ELEVE_NOUVEAU.replace("${mot_de_passe}", "")
+    body = wording.ELEVE_NOUVEAU.replace("${mot_de_passe}", "")
     with pytest.raises(DomainError, match=r"\$\{mot_de_passe\}"):
         write_letters(etab, [eleve(1)], out, today=TODAY, texts={"eleve_nouveau": body})
     assert not out.exists()

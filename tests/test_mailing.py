@@ -9,7 +9,7 @@ import logging
 
 from flask_mail import Message
 
-from admints import actions, identifiers, mailing
+from admints.comptes import identifiers, mailing, notification, writing
 from admints.models import AuditEntry
 
 from . import factories
@@ -79,7 +79,7 @@ def test_r_acc_7_free_message_escaped_and_separate_emails(app, db, etab, smtp):
         resp = factories.make_responsable(etab, f"R{i}", "X", email=email)
         liens.append(factories.link(factories.make_eleve(etab), resp, 1))
     db.session.commit()
-    recap = actions.write_to_responsables(
+    recap = writing.write_to_responsables(
         etab.id, [lien.compte_id for lien in liens], subject="Réunion parents",
         body="Bonjour,\n<script>alert(1)</script>\n\nÀ bientôt", today=None)
     db.session.commit()
@@ -98,7 +98,7 @@ def test_r_acc_7_subject_header_injection_refused(app, db, etab):
     from admints.errors import DomainError
 
     with pytest.raises(DomainError, match="une ligne"):
-        actions.write_to_responsables(etab.id, [], subject="a\nBcc: x@y.fr", body="t",
+        writing.write_to_responsables(etab.id, [], subject="a\nBcc: x@y.fr", body="t",
                                       today=None)
 
 
@@ -109,7 +109,7 @@ def test_r_sec_2_no_password_in_logs(app, db, etab, smtp, tmp_path, caplog, monk
     smtp.handler.refuse = {"refuse@example.org"}
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(identifiers, "generate_temporary_password", lambda: "ZQ7XK4MP")
-    recap = actions.notify(etab.id, "responsable", [lien.compte_id], mode="courriel",
+    recap = notification.notify(etab.id, "responsable", [lien.compte_id], mode="courriel",
                            today=dt.date(2026, 11, 28), out_path=tmp_path / "x.pdf")
     assert recap.failed
     ours = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("admints"))
@@ -173,7 +173,7 @@ def test_r_sec_1_write_to_responsables_ignores_other_establishment(app, db, etab
     lien = factories.link(factories.make_eleve(other_etab), factories.make_responsable(
         other_etab, email="autre@example.org"), 1)
     db.session.commit()
-    recap = actions.write_to_responsables(etab.id, [lien.compte_id], subject="S", body="T",
+    recap = writing.write_to_responsables(etab.id, [lien.compte_id], subject="S", body="T",
                                           today=None)
     assert recap == {"sent": 0, "failed": [], "without_address": []}
     assert smtp.messages == []

@@ -1,4 +1,4 @@
-"""The fast paths of `admints.mailing` (issue 3 point 10b, kept by issue 10 point 5) give what
+"""The fast paths of `admints.comptes.mailing` (issue 3 point 10b, kept by issue 10 point 5) give what
 the libraries they shortcut give: the address cache gives Flask-Mail's addresses, the base64
 lines `base64.encodebytes`, and `FastMessage` the message Flask-Mail writes, over a matrix of
 subjects, bodies and addresses; what it does not handle goes to Flask-Mail, never dropped
@@ -12,7 +12,7 @@ from email import policy
 import pytest
 from flask_mail import Attachment, Message, sanitize_address
 
-from admints import mailing
+from admints.comptes import mailing
 
 ADDRESSES = [
     "marie.dupont@example.org", "o'brien@example.fr", "a+b@sub.example.com",

@@ -7,14 +7,15 @@ import datetime as dt
 
 import pytest
 
-from admints import catalogue, clock, services, settings
-from admints import notes_publication as notes
+from admints import clock
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, DatePublication, Evaluation, Teleservice
+from admints.parametrage import versions
+from admints.teleservices import catalogue, notes, opening
 
 from . import factories
-from .settings_helpers import text, TODAY, TOMORROW, post
+from .settings_helpers import TODAY, TOMORROW, post, text
 
 D = dt.date
 
@@ -160,14 +161,14 @@ def test_r_srv_4_configuration_only_while_notes_open_and_kept_when_closed(client
     notes_id = db.session.scalar(db.select(Teleservice.id).where(Teleservice.code == "notes"))
     post(client, auth, "/services/ouverture/", {"teleservice_id": notes_id, "ouvert": "0"})
     db.session.expire_all()
-    assert not services.is_open(etab, "notes")
+    assert not opening.is_open(etab, "notes")
     resp = client.get("/services/notes/", follow_redirects=True)
     assert "n'est accessible que si le téléservice Notes est ouvert" in text(resp)
     assert client.get("/services/notes/dates/").status_code == 302
     resp = post(client, auth, "/services/notes/", {"mode": notes.FIL_DE_L_EAU}, page="/")
     assert resp.status_code == 302
     # Closing kept the configuration; crafted POST while closed changed nothing.
-    assert settings.get_latest(etab.id, notes.MODE_KEY) == notes.ECHEANCE
+    assert versions.get_latest(etab.id, notes.MODE_KEY) == notes.ECHEANCE
     assert notes.echeances_by_pair(etab.id)[(mef.id, div.id)] == [D(2012, 12, 12)]
 
 

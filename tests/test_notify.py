@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from admints import actions, secrets_store
+from admints import secrets_store
+from admints.comptes import notification, writing
 from admints.errors import DomainError
 from admints.models import AuditEntry, Compte, EtatCompte
 
@@ -52,7 +53,7 @@ def ids(*eleves):
 def test_r_acc_5_eleves_one_pdf_sorted_by_division_then_name(db, etab, tmp_path):
     data = build_eleves(db, etab)
     out = tmp_path / "eleves.pdf"
-    recap = actions.notify(etab.id, "eleve", ids(*[data[k] for k in ("aubert", "zola", "martin",
+    recap = notification.notify(etab.id, "eleve", ids(*[data[k] for k in ("aubert", "zola", "martin",
                                                                      "bernard")]),
                            mode="papier", today=TODAY, out_path=out)
     db.session.commit()
@@ -80,7 +81,7 @@ def test_r_acc_5_eleves_one_pdf_sorted_by_division_then_name(db, etab, tmp_path)
 def test_r_acc_5_reset_used_issues_new_password_printed_for_utilise(db, etab, tmp_path):
     data = build_eleves(db, etab)
     out = tmp_path / "reset.pdf"
-    actions.notify(etab.id, "eleve", ids(data["martin"], data["zola"]), mode="papier",
+    notification.notify(etab.id, "eleve", ids(data["martin"], data["zola"]), mode="papier",
                    reset_used=True, today=TODAY, out_path=out)
     db.session.commit()
     martin = db.session.get(Compte, data["martin"].compte_id)
@@ -95,7 +96,7 @@ def test_r_acc_5_reset_used_issues_new_password_printed_for_utilise(db, etab, tm
 def test_r_acc_5_eleves_are_paper_only(db, etab, tmp_path):
     data = build_eleves(db, etab)
     with pytest.raises(DomainError, match="papier"):
-        actions.notify(etab.id, "eleve", ids(data["aubert"]), mode="courriel", today=TODAY,
+        notification.notify(etab.id, "eleve", ids(data["aubert"]), mode="courriel", today=TODAY,
                        out_path=tmp_path / "x.pdf")
     assert not (tmp_path / "x.pdf").exists()
 
@@ -104,7 +105,7 @@ def test_r_sec_1_notify_ignores_ids_of_another_establishment(db, etab, other_eta
     mine = factories.make_eleve(etab, "A", "B")
     theirs = factories.make_eleve(other_etab, "C", "D")
     db.session.commit()
-    recap = actions.notify(etab.id, "eleve", ids(mine, theirs), mode="papier", today=TODAY,
+    recap = notification.notify(etab.id, "eleve", ids(mine, theirs), mode="papier", today=TODAY,
                            out_path=tmp_path / "a.pdf")
     db.session.commit()
     assert recap.total == 1 and recap.notified == [mine.compte_id]
@@ -121,7 +122,7 @@ def test_r_acc_4_nothing_lost_when_pdf_writing_fails(db, etab, tmp_path, monkeyp
     # The failure happens after every page was drawn, when the file is saved.
     monkeypatch.setattr(Canvas, "save", disk_full)
     out = tmp_path / "broken.pdf"
-    recap = actions.notify(etab.id, "eleve", ids(data["aubert"], data["zola"], data["martin"]),
+    recap = notification.notify(etab.id, "eleve", ids(data["aubert"], data["zola"], data["martin"]),
                            mode="papier", today=TODAY, out_path=out)
     db.session.commit()
     assert not out.exists() and recap.pdf_path is None
@@ -135,7 +136,7 @@ def test_r_acc_4_nothing_lost_when_pdf_writing_fails(db, etab, tmp_path, monkeyp
 # ---------------------------------------------------------------- responsables and emails
 
 def build_responsables(db, etab, emails):
-    """One pupil per address of `emails` (None = no address), légal 1 each, in 6A."""
+    """One pupil per address of `email_syntax` (None = no address), légal 1 each, in 6A."""
     div = factories.make_division(etab, "6A")
     liens = []
     for i, email in enumerate(emails):
@@ -152,7 +153,7 @@ def rids(liens):
 
 def test_r_acc_4_courriel_seul_sends_identifier_and_password(db, etab, smtp, tmp_path):
     liens = build_responsables(db, etab, ["anne0@example.org", "jean@", None])
-    recap = actions.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
                            out_path=tmp_path / "r.pdf")
     db.session.commit()
     assert len(smtp.messages) == 1
@@ -175,7 +176,7 @@ def test_r_acc_3_utilise_email_recalls_identifier_without_password(db, etab, smt
     compte = db.session.get(Compte, liens[0].compte_id)
     compte.etat, compte.mot_de_passe_hash = EtatCompte.UTILISE, "argon2-hash"
     db.session.commit()
-    actions.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
+    notification.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
                    out_path=tmp_path / "u.pdf")
     db.session.commit()
     text = smtp.messages[0].text()
@@ -190,7 +191,7 @@ def test_r_acc_3_en_cours_activation_gets_a_new_password(db, etab, smtp, tmp_pat
     compte.etat = EtatCompte.EN_COURS_ACTIVATION
     old = with_password(compte, "AAAA2222")
     db.session.commit()
-    actions.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
+    notification.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
                    out_path=tmp_path / "e.pdf")
     db.session.commit()
     compte = db.session.get(Compte, compte.id)
@@ -203,7 +204,7 @@ def test_r_acc_4_refused_recipient_keeps_previous_state(db, etab, smtp, tmp_path
     liens = build_responsables(db, etab, ["ok1@example.org", "refuse@example.org",
                                           "ok2@example.org"])
     smtp.handler.refuse = {"refuse@example.org"}
-    recap = actions.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
                            out_path=tmp_path / "r.pdf")
     db.session.commit()
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["ok1@example.org", "ok2@example.org"]
@@ -217,7 +218,7 @@ def test_r_acc_4_smtp_stopped_mid_batch_then_rerun_on_state_completes(app, db, e
                                                                      tmp_path):
     liens = build_responsables(db, etab, [f"p{i}@example.org" for i in range(6)])
     smtp.handler.die_after = 2
-    recap = actions.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", rids(liens), mode="courriel", today=TODAY,
                            out_path=tmp_path / "r.pdf")
     db.session.commit()
     delivered = {m.rcpt_tos[0] for m in smtp.messages}
@@ -235,7 +236,7 @@ def test_r_acc_4_smtp_stopped_mid_batch_then_rerun_on_state_completes(app, db, e
     try:
         app.config["MAIL_PORT"] = server.port
         todo = [i for i, etat in states.items() if etat == EtatCompte.NON_NOTIFIE]
-        recap2 = actions.notify(etab.id, "responsable", todo, mode="courriel", today=TODAY,
+        recap2 = notification.notify(etab.id, "responsable", todo, mode="courriel", today=TODAY,
                                 out_path=tmp_path / "r2.pdf")
         db.session.commit()
     finally:
@@ -249,7 +250,7 @@ def test_r_acc_4_courriel_et_papier_paper_for_no_address_and_refused(db, etab, s
     liens = build_responsables(db, etab, ["ok@example.org", None, "refuse@example.org"])
     smtp.handler.refuse = {"refuse@example.org"}
     out = tmp_path / "mixte.pdf"
-    recap = actions.notify(etab.id, "responsable", rids(liens), mode="courriel-et-papier",
+    recap = notification.notify(etab.id, "responsable", rids(liens), mode="courriel-et-papier",
                            today=TODAY, out_path=out)
     db.session.commit()
     texts = pages_text(out)
@@ -271,7 +272,7 @@ def test_r_acc_4_papier_seul_sends_no_email_and_prints_addressless_letter(db, et
     liens[0].responsable.code_postal = liens[0].responsable.commune = None
     db.session.commit()
     out = tmp_path / "p.pdf"
-    recap = actions.notify(etab.id, "responsable", rids(liens), mode="papier", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", rids(liens), mode="papier", today=TODAY,
                            out_path=out)
     db.session.commit()
     assert smtp.messages == [] and recap.pages == 1 and "anne.parent00" in pages_text(out)[0]
@@ -282,7 +283,7 @@ def test_r_acc_9_continuity_letter_identifier_only(db, etab, tmp_path):
                                  identifiant="nuite.conti", continuite=True)
     db.session.commit()
     out = tmp_path / "c.pdf"
-    actions.notify(etab.id, "eleve", [eleve.compte_id], mode="papier", today=TODAY,
+    notification.notify(etab.id, "eleve", [eleve.compte_id], mode="papier", today=TODAY,
                    out_path=out)
     text = pages_text(out)[0]
     assert "nuite.conti" in text and not PWD.findall(text.replace("nuite.conti", ""))
@@ -296,14 +297,14 @@ def test_r_acc_4_sibling_account_gets_one_letter(db, etab, tmp_path):
     l1 = factories.link(e1, resp, 1, identifiant="mere.frere")
     factories.link(e2, resp, 1, compte=l1.compte)
     db.session.commit()
-    recap = actions.notify(etab.id, "responsable", [l1.compte_id], mode="papier", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", [l1.compte_id], mode="papier", today=TODAY,
                            out_path=tmp_path / "s.pdf")
     assert recap.pages == 1 and recap.notified == [l1.compte_id]
 
 
 def test_r_sec_3_notification_is_audited_without_password(db, etab, tmp_path):
     data = build_eleves(db, etab)
-    actions.notify(etab.id, "eleve", ids(data["aubert"]), mode="papier", today=TODAY,
+    notification.notify(etab.id, "eleve", ids(data["aubert"]), mode="papier", today=TODAY,
                    out_path=tmp_path / "a.pdf", by="chef.0999001a")
     db.session.commit()
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "eleve.notifier"))
@@ -318,7 +319,7 @@ def test_r_acc_8_single_renotify_and_reset_responsable(db, etab, smtp, tmp_path)
     compte = db.session.get(Compte, liens[0].compte_id)
     compte.etat, compte.mot_de_passe_hash = EtatCompte.UTILISE, "chosen"
     db.session.commit()
-    recap = actions.notify(etab.id, "responsable", [compte.id], mode="courriel", reset_all=True,
+    recap = notification.notify(etab.id, "responsable", [compte.id], mode="courriel", reset_all=True,
                            today=TODAY, out_path=tmp_path / "s.pdf")
     db.session.commit()
     compte = db.session.get(Compte, compte.id)
@@ -328,21 +329,21 @@ def test_r_acc_8_single_renotify_and_reset_responsable(db, etab, smtp, tmp_path)
 
 
 def test_r_acc_8_resend_activation_email_after_correcting_address(app, db, etab, smtp):
-    from admints import accounts
+    from admints.comptes import portal
 
     liens = build_responsables(db, etab, ["siecle@example.org"])
     compte = db.session.get(Compte, liens[0].compte_id)
     compte.etat, compte.email = EtatCompte.EN_COURS_ACTIVATION, "typo@exmaple.org"
     db.session.commit()
     with pytest.raises(DomainError, match="invalide"):
-        actions.resend_activation(etab.id, compte.id, "pas-une-adresse", today=TODAY)
+        writing.resend_activation(etab.id, compte.id, "pas-une-adresse", today=TODAY)
     db.session.rollback()
-    actions.resend_activation(etab.id, compte.id, "fixed@example.org", today=TODAY)
+    writing.resend_activation(etab.id, compte.id, "fixed@example.org", today=TODAY)
     db.session.commit()
     mail = smtp.messages[-1]
     assert mail.rcpt_tos == ["fixed@example.org"] and "anne.parent00" in mail.text()
     token = re.search(r"/activation/(\S+)", mail.text()).group(1)
-    accounts.validate_email(token, today=TODAY)
+    portal.validate_email(token, today=TODAY)
     assert compte.etat == EtatCompte.UTILISE and compte.email_valide
 
 
@@ -353,18 +354,18 @@ def test_r_acc_8_resend_activation_refused_rolls_back(app, db, etab, smtp, other
     db.session.commit()
     smtp.handler.refuse = {"refuse@example.org"}
     with pytest.raises(DomainError, match="pas été envoyé"):
-        actions.resend_activation(etab.id, compte.id, "refuse@example.org", today=TODAY)
+        writing.resend_activation(etab.id, compte.id, "refuse@example.org", today=TODAY)
     db.session.rollback()
     assert db.session.get(Compte, compte.id).email == "old@example.org"
     with pytest.raises(DomainError, match="introuvable"):  # R-SEC-1
-        actions.resend_activation(other_etab.id, compte.id, "a@example.org", today=TODAY)
+        writing.resend_activation(other_etab.id, compte.id, "a@example.org", today=TODAY)
 
 
 def test_r_acc_6_progress_reaches_total_with_fallback_letters(db, etab, smtp, tmp_path):
     liens = build_responsables(db, etab, ["ok@example.org", "refuse@example.org", None])
     smtp.handler.refuse = {"refuse@example.org"}
     seen = []
-    actions.notify(etab.id, "responsable", rids(liens), mode="courriel-et-papier", today=TODAY,
+    notification.notify(etab.id, "responsable", rids(liens), mode="courriel-et-papier", today=TODAY,
                    out_path=tmp_path / "p.pdf", progress=lambda d, t: seen.append((d, t)))
     # Two emails tried (one refused), then two letters (no address, and the refused one).
     assert seen[-1] == (4, 4)
@@ -374,7 +375,7 @@ def test_r_acc_6_start_notification_is_a_domain_operation(app, db, etab, tmp_pat
     """R-ACC-6: the operation behind the mass action, « Gérer le compte » and the CLI, called
     directly: one job, its PDF under the establishment's jobs directory (the PDF path rule),
     progress reported, then the PDF deleted and audited (R-SEC-3)."""
-    from admints import notification_jobs
+    from admints.comptes import notification_jobs
 
     data = build_eleves(db, etab)
     root = tmp_path / "out"
@@ -398,7 +399,7 @@ def test_r_acc_6_start_notification_is_a_domain_operation(app, db, etab, tmp_pat
 def test_r_acc_4_r_acc_5_transmission_modes_from_one_place():
     """R-ACC-4/5: the modes a screen offers come from the domain: pupils on paper only;
     guardians email and/or paper, paper only when no address would be used."""
-    from admints import notification
+    from admints.comptes import notification
 
     assert list(notification.modes_for("eleve")) == ["papier"]
     assert list(notification.modes_for("responsable")) == [

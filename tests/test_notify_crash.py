@@ -18,7 +18,7 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from admints import actions
+from admints.comptes import notification
 from admints.models import Compte, EtatCompte, Job, NotificationOutbox
 
 from .outbox_helpers import (
@@ -136,7 +136,8 @@ def test_r_acc_3_4_6_cli_killed_mid_batch_recover_then_resume_same_passwords(
 
 SCRIPT = """
 import sys, time
-from admints import create_app, notification
+from admints import create_app
+from admints.comptes import notification
 from admints.extensions import db
 from admints.models import Compte
 import datetime as dt
@@ -192,7 +193,7 @@ def test_r_acc_4_thread_job_killed_startup_recovery_rerun_by_state(app, db, etab
     second = SmtpServer().start()
     try:
         app.config["MAIL_PORT"] = second.port
-        recap = actions.notify(etab.id, "responsable", todo, mode="courriel-et-papier",
+        recap = notification.notify(etab.id, "responsable", todo, mode="courriel-et-papier",
                                today=dt.date.fromisoformat(TODAY), out_path=tmp_path / "r.pdf")
     finally:
         second.stop()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from admints import actions, outbox
+from admints.comptes import notification, outbox
 from admints.errors import DomainError
 from admints.models import Compte, EtatCompte, Job
 
@@ -54,7 +54,7 @@ def test_r_acc_3_6_same_57_accounts_by_email_at_once_one_proceeds_other_refused(
     app.config.update(MAIL_PORT=server.port, MAIL_SERVER="127.0.0.1")
 
     def one(tag):
-        return lambda: actions.notify(etab.id, "responsable", ids, mode="courriel",
+        return lambda: notification.notify(etab.id, "responsable", ids, mode="courriel",
                                       today=TODAY, out_path=app.config["OUTPUT_DIR"] + tag)
     try:
         threads, results = _in_threads(app, one("/a.pdf"), one("/b.pdf"))
@@ -92,7 +92,7 @@ def test_r_acc_5_same_accounts_on_paper_at_once_never_two_different_passwords(ap
     out = app.config["OUTPUT_DIR"]
 
     def one(name):
-        return lambda: actions.notify(etab.id, "responsable", ids, mode="papier", today=TODAY,
+        return lambda: notification.notify(etab.id, "responsable", ids, mode="papier", today=TODAY,
                                       out_path=f"{out}/{name}.pdf")
     threads, results = _in_threads(app, one("a"), one("b"))
     for t in threads:

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from admints import accounts, actions, job_recovery, jobs, notification
+from admints import job_recovery, job_runners, jobs
+from admints.clock import utcnow
+from admints.comptes import lifecycle, notification
 from admints.errors import DomainError
-from admints.models import Compte, EtatCompte, Job, NotificationOutbox, ResponsableEleve, utcnow
+from admints.models import Compte, EtatCompte, Job, NotificationOutbox, ResponsableEleve
 
 from .comptes_helpers import csrf_of, post_action, school
 from .db_snapshot import db_snapshot
@@ -70,7 +72,7 @@ def test_r_acc_8_renotify_new_account_and_reset_refused_while_a_notification_run
 
     def run():
         with app.app_context():
-            outcome["recap"] = actions.notify(
+            outcome["recap"] = notification.notify(
                 etab.id, "responsable", ids, mode="courriel", today=TODAY,
                 out_path=f"{app.config['OUTPUT_DIR']}/x.pdf")
 
@@ -162,7 +164,7 @@ def test_r_acc_8_new_account_refused_after_an_interrupted_job_resumed_from_its_p
         expected = secrets_store.decrypt_secret(stored_rows[lien.compte_id])
         assert letters[lien.compte.identifiant] == expected == stored(db, lien.compte_id)
     assert client.get(f"/taches/{job_id}/pdf").status_code == 200
-    new = accounts.create_new_account(db.session.get(Compte, ids[0]),
+    new = lifecycle.create_new_account(db.session.get(Compte, ids[0]),
                                       lien=db.session.get(ResponsableEleve, s["liens"][0].id),
                                       today=TODAY)
     db.session.commit()
@@ -188,7 +190,7 @@ def test_r_acc_6_failure_in_process_releases_what_never_left(app, db, etab):
     assert job.status == "failed" and job.error == "Imprimante indisponible."
     assert {(r.status, r.password_encrypted) for r in _rows(db, job.id)} == {("failed", None)}
     assert all(db.session.get(Compte, i).etat == EtatCompte.NON_NOTIFIE for i in ids)
-    recap = actions.notify(etab.id, "responsable", ids, mode="papier", today=TODAY,
+    recap = notification.notify(etab.id, "responsable", ids, mode="papier", today=TODAY,
                            out_path=f"{app.config['OUTPUT_DIR']}/g.pdf")
     assert len(recap.notified) == 2
 
@@ -199,7 +201,7 @@ def test_r_acc_10_purge_skips_an_account_being_notified(app, db, etab):
     compte.etat, compte.date_notification = EtatCompte.NOTIFIE, dt.datetime(2026, 6, 1)
     db.session.commit()
     _interrupted_job(app, db, etab, [compte.id])
-    assert accounts.purge_expired(today=TODAY) == []
+    assert lifecycle.purge_expired(today=TODAY) == []
 
 
 def _job(**kw) -> Job:
@@ -211,7 +213,7 @@ def _job(**kw) -> Job:
 
 def test_r_acc_6_orphan_rules_process_and_heartbeat(app):
     now, stale, host = utcnow(), dt.timedelta(seconds=120), socket.gethostname()
-    me = job_recovery.this_process()
+    me = job_runners.this_process()
     judge = lambda job, live=frozenset(): job_recovery.is_orphaned(  # noqa: E731
         job, now=now, stale=stale, live=set(live))
     assert not judge(_job(**me), live={999})  # this process runs it
@@ -223,7 +225,7 @@ def test_r_acc_6_orphan_rules_process_and_heartbeat(app):
     assert judge(_job(runner_host=host, runner_pid=dead, runner_started="1"))
     reused = _job(runner_host=host, runner_pid=os.getppid(), runner_started="1")
     assert judge(reused)  # a live pid, but not the process that started the job
-    parent = job_recovery.process_marker(os.getppid())
+    parent = job_runners.process_marker(os.getppid())
     assert not judge(_job(runner_host=host, runner_pid=os.getppid(), runner_started=parent))
     elsewhere = dict(runner_host="autre-serveur", runner_pid=1, runner_started="1")
     assert not judge(_job(**elsewhere))

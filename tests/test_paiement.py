@@ -9,10 +9,12 @@ from io import BytesIO
 
 import pytest
 
-from admints import clock, paiement, settings
+from admints import clock
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, TipiRegie
+from admints.parametrage import versions
+from admints.teleservices import paiement
 
 from . import factories
 from .settings_helpers import TODAY, TOMORROW, post, relogin, text
@@ -31,15 +33,15 @@ def regie(etab):
 
 
 def _value(etab, day=None):
-    return settings.get(etab.id, paiement.KEY, day) if day else \
-        settings.get_latest(etab.id, paiement.KEY)
+    return versions.get(etab.id, paiement.KEY, day) if day else \
+        versions.get_latest(etab.id, paiement.KEY)
 
 
 def test_r_srv_5_save_takes_effect_next_day(etab, regie):
     effective = paiement.save(etab, " 123 456 ", "15,5", "intendance@ac-demo.fr", today=TODAY)
     assert effective == TOMORROW
-    assert settings.get(etab.id, paiement.KEY, TODAY) is None
-    value = settings.get(etab.id, paiement.KEY, TOMORROW)
+    assert versions.get(etab.id, paiement.KEY, TODAY) is None
+    value = versions.get(etab.id, paiement.KEY, TOMORROW)
     assert value == {"numero_tipi": "123456", "regie": "Régie du collège Victor-Hugo",
                      "montant_minimum": "15.50", "email": "intendance@ac-demo.fr"}
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "parametre.paiement"))

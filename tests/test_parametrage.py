@@ -8,10 +8,11 @@ import datetime as dt
 
 import pytest
 
-from admints import clock, message_accueil, parametrage, settings
+from admints import clock
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, EntAcademique, LienUtile
+from admints.parametrage import portal_links, versions, welcome
 
 from . import factories
 from .settings_helpers import TODAY, TOMORROW, post, relogin, text
@@ -28,17 +29,17 @@ def _audit(action):
 
 def test_r_par_2_counts_text_not_markup():
     html = '<b>Bonjour</b>, <a href="https://example.org">lien</a>&nbsp;!<br>Fin'
-    assert message_accueil.text_length(html) == len("Bonjour, lien !") + 1 + len("Fin")
-    assert message_accueil.text_length("é" * 2000) == 2000
+    assert welcome.text_length(html) == len("Bonjour, lien !") + 1 + len("Fin")
+    assert welcome.text_length("é" * 2000) == 2000
 
 
 def test_r_par_2_sanitised_and_immediate(etab):
     html = ('<p>Portes <b>ouvertes</b> <i>le</i> <u>15 mai</u> : '
             '<a href="https://college.example.org/po" title="PO">détails</a>, '
             '<a href="mailto:ce@ac-demo.fr">écrire</a><span style="color:red">!</span></p>')
-    effective = message_accueil.save(etab.id, html, today=TODAY)
+    effective = welcome.save(etab.id, html, today=TODAY)
     assert effective == TODAY
-    stored = settings.get(etab.id, "message_accueil", TODAY)
+    stored = versions.get(etab.id, "message_accueil", TODAY)
     assert "<b>ouvertes</b>" in stored and "<u>15 mai</u>" in stored
     assert 'href="mailto:ce@ac-demo.fr"' in stored and "<span" not in stored
     assert 'rel="noopener noreferrer nofollow"' in stored
@@ -59,15 +60,15 @@ def test_r_par_2_sanitised_and_immediate(etab):
     ("a" * 2001, "limité à 2000 caractères (2001 saisis)"),
 ])
 def test_r_par_2_bad_welcome_message_refused(etab, payload, message):
-    message_accueil.save(etab.id, "Ancien message", today=TODAY)
+    welcome.save(etab.id, "Ancien message", today=TODAY)
     with pytest.raises(DomainError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        message_accueil.save(etab.id, payload, today=TODAY)
-    assert settings.get_latest(etab.id, "message_accueil") == "Ancien message"
+        welcome.save(etab.id, payload, today=TODAY)
+    assert versions.get_latest(etab.id, "message_accueil") == "Ancien message"
 
 
 def test_r_par_2_exactly_2000_characters_accepted(etab):
-    message_accueil.save(etab.id, "<b>" + "x" * 2000 + "</b>", today=TODAY)
-    assert message_accueil.text_length(settings.get_latest(etab.id, "message_accueil")) == 2000
+    welcome.save(etab.id, "<b>" + "x" * 2000 + "</b>", today=TODAY)
+    assert welcome.text_length(versions.get_latest(etab.id, "message_accueil")) == 2000
 
 
 def test_r_par_2_screen_saves_and_refuses(client, auth, etab):
@@ -85,10 +86,10 @@ def test_r_par_2_screen_saves_and_refuses(client, auth, etab):
     assert resp.status_code == 400
     assert "la balise <script> est interdite" in text(resp)
     assert "<script>alert" not in resp.get_data(as_text=True)
-    assert settings.get_latest(etab.id, "message_accueil") == "Bonjour <b>à tous</b>"
+    assert versions.get_latest(etab.id, "message_accueil") == "Bonjour <b>à tous</b>"
     resp = client.post("/parametrage/message/", data={"message": "Sans jeton"})
     assert resp.status_code == 400
-    assert settings.get_latest(etab.id, "message_accueil") == "Bonjour <b>à tous</b>"
+    assert versions.get_latest(etab.id, "message_accueil") == "Bonjour <b>à tous</b>"
 
 
 # --- ENT et courrier de notification -----------------------------------------------------------
@@ -98,13 +99,13 @@ def test_r_par_3_types_list_and_typed_url(etab, other_etab, db):
                         url="https://enthdf.fr")
     db.session.add(ent)
     db.session.flush()
-    assert parametrage.save_ent(etab, "mixte", ent.id, today=TODAY) == TODAY
-    assert settings.get(etab.id, "ent", TODAY) == {"type": "mixte", "url": "https://enthdf.fr",
+    assert portal_links.save_ent(etab, "mixte", ent.id, today=TODAY) == TODAY
+    assert versions.get(etab.id, "ent", TODAY) == {"type": "mixte", "url": "https://enthdf.fr",
                                                    "nom": "ENT Hauts-de-France"}
-    parametrage.save_ent(etab, "ent", None, "https://ent.college-vh.fr/", today=TODAY)
-    assert settings.get(etab.id, "ent", TODAY)["url"] == "https://ent.college-vh.fr/"
-    parametrage.save_ent(etab, "teleservices", today=TODAY)
-    assert settings.get(etab.id, "ent", TODAY) == {"type": "teleservices", "url": None,
+    portal_links.save_ent(etab, "ent", None, "https://ent.college-vh.fr/", today=TODAY)
+    assert versions.get(etab.id, "ent", TODAY)["url"] == "https://ent.college-vh.fr/"
+    portal_links.save_ent(etab, "teleservices", today=TODAY)
+    assert versions.get(etab.id, "ent", TODAY) == {"type": "teleservices", "url": None,
                                                    "nom": None}
 
 
@@ -114,10 +115,10 @@ def test_r_par_3_types_list_and_typed_url(etab, other_etab, db):
     ("https://ent fr", "caractères interdits"), ("", "Choisissez l'ENT"),
 ])
 def test_r_par_3_bad_ent_url_refused(etab, url, message):
-    parametrage.save_ent(etab, "mixte", None, "https://ent.ok.fr", today=TODAY)
+    portal_links.save_ent(etab, "mixte", None, "https://ent.ok.fr", today=TODAY)
     with pytest.raises(DomainError, match=message):
-        parametrage.save_ent(etab, "ent", None, url, today=TODAY)
-    assert settings.get_latest(etab.id, "ent")["url"] == "https://ent.ok.fr"
+        portal_links.save_ent(etab, "ent", None, url, today=TODAY)
+    assert versions.get_latest(etab.id, "ent")["url"] == "https://ent.ok.fr"
 
 
 def test_r_par_3_other_academie_ent_and_unknown_type_refused(etab, db):
@@ -126,10 +127,10 @@ def test_r_par_3_other_academie_ent_and_unknown_type_refused(etab, db):
     db.session.add(ent)
     db.session.flush()
     with pytest.raises(DomainError, match="ENT inconnu"):
-        parametrage.save_ent(etab, "mixte", ent.id, today=TODAY)
+        portal_links.save_ent(etab, "mixte", ent.id, today=TODAY)
     with pytest.raises(DomainError, match="Type de courrier inconnu"):
-        parametrage.save_ent(etab, "tout", today=TODAY)
-    assert settings.get_latest(etab.id, "ent") is None
+        portal_links.save_ent(etab, "tout", today=TODAY)
+    assert versions.get_latest(etab.id, "ent") is None
 
 
 def test_r_par_3_ent_list_and_address_not_both_in_the_domain(etab, db):
@@ -139,8 +140,8 @@ def test_r_par_3_ent_list_and_address_not_both_in_the_domain(etab, db):
     db.session.flush()
     for type_ in ("mixte", "ent", "teleservices"):
         with pytest.raises(DomainError, match="pas les deux"):
-            parametrage.save_ent(etab, type_, ent.id, "https://autre.fr", today=TODAY)
-    assert settings.get_latest(etab.id, "ent") is None
+            portal_links.save_ent(etab, type_, ent.id, "https://autre.fr", today=TODAY)
+    assert versions.get_latest(etab.id, "ent") is None
 
 
 def test_r_par_3_screen(client, auth, etab):
@@ -149,37 +150,37 @@ def test_r_par_3_screen(client, auth, etab):
     assert "Aperçu du lien" in html and "Mixte ENT/Téléservices" in html
     resp = post(client, auth, "/parametrage/ent/", {"type": "ent", "url": "javascript:alert(1)"})
     assert resp.status_code == 400 and "doit commencer par http:// ou https://" in text(resp)
-    assert settings.get_latest(etab.id, "ent") is None
+    assert versions.get_latest(etab.id, "ent") is None
     resp = post(client, auth, "/parametrage/ent/",
                 {"type": "ent", "url": "https://ent.college.fr"}, follow_redirects=True)
     assert f"à partir du {clock.today():%d/%m/%Y}" in text(resp)
-    assert settings.get(etab.id, "ent", clock.today())["url"] == "https://ent.college.fr"
+    assert versions.get(etab.id, "ent", clock.today())["url"] == "https://ent.college.fr"
 
 
 # --- Lien de contact -----------------------------------------------------------------------------
 
 def test_r_par_5_contact_next_day_and_bad_address(etab):
     address = etab.emails[0]
-    assert parametrage.save_contact(etab, address, True, today=TODAY) == TOMORROW
-    assert settings.get(etab.id, "contact", TODAY) is None
-    assert settings.get(etab.id, "contact", TOMORROW) == {"email": address, "actif": True}
+    assert portal_links.save_contact(etab, address, True, today=TODAY) == TOMORROW
+    assert versions.get(etab.id, "contact", TODAY) is None
+    assert versions.get(etab.id, "contact", TOMORROW) == {"email": address, "actif": True}
     for bad in ("pirate@example.org", "", "<script>@x.fr"):
         with pytest.raises(DomainError, match="Adresse de contact invalide"):
-            parametrage.save_contact(etab, bad, True, today=TODAY)
-    assert settings.get_latest(etab.id, "contact") == {"email": address, "actif": True}
+            portal_links.save_contact(etab, bad, True, today=TODAY)
+    assert versions.get_latest(etab.id, "contact") == {"email": address, "actif": True}
 
 
 def test_r_par_5_no_address_disabled_with_explanation(client, auth, db):
     etab = factories.make_etablissement(uai="0999005E", nom="Collège Sans Mail", emails=[])
     db.session.commit()
     with pytest.raises(DomainError, match="aucune adresse de messagerie"):
-        parametrage.save_contact(etab, "x@ac-demo.fr", True, today=TODAY)
+        portal_links.save_contact(etab, "x@ac-demo.fr", True, today=TODAY)
     auth.login("chef.0999005e")
     html = text(client.get("/parametrage/contact/"))
     assert "aucune adresse de messagerie" in html and "<fieldset disabled>" in html
     resp = post(client, auth, "/parametrage/contact/", {"email": "x@ac-demo.fr", "actif": "1"})
     assert resp.status_code == 400
-    assert settings.get_latest(etab.id, "contact") is None
+    assert versions.get_latest(etab.id, "contact") is None
 
 
 def test_r_par_5_screen(client, auth, etab):
@@ -210,8 +211,8 @@ def test_r_par_6_create_edit_delete_in_creation_order(client, auth, etab):
     assert [r.libelle for r in _liens(etab)] == ["Le site de l'établissement",
                                                  "Le site de l'académie"]
     # Families see them from tomorrow, in creation order.
-    assert settings.get(etab.id, "liens_utiles", TODAY + dt.timedelta(days=0)) in (None, [])
-    snapshot = settings.get(etab.id, "liens_utiles", REAL_TOMORROW)
+    assert versions.get(etab.id, "liens_utiles", TODAY + dt.timedelta(days=0)) in (None, [])
+    snapshot = versions.get(etab.id, "liens_utiles", REAL_TOMORROW)
     assert [x["libelle"] for x in snapshot] == ["Le site de l'établissement",
                                                 "Le site de l'académie"]
     first, second = _liens(etab)
@@ -231,7 +232,7 @@ def test_r_par_6_create_edit_delete_in_creation_order(client, auth, etab):
     assert resp.status_code == 302
     db.session.expire_all()
     assert [r.libelle for r in _liens(etab)] == ["Site du collège"]
-    assert settings.get_latest(etab.id, "liens_utiles") == [
+    assert versions.get_latest(etab.id, "liens_utiles") == [
         {"libelle": "Site du collège", "url": "https://college.fr"}]
     assert _audit("parametre.liens_utiles")
 
@@ -252,7 +253,7 @@ def test_r_par_6_bad_links_refused(client, auth, etab, data, message):
     assert resp.status_code == 200  # the form again, with the message
     assert message in text(resp)
     assert _liens(etab) == []
-    assert settings.get_latest(etab.id, "liens_utiles") is None
+    assert versions.get_latest(etab.id, "liens_utiles") is None
 
 
 def test_r_par_6_other_establishment_link_untouchable(client, auth, etab, other_etab, db):
@@ -272,16 +273,16 @@ def test_r_par_6_other_establishment_link_untouchable(client, auth, etab, other_
 # --- R-PAR-1 and roles ---------------------------------------------------------------------------
 
 def test_r_par_1_in_force_on_day_d(etab):
-    message_accueil.save(etab.id, "Bienvenue", today=TODAY)
-    parametrage.save_contact(etab, etab.emails[0], True, today=TODAY)
-    today_values = settings.in_force(etab.id, TODAY)
+    welcome.save(etab.id, "Bienvenue", today=TODAY)
+    portal_links.save_contact(etab, etab.emails[0], True, today=TODAY)
+    today_values = versions.in_force(etab.id, TODAY)
     assert today_values["message_accueil"] == "Bienvenue" and "contact" not in today_values
-    assert settings.in_force(etab.id, TOMORROW)["contact"]["actif"] is True
-    parametrage.save_contact(etab, etab.emails[0], False, today=TOMORROW)
-    assert settings.in_force(etab.id, TOMORROW)["contact"]["actif"] is True
-    assert settings.in_force(etab.id, TOMORROW + dt.timedelta(days=1))["contact"]["actif"] is False
-    assert settings.notice("contact", TODAY).endswith("à partir du 29/11/2026.")
-    assert settings.notice("message_accueil", TODAY).endswith("à partir du 28/11/2026.")
+    assert versions.in_force(etab.id, TOMORROW)["contact"]["actif"] is True
+    portal_links.save_contact(etab, etab.emails[0], False, today=TOMORROW)
+    assert versions.in_force(etab.id, TOMORROW)["contact"]["actif"] is True
+    assert versions.in_force(etab.id, TOMORROW + dt.timedelta(days=1))["contact"]["actif"] is False
+    assert versions.notice("contact", TODAY).endswith("à partir du 29/11/2026.")
+    assert versions.notice("message_accueil", TODAY).endswith("à partir du 28/11/2026.")
 
 
 def test_r_par_delegue_needs_parametrage_right(client, auth, etab, db):
@@ -296,9 +297,9 @@ def test_r_par_delegue_needs_parametrage_right(client, auth, etab, db):
                 page="/login").status_code == 403
     assert post(client, auth, "/parametrage/liens/new/",
                 {"libelle": "Pirate", "url": "https://pirate.fr"}, page="/login").status_code == 403
-    assert settings.get_latest(etab.id, "message_accueil") is None and _liens(etab) == []
+    assert versions.get_latest(etab.id, "message_accueil") is None and _liens(etab) == []
     relogin(client, auth, "deleg.par")
     assert client.get("/parametrage/message/").status_code == 200
     resp = post(client, auth, "/parametrage/message/", {"message": "Par le délégué"})
     assert resp.status_code == 302
-    assert settings.get_latest(etab.id, "message_accueil") == "Par le délégué"
+    assert versions.get_latest(etab.id, "message_accueil") == "Par le délégué"

@@ -9,7 +9,8 @@ import string
 
 import pytest
 
-from admints import demo, password_policy, users
+from admints.academie import password_policy, users
+from admints.demo import loader
 from admints.errors import DomainError
 from admints.models import StaffUser
 
@@ -99,7 +100,7 @@ def test_r_sec_2_cli_refuses_a_common_password(runner, db, etab):
 
 def test_r_sec_2_demo_generated_passwords_meet_the_policy():
     for _ in range(50):
-        password_policy.check_password(demo.generate_password())
+        password_policy.check_password(loader.generate_password())
 
 
 def test_r_sec_2_test_password_meets_the_policy():

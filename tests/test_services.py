@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
-from admints import catalogue, services
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry, Teleservice, TeleserviceEtablissement
+from admints.teleservices import catalogue, opening
 
 from . import factories
 from .settings_helpers import csrf, post, relogin, text
@@ -19,7 +19,7 @@ TODAY = dt.date(2026, 11, 28)
 
 
 def _state(etab, code):
-    return {s.service.code: s for s in services.service_states(etab)}[code]
+    return {s.service.code: s for s in opening.service_states(etab)}[code]
 
 
 def _service(code):
@@ -61,7 +61,7 @@ def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh)
     resp = client.post("/activer", data={"csrf_token": token})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert services.is_activated(db.session.get(type(fresh), fresh.id))
+    assert opening.is_activated(db.session.get(type(fresh), fresh.id))
     home = text(client.get("/"))
     assert "Activation des téléservices" not in home
     # Guide §2.1 NB: the home page shows the services' state, read-only (no toggle).
@@ -75,11 +75,11 @@ def test_r_srv_1_home_shows_only_activation_until_activated(client, auth, fresh)
 
 
 def test_r_srv_1_activation_opens_default_services(fresh):
-    services.activate(fresh, today=TODAY)
+    opening.activate(fresh, today=TODAY)
     assert _state(fresh, "vie_scolaire").ouvert
     assert not _state(fresh, "paiement").ouvert  # closed by default (guide §8.1)
     with pytest.raises(DomainError, match="déjà activés"):
-        services.activate(fresh, today=TODAY)
+        opening.activate(fresh, today=TODAY)
 
 
 def test_r_srv_1_activation_without_csrf_refused(client, auth, fresh):
@@ -148,7 +148,7 @@ def test_r_srv_2_lsl_not_mandatory_for_college(ready):
 
 def test_r_srv_3_notes_needs_module_even_by_crafted_post(client, auth, ready):
     ready.module_notes_initialise = False
-    services.set_open(ready, _service("notes").id, False, today=TODAY)
+    opening.set_open(ready, _service("notes").id, False, today=TODAY)
     db.session.commit()
     auth.login("chef.0999001a")
     html = text(client.get("/services/ouverture/"))
@@ -169,7 +169,7 @@ def test_r_srv_2_unknown_or_other_academie_service_refused(ready, db):
     db.session.flush()
     for bad in ("abc", "999999", foreign.id):
         with pytest.raises(DomainError, match="Téléservice inconnu"):
-            services.set_open(ready, bad, True, today=TODAY)
+            opening.set_open(ready, bad, True, today=TODAY)
 
 
 def test_r_srv_2_toggle_without_csrf_refused(client, auth, ready):
@@ -207,23 +207,23 @@ def test_r_srv_2_other_roles_refused(client, auth, ready):
 
 def test_r_srv_2_academie_mandatory_and_academic_services(ready, db):
     academie = ready.academie
-    service = Teleservice(code=services.academic_code(academie, "Service académique 1"),
+    service = Teleservice(code=opening.academic_code(academie, "Service académique 1"),
                           libelle="Service académique 1", categorie="Académie",
                           academie_id=academie.id, ouvert_par_defaut=False, position=50)
     db.session.add(service)
     db.session.flush()
-    services.open_academic_service_rows(service)
+    opening.open_academic_service_rows(service)
     assert _state(ready, service.code).academique
     assert not _state(ready, service.code).ouvert
-    services.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
-    services.set_academie_mandatory(academie, ["vie_scolaire", service.code], today=TODAY)
+    opening.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
+    opening.set_academie_mandatory(academie, ["vie_scolaire", service.code], today=TODAY)
     db.session.flush()
     assert _state(ready, "vie_scolaire").obligatoire and _row(ready, "vie_scolaire").ouvert
     assert _state(ready, service.code).obligatoire and _state(ready, service.code).ouvert
     with pytest.raises(DomainError, match="obligatoire"):
-        services.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
+        opening.set_open(ready, _service("vie_scolaire").id, False, today=TODAY)
     with pytest.raises(DomainError, match="inconnu"):
-        services.set_academie_mandatory(academie, ["pas_un_service"], today=TODAY)
+        opening.set_academie_mandatory(academie, ["pas_un_service"], today=TODAY)
     assert _audits("academie.services_obligatoires")
 
 
@@ -273,7 +273,7 @@ def test_r_srv_1_activation_cli(runner, fresh):
     result = runner.invoke(args=["admints", "activer", "--uai", "0999003c", "--json"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
-    assert services.is_activated(db.session.get(type(fresh), fresh.id))
+    assert opening.is_activated(db.session.get(type(fresh), fresh.id))
     result = runner.invoke(args=["admints", "activer", "--uai", "0999003C"])
     assert result.exit_code == 1 and "déjà activés" in result.output
     result = runner.invoke(args=["admints", "activer", "--uai", "0000000X"])

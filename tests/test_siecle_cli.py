@@ -9,7 +9,13 @@ from sqlalchemy import select
 from admints.models import Compte, Eleve, Etablissement
 
 from . import test_siecle_import
-from .test_siecle_import import SAMPLES, base_files, newcomer_files, snapshot, without_competitor
+from .test_siecle_import import (
+    SAMPLES,
+    base_files,
+    newcomer_files,
+    snapshot,
+    without_competitor,
+)
 
 race = test_siecle_import.race  # the fixture of two imports at once
 

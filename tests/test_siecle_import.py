@@ -12,10 +12,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from admints import import_writer, siecle
+from admints.comptes.identifiers import base_identifier
 from admints.errors import ImportRefused
-from admints.identifiers import base_identifier
-from admints.importer import import_siecle
 from admints.models import (
     AccesTeleservice,
     AuditEntry,
@@ -31,6 +29,8 @@ from admints.models import (
     ResponsableEleve,
     eleve_groupe,
 )
+from admints.siecle import parsing, writer
+from admints.siecle.importer import import_siecle
 
 from . import factories
 from . import siecle_xml as X
@@ -101,7 +101,7 @@ def race(db, etab, monkeypatch):
     constraint stops us, as in two simultaneous uploads (SQLite and PostgreSQL alike)."""
     run(base_files())
     db.session.commit()
-    original = import_writer.Writer.allocator
+    original = writer.Writer.allocator
     fired: list[str] = []
     ident = base_identifier("Théo", "NOUVEAU")
 
@@ -117,7 +117,7 @@ def race(db, etab, monkeypatch):
             fired.append(ident)
         return alloc
 
-    monkeypatch.setattr(import_writer.Writer, "allocator", allocator)
+    monkeypatch.setattr(writer.Writer, "allocator", allocator)
     return fired
 
 
@@ -161,7 +161,7 @@ def test_r_dat_1_other_database_errors_are_not_disguised(db, etab, monkeypatch):
     def broken(self, ids):
         self.ex(insert(Eleve.__table__).values(etablissement_id=self.etab_id, siecle_id="99",
                                                nom="X", prenom="Y", mef_id=999999))
-    monkeypatch.setattr(import_writer.Writer, "remove_eleves", broken)
+    monkeypatch.setattr(writer.Writer, "remove_eleves", broken)
     with pytest.raises(IntegrityError):
         run(base_files(eleves=base_eleves()[:2]), confirm_departures=True)
     db.session.rollback()
@@ -170,7 +170,7 @@ def test_r_dat_1_other_database_errors_are_not_disguised(db, etab, monkeypatch):
 # -- the public samples ---------------------------------------------------------------------
 
 def test_r_dat_1_samples_are_recognised_by_their_root_element():
-    kinds = {name: siecle.parse_file(*sample(name)).kind for name in (
+    kinds = {name: parsing.parse_file(*sample(name)).kind for name in (
         "eleves_avec_adresse_avec_double_structure.xml", "responsables_avec_adresses_simple.xml",
         "nomenclature_simple.xml", "nomenclature_tout_niveau.xml",
         "Nomenclature-2018-19_0750680G.xml")}
@@ -182,10 +182,10 @@ def test_r_dat_1_samples_are_recognised_by_their_root_element():
 
 
 def test_r_dat_1_encoding_from_prolog_and_libelle_edition_fallback():
-    simple = siecle.parse_file(*sample("nomenclature_simple.xml"))
+    simple = parsing.parse_file(*sample("nomenclature_simple.xml"))
     assert simple.uaj == "0140070A" and simple.annee == 2018
     assert simple.mefs[0].libelle == "5ème"  # ISO-8859-15 decoded, LIBELLE_EDITION used
-    real = siecle.parse_file(*sample("Nomenclature-2018-19_0750680G.xml"))
+    real = parsing.parse_file(*sample("Nomenclature-2018-19_0750680G.xml"))
     assert len(real.mefs) == 89
     first = real.mefs[0]
     assert (first.code, first.libelle, first.mefstat) == ("10310002110", "3EME MUSIQUE",
@@ -462,7 +462,7 @@ def test_r_dat_1_bad_input_refused_and_database_unchanged(db, etab, case):
 
 def test_r_dat_1_bomb_refused_before_expansion():
     with pytest.raises(ImportRefused) as refused:
-        siecle.parse_file("bombe.xml", BOMB)
+        parsing.parse_file("bombe.xml", BOMB)
     assert "refusé" in refused.value.message and "bombe.xml" in refused.value.message
 
 

@@ -12,10 +12,15 @@ from sqlalchemy import select
 
 from admints.models import Division, Eleve
 
-from . import factories
+from . import factories, test_siecle_import
 from . import siecle_xml as X
-from . import test_siecle_import
-from .test_siecle_import import U, base_files, newcomer_files, snapshot, without_competitor
+from .test_siecle_import import (
+    U,
+    base_files,
+    newcomer_files,
+    snapshot,
+    without_competitor,
+)
 
 race = test_siecle_import.race  # the fixture of two imports at once
 

@@ -18,9 +18,9 @@ import json
 
 import pytest
 
-from admints import stats, stats_academie
 from admints.errors import DomainError
 from admints.models import EtatCompte, KindCompte
+from admints.statistiques import rollups, summaries, visits
 
 from . import factories as f
 
@@ -77,22 +77,22 @@ RESP_FIELDS = ("libelle", "comptes", "non_notifies", "notifies", "notifies_annee
 
 
 def test_r_sta_1_establishment_line_and_tables_per_mef(known):
-    synthese = stats.synthese_eleves(known["etab"].id)
+    synthese = summaries.synthese_eleves(known["etab"].id)
     assert _counts(synthese.etablissement, ELEVE_FIELDS) == ("Établissement", 5, 2, 1, 2)
-    assert stats.format_pourcentage(synthese.etablissement.pct_utilises) == "40 %"
+    assert summaries.format_pourcentage(synthese.etablissement.pct_utilises) == "40 %"
     # MEF order by code (6e before 5e, as the guide orders 5EME before 4EME).
     assert [t.libelle for t in synthese.mefs] == ["6EME", "5EME"]
     six, cinq = synthese.mefs
     assert [_counts(li, ELEVE_FIELDS) for li in six.lignes] == [
         ("6A", 2, 1, 1, 0), ("6B", 1, 0, 0, 1)]
     assert _counts(six.somme, ELEVE_FIELDS) == ("Somme :", 3, 1, 1, 1)
-    assert stats.format_pourcentage(six.somme.pct_utilises) == "33,33 %"
+    assert summaries.format_pourcentage(six.somme.pct_utilises) == "33,33 %"
     assert [_counts(li, ELEVE_FIELDS) for li in cinq.lignes] == [("5A", 2, 1, 0, 1)]
-    assert stats.format_pourcentage(cinq.lignes[0].pct_utilises) == "50 %"
+    assert summaries.format_pourcentage(cinq.lignes[0].pct_utilises) == "50 %"
 
 
 def test_r_sta_1_division_without_pupil_does_not_appear(known):
-    synthese = stats.synthese_eleves(known["etab"].id)
+    synthese = summaries.synthese_eleves(known["etab"].id)
     divisions = [li.libelle for t in synthese.mefs for li in t.lignes]
     assert "5Z" not in divisions
     assert divisions == ["6A", "6B", "5A"]
@@ -104,26 +104,26 @@ def test_r_sta_1_pupil_without_mef_or_account_is_counted(known, db):
 
     db.session.add(Eleve(etablissement_id=etab.id, siecle_id="999", nom="ZOULOU", prenom="Z"))
     db.session.commit()
-    synthese = stats.synthese_eleves(etab.id)
+    synthese = summaries.synthese_eleves(etab.id)
     assert _counts(synthese.etablissement, ELEVE_FIELDS) == ("Établissement", 6, 3, 1, 2)
     last = synthese.mefs[-1]
-    assert last.libelle == stats.SANS_MEF
-    assert _counts(last.lignes[0], ELEVE_FIELDS) == (stats.SANS_DIVISION, 1, 1, 0, 0)
+    assert last.libelle == summaries.SANS_MEF
+    assert _counts(last.lignes[0], ELEVE_FIELDS) == (summaries.SANS_DIVISION, 1, 1, 0, 0)
 
 
 def test_r_sta_2_guardian_accounts_sibling_counted_once(known):
-    synthese = stats.synthese_responsables(known["etab"].id)
+    synthese = summaries.synthese_responsables(known["etab"].id)
     # g2 is shared by e3 (6EME) and e4 (5EME): 5 distinct accounts, not 6.
     assert _counts(synthese.etablissement, RESP_FIELDS) == ("Établissement", 5, 1, 3, 1, 1, 5, 2)
-    assert stats.format_pourcentage(synthese.etablissement.pct_comptes_utilises) == "20 %"
-    assert stats.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise) == "40 %"
+    assert summaries.format_pourcentage(synthese.etablissement.pct_comptes_utilises) == "20 %"
+    assert summaries.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise) == "40 %"
     six, cinq = synthese.mefs
     assert [_counts(li, RESP_FIELDS) for li in six.lignes] == [
         ("6A", 1, 1, 0, 0, 0, 2, 0),  # e2 has no guardian: counts as a pupil, not an account
         ("6B", 2, 0, 1, 1, 1, 1, 1),
     ]
     assert _counts(six.somme, RESP_FIELDS) == ("Somme :", 3, 1, 1, 1, 1, 3, 1)
-    assert stats.format_pourcentage(six.somme.pct_eleves_resp_utilise) == "33,33 %"
+    assert summaries.format_pourcentage(six.somme.pct_eleves_resp_utilise) == "33,33 %"
     # g4 was notified last school year and g5 the year before: not « année courante ».
     assert [_counts(li, RESP_FIELDS) for li in cinq.lignes] == [("5A", 3, 0, 2, 0, 1, 2, 1)]
     assert _counts(cinq.somme, RESP_FIELDS) == ("Somme :", 3, 0, 2, 0, 1, 2, 1)
@@ -134,73 +134,73 @@ def test_r_sta_2_school_year_follows_the_establishment(known, db):
     """« Année courante » starts on 1 September of etablissement.annee_scolaire."""
     known["etab"].annee_scolaire = 2025
     db.session.commit()
-    synthese = stats.synthese_responsables(known["etab"].id)
+    synthese = summaries.synthese_responsables(known["etab"].id)
     # 2025/2026: g4 (2026-03-01) and g5 (2025-10-01), not g3 (2026-10-01).
     assert synthese.etablissement.notifies_annee == 2
 
 
 def test_r_sta_2_unknown_establishment_is_refused(db):
     with pytest.raises(DomainError, match="Établissement inconnu"):
-        stats.synthese_responsables(123456)
+        summaries.synthese_responsables(123456)
 
 
 def test_r_sta_1_r_sta_2_zero_pupils_gives_dash_not_division_error(db, etab):
-    eleves = stats.synthese_eleves(etab.id)
-    responsables = stats.synthese_responsables(etab.id)
+    eleves = summaries.synthese_eleves(etab.id)
+    responsables = summaries.synthese_responsables(etab.id)
     assert eleves.mefs == [] and responsables.mefs == []
     assert eleves.etablissement.eleves == 0
-    assert stats.format_pourcentage(eleves.etablissement.pct_utilises) == "—"
-    assert stats.format_pourcentage(responsables.etablissement.pct_comptes_utilises) == "—"
-    assert stats.format_pourcentage(responsables.etablissement.pct_eleves_resp_utilise) == "—"
+    assert summaries.format_pourcentage(eleves.etablissement.pct_utilises) == "—"
+    assert summaries.format_pourcentage(responsables.etablissement.pct_comptes_utilises) == "—"
+    assert summaries.format_pourcentage(responsables.etablissement.pct_eleves_resp_utilise) == "—"
 
 
 def test_one_percentage_function():
-    assert stats.pourcentage(0, 0) is None
-    assert stats.pourcentage(1, 63) == pytest.approx(1.5873, rel=1e-3)
-    assert stats.format_pourcentage(stats.pourcentage(1, 63)) == "1,59 %"
-    assert stats.format_pourcentage(100.0) == "100 %"
-    assert stats.format_pourcentage(0.0) == "0 %"
-    assert stats.format_pourcentage(None) == "—"
+    assert summaries.pourcentage(0, 0) is None
+    assert summaries.pourcentage(1, 63) == pytest.approx(1.5873, rel=1e-3)
+    assert summaries.format_pourcentage(summaries.pourcentage(1, 63)) == "1,59 %"
+    assert summaries.format_pourcentage(100.0) == "100 %"
+    assert summaries.format_pourcentage(0.0) == "0 %"
+    assert summaries.format_pourcentage(None) == "—"
 
 
 def test_one_percentage_format_also_in_templates(app):
     """Issue 5 point 4: the `percent_fr` template filter is the statistics' own format."""
     from admints import i18n
 
-    assert stats.format_pourcentage is i18n.format_percent
-    assert app.jinja_env.filters["percent_fr"] is stats.format_pourcentage
+    assert summaries.format_pourcentage is i18n.format_percent
+    assert app.jinja_env.filters["percent_fr"] is summaries.format_pourcentage
     template = app.jinja_env.from_string("{{ a|percent_fr }} / {{ b|percent_fr }} / "
                                          "{{ c|percent_fr }}")
-    assert template.render(a=stats.pourcentage(1, 63), b=100.0, c=None) == "1,59 % / 100 % / —"
+    assert template.render(a=summaries.pourcentage(1, 63), b=100.0, c=None) == "1,59 % / 100 % / —"
 
 
 def test_r_sta_1_isolation_other_establishment_counts_apart(known):
-    mine = stats.synthese_eleves(known["etab"].id)
-    other = stats.synthese_eleves(known["other"].id)
+    mine = summaries.synthese_eleves(known["etab"].id)
+    other = summaries.synthese_eleves(known["other"].id)
     assert mine.etablissement.eleves == 5
     assert _counts(other.etablissement, ELEVE_FIELDS) == ("Établissement", 3, 0, 0, 3)
-    assert stats.synthese_responsables(known["other"].id).etablissement.comptes == 3
+    assert summaries.synthese_responsables(known["other"].id).etablissement.comptes == 3
 
 
 def test_r_sta_3_accesses_per_month_category_mefstat(known):
-    periode = stats.periode_par_defaut(TODAY)
+    periode = visits.periode_par_defaut(TODAY)
     assert (periode.debut, periode.fin) == (dt.date(2026, 9, 1), TODAY)
-    acces = stats.synthese_acces(known["etab"].id, periode)
+    acces = visits.synthese_acces(known["etab"].id, periode)
     assert acces.total == 4
     assert acces.par_mois == [("septembre 2026", 2), ("octobre 2026", 1), ("novembre 2026", 1)]
     assert acces.par_categorie == [("Notes", 3), ("Vie scolaire", 1)]
     assert acces.par_mefstat == [("21110010012", "6EME", 2), ("21210010011", "5EME", 1),
-                                 (stats.NON_RENSEIGNE, "", 1)]
+                                 (visits.NON_RENSEIGNE, "", 1)]
     json.dumps(acces.as_dict())  # serialisable for --json
 
 
 def test_r_sta_3_period_selector(known):
-    periode = stats.parse_periode("2026-08-01", "2026-09-30", TODAY)
-    acces = stats.synthese_acces(known["etab"].id, periode)
+    periode = visits.parse_periode("2026-08-01", "2026-09-30", TODAY)
+    acces = visits.synthese_acces(known["etab"].id, periode)
     assert acces.par_mois == [("août 2026", 1), ("septembre 2026", 2)]
-    assert stats.parse_periode("", "", TODAY) == stats.periode_par_defaut(TODAY)
+    assert visits.parse_periode("", "", TODAY) == visits.periode_par_defaut(TODAY)
     # Before September the school year started the previous calendar year.
-    assert stats.periode_par_defaut(dt.date(2027, 3, 2)).debut == dt.date(2026, 9, 1)
+    assert visits.periode_par_defaut(dt.date(2027, 3, 2)).debut == dt.date(2026, 9, 1)
 
 
 @pytest.mark.parametrize("debut, fin, message", [
@@ -211,11 +211,11 @@ def test_r_sta_3_period_selector(known):
 ])
 def test_r_sta_3_bad_period_is_refused_in_french(debut, fin, message):
     with pytest.raises(DomainError, match=message):
-        stats.parse_periode(debut, fin, TODAY)
+        visits.parse_periode(debut, fin, TODAY)
 
 
 def test_r_sta_3_no_visit_gives_zero_months(db, etab):
-    acces = stats.synthese_acces(etab.id, stats.periode_par_defaut(TODAY))
+    acces = visits.synthese_acces(etab.id, visits.periode_par_defaut(TODAY))
     assert acces.total == 0
     assert [n for _m, n in acces.par_mois] == [0, 0, 0]
     assert acces.par_categorie == [] and acces.par_mefstat == []
@@ -230,21 +230,21 @@ def test_r_sta_academie_rollup_lines_per_establishment(known, db):
     db.session.commit()
     aca = known["etab"].academie_id
 
-    total, lignes = stats_academie.rollup_eleves(aca)
+    total, lignes = rollups.rollup_eleves(aca)
     assert [(li.uai, li.eleves, li.utilises) for li in lignes] == [
         ("0999003C", 0, 0), ("0999002B", 3, 3), ("0999001A", 5, 2)]  # by name
     assert _counts(total, ELEVE_FIELDS) == ("Académie", 8, 2, 1, 5)
-    assert stats.format_pourcentage(lignes[0].pct_utilises) == "—"
+    assert summaries.format_pourcentage(lignes[0].pct_utilises) == "—"
 
-    total, lignes = stats_academie.rollup_responsables(aca)
+    total, lignes = rollups.rollup_responsables(aca)
     by_uai = {li.uai: li for li in lignes}
     assert _counts(by_uai["0999001A"], RESP_FIELDS)[1:] == (5, 1, 3, 1, 1, 5, 2)
     assert _counts(by_uai["0999002B"], RESP_FIELDS)[1:] == (3, 0, 0, 0, 3, 3, 3)
     assert total.comptes == 8 and total.utilises == 4 and total.eleves == 8
     assert "0888001A" not in by_uai
 
-    synthese, categories, lignes = stats_academie.rollup_acces(
-        aca, stats.periode_par_defaut(TODAY))
+    synthese, categories, lignes = rollups.rollup_acces(
+        aca, visits.periode_par_defaut(TODAY))
     assert synthese.total == 9 and categories == ["Notes", "Vie scolaire"]
     assert {li.uai: (li.total, li.par_categorie) for li in lignes} == {
         "0999001A": (4, {"Notes": 3, "Vie scolaire": 1}),
@@ -257,27 +257,27 @@ def test_r_sta_academie_rollup_lines_per_establishment(known, db):
 def test_r_sta_academie_rollup_is_sortable(known, db):
     f.make_etablissement(uai="0999003C", nom="Collège Albert-Camus")
     db.session.commit()
-    _total, lignes = stats_academie.rollup_eleves(known["etab"].academie_id)
-    tri = stats_academie.sort_lignes(lignes, "pct_utilises", True, stats_academie.TRIS_ELEVES)
+    _total, lignes = rollups.rollup_eleves(known["etab"].academie_id)
+    tri = rollups.sort_lignes(lignes, "pct_utilises", True, rollups.TRIS_ELEVES)
     assert [li.uai for li in tri] == ["0999002B", "0999001A", "0999003C"]  # « — » last
-    tri = stats_academie.sort_lignes(lignes, "pct_utilises", False, stats_academie.TRIS_ELEVES)
+    tri = rollups.sort_lignes(lignes, "pct_utilises", False, rollups.TRIS_ELEVES)
     assert [li.uai for li in tri] == ["0999001A", "0999002B", "0999003C"]
     # An unknown column (typed in the URL) falls back to the name.
-    tri = stats_academie.sort_lignes(lignes, "__class__", False, stats_academie.TRIS_ELEVES)
+    tri = rollups.sort_lignes(lignes, "__class__", False, rollups.TRIS_ELEVES)
     assert [li.libelle for li in tri] == sorted(li.libelle for li in lignes)
 
 
 def test_month_bucket_sql_follows_the_dialect(app, db):
     from admints.models import AccesTeleservice
 
-    expr = stats.month_bucket(AccesTeleservice.visited_at)
+    expr = visits.month_bucket(AccesTeleservice.visited_at)
     sql = str(expr.compile(dialect=db.session.get_bind().dialect))
     assert ("to_char" in sql) if db.engine.dialect.name == "postgresql" else ("substr" in sql)
 
 
 def test_kinds_are_not_mixed(known):
     """A pupil's account never counts as a guardian's (KindCompte is not needed by the SQL)."""
-    synthese = stats.synthese_responsables(known["etab"].id)
+    synthese = summaries.synthese_responsables(known["etab"].id)
     assert synthese.etablissement.comptes == 5
     assert KindCompte.RESPONSABLE == "responsable"
 
@@ -285,10 +285,10 @@ def test_kinds_are_not_mixed(known):
 def test_r_sta_2_rollup_uses_each_establishment_school_year(known, db):
     """Académie roll-up: « année courante » follows each establishment's school year."""
     aca = known["etab"].academie_id
-    _total, lignes = stats_academie.rollup_responsables(aca)
+    _total, lignes = rollups.rollup_responsables(aca)
     assert {li.uai: li.notifies_annee for li in lignes} == {"0999001A": 1, "0999002B": 0}
     known["etab"].annee_scolaire = 2025  # still in 2025/2026, the other in 2026/2027
     db.session.commit()
-    _total, lignes = stats_academie.rollup_responsables(aca)
+    _total, lignes = rollups.rollup_responsables(aca)
     assert {li.uai: li.notifies_annee for li in lignes} == {"0999001A": 2, "0999002B": 0}
-    assert stats.synthese_responsables(known["etab"].id).etablissement.notifies_annee == 2
+    assert summaries.synthese_responsables(known["etab"].id).etablissement.notifies_annee == 2

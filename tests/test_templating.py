@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from admints import letter_texts, templating
-from admints.templating import PLACEHOLDERS, missing_required, render
+from admints.courriers import templating, wording
+from admints.courriers.templating import PLACEHOLDERS, missing_required, render
 
 INJECTIONS = [
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
@@ -83,10 +83,10 @@ def test_r_par_4_objects_given_as_values_expose_nothing():
 
 
 def test_r_par_4_missing_required_detects_body_without_identifier_or_password():
-    required = letter_texts.REQUIRED["responsable_nouveau"]
+    required = wording.REQUIRED["responsable_nouveau"]
     assert required == ("identifiant", "mot_de_passe")
-    assert missing_required(letter_texts.RESPONSABLE_NOUVEAU, required) == []
-    no_password = letter_texts.RESPONSABLE_NOUVEAU.replace("${mot_de_passe}", "")
+    assert missing_required(wording.RESPONSABLE_NOUVEAU, required) == []
+    no_password = wording.RESPONSABLE_NOUVEAU.replace("${mot_de_passe}", "")
     assert missing_required(no_password, required) == ["mot_de_passe"]
     neither = no_password.replace("${identifiant}", "identifiant")
     assert missing_required(neither, required) == ["identifiant", "mot_de_passe"]
@@ -96,12 +96,12 @@ def test_r_par_4_missing_required_detects_body_without_identifier_or_password():
 
 
 def test_r_par_4_every_default_text_keeps_its_required_fields_and_known_fields_only():
-    for key in letter_texts.KEYS:
-        text = letter_texts.DEFAULTS[key]
-        assert missing_required(text, letter_texts.REQUIRED[key]) == [], key
+    for key in wording.KEYS:
+        text = wording.DEFAULTS[key]
+        assert missing_required(text, wording.REQUIRED[key]) == [], key
         assert templating.unknown_placeholders(text) == [], key
     for key in ("responsable_continuite", "eleve_continuite"):
-        assert "${mot_de_passe}" not in letter_texts.DEFAULTS[key]
+        assert "${mot_de_passe}" not in wording.DEFAULTS[key]
 
 
 def test_r_par_4_split_matches_render():

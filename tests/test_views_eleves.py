@@ -311,7 +311,7 @@ def test_r_sec_1_academie_switches_establishment_and_jobs_follow(client, auth, e
 
 
 def test_r_acc_6_job_state_json_list_and_failure_page(client, auth, etab, monkeypatch):
-    from admints import notification
+    from admints.comptes import notification
     from admints.errors import DomainError
 
     s = school(etab, n_6a=2, n_6b=0, with_guardians=False)
@@ -359,7 +359,8 @@ def test_r_acc_6_above_threshold_background_at_most_threshold_inline(app, client
     row and recap page), even when the configured runner is the thread."""
     import threading
 
-    from admints import jobs, notification
+    from admints import jobs
+    from admints.comptes import notification
 
     s = school(etab, n_6a=3, n_6b=0, with_guardians=False)
     app.config.update(JOB_RUNNER="thread", JOB_THRESHOLD=2)

@@ -304,7 +304,7 @@ def test_r_acc_4_list_cells_escaped_sorted_and_paged(client, auth, etab, other_e
 def test_r_acc_8_gerer_offers_the_modes_the_domain_gives(client, auth, etab):
     """R-ACC-8: « Gérer le compte » lists the modes `notification.available_modes` gives for
     the address a notification would use — all three with a valid address, paper alone
-    without one — and the delivery label comes from `accounts.MODE_LABELS`."""
+    without one — and the delivery label comes from `lifecycle.MODE_LABELS`."""
     s = school(etab, n_6a=1, n_6b=0)
     nomail = f.make_responsable(etab, nom="SANSMAIL", email=None)
     sans = f.link(s["eleves"][0], nomail, 2)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from admints import writing
+from admints.comptes import writing
 from admints.errors import DomainError
 from admints.extensions import db
 from admints.models import AuditEntry

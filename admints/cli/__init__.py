@@ -3,15 +3,9 @@ commands own their transaction and map domain errors to a message and exit code 
 
 from __future__ import annotations
 
-from flask.cli import AppGroup
+# Registration by import: each module adds its commands to `admints_cli`.
+from . import comptes, demo, jobs, siecle, statistiques, teleservices, users
+from .group import admints_cli
 
-admints_cli = AppGroup("admints", help="Commandes d'administration d'AdminTS.")
-
-# Registration by import; each module adds its commands to `admints_cli`.
-from . import users  # noqa: E402,F401
-from . import siecle  # noqa: E402,F401
-from . import demo  # noqa: E402,F401
-from . import accounts  # noqa: E402,F401
-from . import stats  # noqa: E402,F401
-from . import services  # noqa: E402,F401
-from . import jobs  # noqa: E402,F401
+__all__ = ["admints_cli", "comptes", "demo", "jobs", "siecle", "statistiques", "teleservices",
+           "users"]

@@ -13,11 +13,12 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
-from .. import clock, demo
+from .. import clock
+from ..demo import loader
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Etablissement, StaffUser
-from . import admints_cli
+from .group import admints_cli
 from .output import emit, fail
 
 
@@ -84,18 +85,18 @@ def demo_command(uai, eleves, type_, seed, password, academie, xml_out, xml_only
         if xml_only:
             if not xml_out:
                 raise DomainError("--xml-only demande --xml-out DOSSIER.")
-            paths = demo.write_demo_xml(xml_out, uai=uai, eleves=eleves, type=type_,
+            paths = loader.write_demo_xml(xml_out, uai=uai, eleves=eleves, type=type_,
                                         seed=seed_n, today=today)
             emit({"xml_files": [str(p) for p in paths]}, as_json,
                  "Fichiers SIECLE écrits :\n" + "\n".join(f"  {p}" for p in paths))
             return
-        if if_empty and demo.has_establishment():
+        if if_empty and loader.has_establishment():
             _print_existing(uai, academie, password, path, as_json)
             return
         given = password is not None
         if not given:
             password = _read_password(path)  # the same password across database resets
-        report = demo.load_demo(uai, eleves, type_, seed_n, password, today,
+        report = loader.load_demo(uai, eleves, type_, seed_n, password, today,
                                 academie=academie, xml_out=xml_out)
         db.session.commit()
     except DomainError as error:
@@ -122,7 +123,7 @@ def _print_existing(uai: str, academie: str, password: str | None, path: Path,
     if etab is None:
         etab = db.session.scalar(select(Etablissement).order_by(Etablissement.id))
     code = etab.academie.code if etab.academie else academie
-    wanted = demo.staff_logins(etab.uai, code)
+    wanted = loader.staff_logins(etab.uai, code)
     logins = [login for login in wanted if db.session.scalar(
         select(StaffUser.id).where(StaffUser.login == login))]
     given = password is not None

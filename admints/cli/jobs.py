@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import click
 
-from .. import jobs
+from .. import job_recovery
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Job
-from ..models_staff import STATUS_LABELS
-from . import admints_cli
+from ..models import STATUS_LABELS, Job
+from .group import admints_cli
 from .output import emit, fail
 
 
@@ -60,7 +59,7 @@ def jobs_command(recover, resume_id, as_json):
         return
     if resume_id is not None:
         try:
-            job = jobs.resume(resume_id, inline=True)
+            job = job_recovery.resume(resume_id, inline=True)
         except DomainError as error:
             db.session.rollback()
             fail(error, as_json)

@@ -17,9 +17,9 @@ import click
 from .. import clock
 from ..errors import DomainError
 from ..extensions import db
-from ..import_departures import DeparturesToConfirm
-from ..importer import import_siecle
-from . import admints_cli
+from ..siecle.departures import DeparturesToConfirm
+from ..siecle.importer import import_siecle
+from .group import admints_cli
 from .output import emit, fail
 
 EXIT_TO_CONFIRM = 3

@@ -6,11 +6,11 @@ import sys
 
 import click
 
+from ..academie.users import create_user
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, Etablissement
-from ..users import create_user
-from . import admints_cli
+from .group import admints_cli
 from .output import emit, fail
 
 

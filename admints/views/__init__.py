@@ -11,9 +11,9 @@ from .. import tenancy
 from . import (
     academie,
     academie_listes,
+    accueil,
     donnees,
     eleves,
-    home,
     journal,
     parametrage,
     responsables,
@@ -31,7 +31,7 @@ def init_admin(app: Flask) -> Admin:
         app,
         name="AdminTS",
         url="/",
-        index_view=home.HomeView(name="Accueil", url="/", endpoint="admin"),
+        index_view=accueil.HomeView(name="Accueil", url="/", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="admints/master.html", swatch="cerulean", fluid=True),
     )
     for module in AREA_MODULES:

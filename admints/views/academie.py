@@ -13,10 +13,10 @@ Every change goes through `etablissements` / `users`, which write the audit (R-S
 from __future__ import annotations
 
 from flask import flash
-from flask_admin.helpers import get_form_data
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.form import BaseForm
+from flask_admin.helpers import get_form_data
 from flask_login import current_user, login_user
 from markupsafe import Markup
 from sqlalchemy import and_, or_
@@ -28,11 +28,12 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
-from wtforms import widgets
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from .. import bounded, etablissements, permissions, users
+from .. import bounded, permissions
+from ..academie import etablissements, users
 from ..errors import DomainError
 from ..extensions import db
 from ..models import (

@@ -10,12 +10,19 @@ from flask_admin import BaseView, expose
 from flask_login import current_user
 from wtforms import validators
 
-from .. import clock, paiement, parametrage, permissions, services
+from .. import clock, permissions
 from ..errors import DomainError
 from ..extensions import db
-from ..models import Academie, EntAcademique, TipiRegie
-from ..models import Teleservice
-from .base import AcademieModelView, AreaAccessMixin, current_academie_id, domain_validator, run
+from ..models import Academie, EntAcademique, Teleservice, TipiRegie
+from ..parametrage import portal_links
+from ..teleservices import opening, paiement
+from .base import (
+    AcademieModelView,
+    AreaAccessMixin,
+    current_academie_id,
+    domain_validator,
+    run,
+)
 
 CATEGORY = "Académie"
 
@@ -56,12 +63,12 @@ class ServicesAcademiquesView(AcademieListView):
                      "position": "Ordre d'affichage"}
     form_columns = ("libelle", "categorie", "ouvert_par_defaut", "position")
     form_args = {"libelle": {"validators": [validators.InputRequired("Le libellé est obligatoire."),
-                                            domain_validator(parametrage.check_plain_label)]},
+                                            domain_validator(portal_links.check_plain_label)]},
                  "categorie": {"validators": [
                      validators.InputRequired("La catégorie est obligatoire."),
-                     domain_validator(lambda v: parametrage.check_plain_label(v, "La catégorie"))]}}
-    save_operation = staticmethod(services.save_academic_service)
-    delete_operation = staticmethod(services.delete_academic_service)
+                     domain_validator(lambda v: portal_links.check_plain_label(v, "La catégorie"))]}}
+    save_operation = staticmethod(opening.save_academic_service)
+    delete_operation = staticmethod(opening.delete_academic_service)
 
 
 class ServicesObligatoiresView(AreaAccessMixin, BaseView):
@@ -74,14 +81,14 @@ class ServicesObligatoiresView(AreaAccessMixin, BaseView):
         academie = _academie()
         if request.method == "POST":
             codes = request.form.getlist("codes")
-            run(lambda: services.set_academie_mandatory(academie, codes, today=clock.today()),
+            run(lambda: opening.set_academie_mandatory(academie, codes, today=clock.today()),
                 "Services obligatoires de l'académie enregistrés.")
             return redirect(url_for(".index"))
-        rows = services.academie_services(academie)
+        rows = opening.academie_services(academie)
         chosen = set(academie.services_obligatoires or []) | {
             s.code for s in rows if s.academie_id is not None and s.obligatoire}
         return self.render("admints/academie/services_obligatoires.html", rows=rows,
-                           chosen=chosen, national=services.nationally_mandatory)
+                           chosen=chosen, national=opening.nationally_mandatory)
 
 
 class EntAcademiqueView(AcademieListView):
@@ -89,13 +96,13 @@ class EntAcademiqueView(AcademieListView):
     column_labels = {"nom": "Nom de l'ENT", "url": "Adresse (url)"}
     form_columns = ("nom", "url")
     form_args = {"nom": {"validators": [validators.InputRequired("Le nom est obligatoire."),
-                                        domain_validator(lambda v: parametrage.check_plain_label(
+                                        domain_validator(lambda v: portal_links.check_plain_label(
                                             v, "Le nom"))]},
                  "url": {"validators": [
                      validators.InputRequired("L'adresse est obligatoire."),
-                     domain_validator(lambda v: parametrage.check_http_url(v, "L'adresse de l'ENT"))]}}
-    save_operation = staticmethod(parametrage.save_ent_academique)
-    delete_operation = staticmethod(parametrage.delete_ent_academique)
+                     domain_validator(lambda v: portal_links.check_http_url(v, "L'adresse de l'ENT"))]}}
+    save_operation = staticmethod(portal_links.save_ent_academique)
+    delete_operation = staticmethod(portal_links.delete_ent_academique)
 
 
 class TipiRegieView(AcademieListView):

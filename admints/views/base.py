@@ -14,16 +14,16 @@ from abc import ABCMeta, abstractmethod
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
-from flask_admin.base import AdminViewMeta
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
+from flask_admin.base import AdminViewMeta
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import Integer
 from sqlalchemy import inspect as sa_inspect
-from markupsafe import Markup
 from wtforms import validators
 
 from .. import audit, bounded, permissions

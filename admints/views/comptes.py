@@ -30,13 +30,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Query
 
 from .. import bounded, permissions
+from ..comptes.lifecycle import (
+    MODE_LABELS as MODES_LABELS,  # the one copy of the labels
+)
 from ..extensions import db
-from ..accounts import MODE_LABELS as MODES_LABELS  # the one copy of the labels
 from ..i18n import format_date
 from ..models import Compte, Eleve
 from .base import TenantModelView, etat_badge
-
-
 
 # ---------------------------------------------------------------------------- formatters
 

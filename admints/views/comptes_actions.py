@@ -1,4 +1,4 @@
-"""Mass actions of the account lists (R-ACC-3/4/5/6/7), thin over `admints.actions`.
+"""Mass actions of the account lists (R-ACC-3/4/5/6/7), thin over `admints.comptes.bulk`.
 
 Every action first resolves its selection on the server (`ComptesListView.selection`). The
 actions that change accounts or send mail only render a confirmation page on the first POST;
@@ -12,16 +12,11 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock, csvexport, notification, notification_jobs, writing
+from .. import clock
+from ..comptes import bulk, exports, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
-
-def _actions():
-    # Imported late: the domain module is written alongside these views.
-    from .. import actions
-
-    return actions
 
 
 class MassActionsMixin:
@@ -81,7 +76,7 @@ class MassActionsMixin:
         if not self._confirmed():
             return self._confirm(sel, "reinitialiser", "Réinitialiser les mots de passe")
         try:
-            count = _actions().reset_passwords(
+            count = bulk.reset_passwords(
                 self.etablissement_id(), self.kind, sel.compte_ids, today=clock.today(),
                 by=getattr(current_user, "login", None))
             db.session.commit()
@@ -99,7 +94,7 @@ class MassActionsMixin:
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
-        text = csvexport.export_accounts_csv(self.etablissement_id(), self.kind,
+        text = exports.export_accounts_csv(self.etablissement_id(), self.kind,
                                              sel.compte_ids,
                                              by=getattr(current_user, "login", None))
         db.session.commit()
@@ -127,7 +122,7 @@ class MassActionsMixin:
                                  sujet=sujet, texte=texte, ecrire=True,
                                  subject_max=writing.SUBJECT_MAX)
         try:
-            recap = _actions().write_to_responsables(
+            recap = writing.write_to_responsables(
                 self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,
                 today=clock.today())
             db.session.commit()

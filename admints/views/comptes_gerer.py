@@ -14,10 +14,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, notification, notification_jobs, permissions, writing
-from ..account_rows import pick_email
-from ..accounts import MODE_LABELS
-from ..emails import email_status
+from .. import clock, permissions
+from ..comptes import notification, notification_jobs, writing
+from ..comptes.lifecycle import MODE_LABELS
+from ..comptes.recipients import pick_email
+from ..email_syntax import email_status
 from ..errors import DomainError
 from ..extensions import db
 from ..models import EtatCompte
@@ -84,9 +85,9 @@ class GererMixin:
                                        compte=compte, eleve=self.row_eleve(row),
                                        action_url=self.get_url(".gerer_post", id=id, op="nouveau"),
                                        back=back)
-                from .. import accounts
+                from ..comptes import lifecycle
 
-                new = accounts.create_new_account(
+                new = lifecycle.create_new_account(
                     compte, lien=row if self.kind == "responsable" else None, today=today)
                 db.session.commit()
                 flash(f"Nouveau compte créé : {new.identifiant} (à notifier). "
@@ -101,10 +102,9 @@ class GererMixin:
     def _activation(self, row, compte, today, back):
         if self.kind != "responsable":
             abort(404)
-        from .. import actions
 
         email = (request.form.get("email") or "").strip() or (compte.email or "")
-        actions.resend_activation(self.etablissement_id(), compte.id, email, today=today)
+        writing.resend_activation(self.etablissement_id(), compte.id, email, today=today)
         db.session.commit()
         flash(f"Courriel d'activation envoyé à {compte.email}.", "success")
         return redirect(back)

@@ -1,4 +1,4 @@
-"""Paramétrage › Courriers (R-PAR-4): the letter template editor on top of `admints.letters`.
+"""Paramétrage › Courriers (R-PAR-4): the letter template editor on top of `admints.courriers.letters`.
 
 For the header and each body: « Modifier » (text with « Insérer un champ »), « Prévisualiser »
 (the real PDF of a sample account, with the edited text, nothing saved), « Valider »,
@@ -14,18 +14,19 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import letter_editor, letter_texts, permissions, settings, templating
+from .. import clock, permissions
+from ..courriers import editor, templating, wording
 from ..errors import DomainError
+from ..parametrage import versions
 from ..tenancy import current_etablissement
 from .base import TenantBaseView, run
-from .services import today
 
 
 def _send_pdf(etab, key, text) -> Response:
     """One sample page: small enough to read back into memory and drop the file at once."""
     with tempfile.TemporaryDirectory(prefix="apercu-") as tmpdir:
         path = Path(tmpdir) / f"apercu-{key}.pdf"
-        letter_editor.preview(etab, key, text, path, today=today())
+        editor.preview(etab, key, text, path, today=clock.today())
         data = path.read_bytes()
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="apercu-{key}.pdf"',
@@ -36,40 +37,40 @@ class CourriersView(TenantBaseView):
     area = permissions.PARAMETRAGE
 
     def _key(self, raw) -> str:
-        if raw not in letter_texts.KEYS:
+        if raw not in wording.KEYS:
             abort(404)
         return raw
 
     @expose("/")
     def index(self):
         etab_id = self.etablissement_id()
-        rows = [{"key": k, "label": letter_texts.LABELS[k],
-                 "personnalise": letter_editor.stored_text(etab_id, k) is not None}
-                for k in letter_texts.KEYS]
+        rows = [{"key": k, "label": wording.LABELS[k],
+                 "personnalise": editor.stored_text(etab_id, k) is not None}
+                for k in wording.KEYS]
         return self.render("admints/parametrage/courriers.html", rows=rows,
-                           notice=settings.notice("courrier.entete", today()))
+                           notice=versions.notice("courrier.entete", clock.today()))
 
     @expose("/modifier/<key>", methods=["GET", "POST"])
     def edit(self, key):
         key = self._key(key)
         etab = current_etablissement()
         self.etablissement_id()
-        text = letter_editor.current_text(etab.id, key)
+        text = editor.current_text(etab.id, key)
         status = 200
         if request.method == "POST":
             text = request.form.get("texte", "")
-            _, ok = run(lambda: letter_editor.save_text(etab.id, key, text, today=today(),
+            _, ok = run(lambda: editor.save_text(etab.id, key, text, today=clock.today(),
                                                         by=current_user.login))
             if ok:
-                flash(f"« {letter_texts.LABELS[key]} » enregistré. "
-                      + settings.notice(letter_editor.setting_key(key), today()), "success")
+                flash(f"« {wording.LABELS[key]} » enregistré. "
+                      + versions.notice(editor.setting_key(key), clock.today()), "success")
                 return redirect(url_for(".index"))
             status = 400
         return self.render("admints/parametrage/courrier_edit.html", key=key, texte=text,
-                           label=letter_texts.LABELS[key], placeholders=templating.PLACEHOLDERS,
-                           requis=letter_texts.REQUIRED.get(key, ()),
-                           pied=letter_texts.PIED, cnil=letter_texts.MENTION_CNIL,
-                           notice=settings.notice(letter_editor.setting_key(key), today())), status
+                           label=wording.LABELS[key], placeholders=templating.PLACEHOLDERS,
+                           requis=wording.REQUIRED.get(key, ()),
+                           pied=wording.PIED, cnil=wording.MENTION_CNIL,
+                           notice=versions.notice(editor.setting_key(key), clock.today())), status
 
     @expose("/apercu/<key>", methods=["GET", "POST"])
     def preview(self, key):
@@ -78,7 +79,7 @@ class CourriersView(TenantBaseView):
         etab = current_etablissement()
         self.etablissement_id()
         text = request.form.get("texte") if request.method == "POST" else \
-            letter_editor.current_text(etab.id, key)
+            editor.current_text(etab.id, key)
         try:
             return _send_pdf(etab, key, text)
         except DomainError as exc:
@@ -86,18 +87,18 @@ class CourriersView(TenantBaseView):
             if request.method == "POST":
                 return self.render(
                     "admints/parametrage/courrier_edit.html", key=key, texte=text or "",
-                    label=letter_texts.LABELS[key], placeholders=templating.PLACEHOLDERS,
-                    requis=letter_texts.REQUIRED.get(key, ()), pied=letter_texts.PIED,
-                    cnil=letter_texts.MENTION_CNIL,
-                    notice=settings.notice(letter_editor.setting_key(key), today())), 400
+                    label=wording.LABELS[key], placeholders=templating.PLACEHOLDERS,
+                    requis=wording.REQUIRED.get(key, ()), pied=wording.PIED,
+                    cnil=wording.MENTION_CNIL,
+                    notice=versions.notice(editor.setting_key(key), clock.today())), 400
             return redirect(url_for(".index"))
 
     @expose("/reinitialiser/<key>", methods=["POST"])
     def reset(self, key):
         key = self._key(key)
         etab_id = self.etablissement_id()
-        run(lambda: letter_editor.reset_text(etab_id, key, today=today(), by=current_user.login),
-            f"« {letter_texts.LABELS[key]} » : texte prédéfini rétabli.")
+        run(lambda: editor.reset_text(etab_id, key, today=clock.today(), by=current_user.login),
+            f"« {wording.LABELS[key]} » : texte prédéfini rétabli.")
         return redirect(url_for(".index"))
 
 

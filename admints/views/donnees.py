@@ -12,7 +12,6 @@ above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 
 from __future__ import annotations
 
-
 from flask import current_app, g, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterLike, IntEqualFilter
@@ -24,13 +23,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField
 
-from .. import clock, import_pending, permissions
+from .. import clock, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import format_date
-from ..import_departures import DeparturesToConfirm
-from ..importer import import_siecle
 from ..models import Division, Eleve, Mef, Responsable, ResponsableEleve
+from ..siecle import pending
+from ..siecle.departures import DeparturesToConfirm
+from ..siecle.importer import import_siecle
 from ..tenancy import current_etablissement
 from .base import TenantBaseView, TenantModelView, scoped_options
 
@@ -62,7 +62,7 @@ class ImportSiecleView(TenantBaseView):
             if not form.validate_on_submit():
                 page["error"], status = "Le formulaire n'est pas valide : rechargez la page.", 400
             elif token and request.form.get("annuler"):
-                import_pending.discard(token)
+                pending.discard(token)
                 page["info"] = "Import annulé : rien n'a été modifié."
             elif token:
                 status = self._confirm(etab, token, page)
@@ -80,7 +80,7 @@ class ImportSiecleView(TenantBaseView):
         user_id = current_user.id
         confirmed = False
         if token:
-            payload, confirmed = import_pending.load(token, etablissement_id=etab.id,
+            payload, confirmed = pending.load(token, etablissement_id=etab.id,
                                                      user_id=user_id)
         try:
             page["summary"] = import_siecle(payload, uai=etab.uai, create_missing=False,
@@ -90,10 +90,10 @@ class ImportSiecleView(TenantBaseView):
         except DeparturesToConfirm as exc:
             db.session.rollback()
             if token:  # things changed since the plan was shown: show the new one
-                import_pending.replan(token, etablissement_id=etab.id, user_id=user_id,
+                pending.replan(token, etablissement_id=etab.id, user_id=user_id,
                                       departures=exc.departures)
             else:
-                token = import_pending.save(payload, etablissement_id=etab.id,
+                token = pending.save(payload, etablissement_id=etab.id,
                                             user_id=user_id, departures=exc.departures)
             page["attente"] = {"token": token, "message": exc.message,
                                "lines": exc.departures.lines_fr()}
@@ -101,11 +101,11 @@ class ImportSiecleView(TenantBaseView):
         except DomainError as exc:
             db.session.rollback()
             if token:
-                import_pending.discard(token)
+                pending.discard(token)
             page["error"] = exc.message
             return 400
         if token:
-            import_pending.discard(token)
+            pending.discard(token)
         return 200
 
     def _confirm(self, etab, token: str, page: dict) -> int:

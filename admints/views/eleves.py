@@ -11,7 +11,7 @@ from .. import permissions
 from ..extensions import db
 from ..i18n import format_date
 from ..models import Compte, Division, Eleve
-from . import class_lists, comptes_actions, comptes_gerer
+from . import comptes_actions, comptes_gerer, listes_classes
 from .comptes import (
     COMPTE_COLUMN_LABELS,
     COMPTE_FORMATTERS,
@@ -19,7 +19,7 @@ from .comptes import (
     LIST_COMPTE_COLUMNS,
     ComptesListView,
 )
-from .comptes_filters import compte_filters
+from .comptes_filtres import compte_filters
 
 CATEGORY = "Accès des élèves"
 
@@ -83,4 +83,4 @@ def register(admin) -> None:
     admin.add_view(ElevesView(
         Eleve, db, name="Notifier / gérer les comptes", category=CATEGORY,
         endpoint="eleves", url="/eleves/"))
-    class_lists.register(admin, CATEGORY)
+    listes_classes.register(admin, CATEGORY)

@@ -21,7 +21,12 @@ from sqlalchemy import or_
 from .. import permissions
 from ..extensions import db
 from ..models import AuditEntry, Etablissement, Role, StaffUser
-from .base import AcademieModelView, TenantModelView, academie_etablissement_ids, current_academie_id
+from .base import (
+    AcademieModelView,
+    TenantModelView,
+    academie_etablissement_ids,
+    current_academie_id,
+)
 
 CATEGORY = "Journal"
 

@@ -14,22 +14,22 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import validators
 
-from .. import message_accueil, parametrage, permissions, settings
+from .. import clock, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..models import LienUtile
+from ..parametrage import portal_links, versions, welcome
 from ..tenancy import current_etablissement, require_etablissement_id
 from .base import TenantBaseView, TenantModelView, domain_validator, run
-from .services import today
 
 CATEGORY = "Paramétrage"
 
 
 def setting_context(etab_id: int, key: str, default=None) -> dict:
-    day = today()
-    return {"en_vigueur": settings.get(etab_id, key, day, default),
-            "en_attente": settings.pending_from(etab_id, key, day),
-            "notice": settings.notice(key, day)}
+    day = clock.today()
+    return {"en_vigueur": versions.get(etab_id, key, day, default),
+            "en_attente": versions.pending_from(etab_id, key, day),
+            "notice": versions.notice(key, day)}
 
 
 class MessageAccueilView(TenantBaseView):
@@ -38,28 +38,28 @@ class MessageAccueilView(TenantBaseView):
     @expose("/", methods=["GET", "POST"])
     def index(self):
         etab_id = self.etablissement_id()
-        message = settings.get_latest(etab_id, message_accueil.KEY) or ""
+        message = versions.get_latest(etab_id, welcome.KEY) or ""
         status = 200
         if request.method == "POST":
             submitted = request.form.get("message", "")
-            _, ok = run(lambda: message_accueil.save(etab_id, submitted, today=today(),
+            _, ok = run(lambda: welcome.save(etab_id, submitted, today=clock.today(),
                                                      by=current_user.login))
             if ok:
                 flash("Message d'accueil enregistré. "
-                      + settings.notice(message_accueil.KEY, today()), "success")
+                      + versions.notice(welcome.KEY, clock.today()), "success")
                 return redirect(url_for(".index"))
             # Shown back for correction, as text; a huge refused one only in part.
-            message, status = submitted[:message_accueil.MAX_HTML_CHARS], 400
+            message, status = submitted[:welcome.MAX_HTML_CHARS], 400
         # Stored HTML is sanitised again before it is shown (whoever wrote the setting);
         # refused input comes back only as text.
-        editor_html = Markup(message_accueil.sanitise(message)) if status == 200 \
+        editor_html = Markup(welcome.sanitise(message)) if status == 200 \
             else Markup.escape(message)
-        context = setting_context(etab_id, message_accueil.KEY, "")
-        context["en_vigueur"] = Markup(message_accueil.sanitise(context["en_vigueur"] or ""))
+        context = setting_context(etab_id, welcome.KEY, "")
+        context["en_vigueur"] = Markup(welcome.sanitise(context["en_vigueur"] or ""))
         return self.render("admints/parametrage/message.html", editor_html=editor_html,
-                           max_chars=message_accueil.MAX_CHARS,
-                           max_html_chars=message_accueil.MAX_HTML_CHARS,
-                           longueur=message_accueil.text_length(editor_html)
+                           max_chars=welcome.MAX_CHARS,
+                           max_html_chars=welcome.MAX_HTML_CHARS,
+                           longueur=welcome.text_length(editor_html)
                            if status == 200 else 0, **context), status
 
 
@@ -70,28 +70,28 @@ class EntView(TenantBaseView):
     def index(self):
         etab = current_etablissement()
         self.etablissement_id()
-        value = settings.get_latest(etab.id, parametrage.ENT_KEY) or parametrage.DEFAULT_ENT
+        value = versions.get_latest(etab.id, portal_links.ENT_KEY) or portal_links.DEFAULT_ENT
         form = {"type": value.get("type") or "teleservices", "url": value.get("url") or "",
                 "ent_id": ""}
-        choices = parametrage.ent_choices(etab)
+        choices = portal_links.ent_choices(etab)
         for ent in choices:
             if value.get("url") == ent.url and value.get("nom") == ent.nom:
                 form.update(ent_id=str(ent.id), url="")
         status = 200
         if request.method == "POST":
             form = {k: (request.form.get(k) or "").strip() for k in ("type", "ent_id", "url")}
-            _, ok = run(lambda: parametrage.save_ent(
+            _, ok = run(lambda: portal_links.save_ent(
                 etab, form["type"], form["ent_id"] or None, form["url"] or None,
-                today=today(), by=current_user.login))
+                today=clock.today(), by=current_user.login))
             if ok:
                 flash("ENT et courrier de notification enregistrés. "
-                      + settings.notice(parametrage.ENT_KEY, today()), "success")
+                      + versions.notice(portal_links.ENT_KEY, clock.today()), "success")
                 return redirect(url_for(".index"))
             status = 400
         return self.render("admints/parametrage/ent.html", form=form, choices=choices,
-                           types=parametrage.ENT_TYPES,
-                           **setting_context(etab.id, parametrage.ENT_KEY,
-                                             parametrage.DEFAULT_ENT)), status
+                           types=portal_links.ENT_TYPES,
+                           **setting_context(etab.id, portal_links.ENT_KEY,
+                                             portal_links.DEFAULT_ENT)), status
 
 
 class ContactView(TenantBaseView):
@@ -101,18 +101,18 @@ class ContactView(TenantBaseView):
     def index(self):
         etab = current_etablissement()
         self.etablissement_id()
-        addresses = parametrage.contact_addresses(etab)
+        addresses = portal_links.contact_addresses(etab)
         if request.method == "POST":
             actif = request.form.get("actif") == "1"
-            _, ok = run(lambda: parametrage.save_contact(
-                etab, request.form.get("email"), actif, today=today(), by=current_user.login))
+            _, ok = run(lambda: portal_links.save_contact(
+                etab, request.form.get("email"), actif, today=clock.today(), by=current_user.login))
             if ok:
                 flash("Lien de contact enregistré. "
-                      + settings.notice(parametrage.CONTACT_KEY, today()), "success")
+                      + versions.notice(portal_links.CONTACT_KEY, clock.today()), "success")
                 return redirect(url_for(".index"))
-        saved = settings.get_latest(etab.id, parametrage.CONTACT_KEY) or {}
+        saved = versions.get_latest(etab.id, portal_links.CONTACT_KEY) or {}
         return self.render("admints/parametrage/contact.html", addresses=addresses, saved=saved,
-                           **setting_context(etab.id, parametrage.CONTACT_KEY)), \
+                           **setting_context(etab.id, portal_links.CONTACT_KEY)), \
             200 if request.method == "GET" else 400
 
 
@@ -147,10 +147,10 @@ class LiensUtilesView(TenantModelView):
     form_args = {
         "libelle": {"label": "Libellé", "validators": [
             validators.InputRequired("Le libellé est obligatoire."),
-            domain_validator(parametrage.check_plain_label)]},
+            domain_validator(portal_links.check_plain_label)]},
         "url": {"label": "Url", "validators": [
             validators.InputRequired("L'adresse (url) est obligatoire."),
-            domain_validator(lambda v: parametrage.check_http_url(v, "L'adresse (url)"))]},
+            domain_validator(lambda v: portal_links.check_http_url(v, "L'adresse (url)"))]},
     }
 
     def __init__(self, **kwargs):
@@ -158,33 +158,33 @@ class LiensUtilesView(TenantModelView):
 
     def on_model_change(self, form, model, is_created):
         try:
-            model.libelle, model.url = parametrage.check_lien(model.libelle, model.url)
+            model.libelle, model.url = portal_links.check_lien(model.libelle, model.url)
         except DomainError as exc:
             raise validators.ValidationError(exc.message) from None
         super().on_model_change(form, model, is_created)
         if is_created:
-            model.position = parametrage.next_position(model.etablissement_id)
+            model.position = portal_links.next_position(model.etablissement_id)
         db.session.add(model)
-        parametrage.publish_liens(model.etablissement_id, today=today(), by=current_user.login)
-        flash(settings.notice(parametrage.LIENS_KEY, today()), "info")
+        portal_links.publish_liens(model.etablissement_id, today=clock.today(), by=current_user.login)
+        flash(versions.notice(portal_links.LIENS_KEY, clock.today()), "info")
 
     def on_model_delete(self, model):
         super().on_model_delete(model)
-        parametrage.publish_liens(model.etablissement_id, today=today(), exclude_id=model.id,
+        portal_links.publish_liens(model.etablissement_id, today=clock.today(), exclude_id=model.id,
                                   by=current_user.login)
 
     def render(self, template, **kwargs):
         if template == self.list_template:
-            kwargs.update(setting_context(require_etablissement_id(), parametrage.LIENS_KEY, []))
+            kwargs.update(setting_context(require_etablissement_id(), portal_links.LIENS_KEY, []))
         return super().render(template, **kwargs)
 
     @expose("/deplacer", methods=["POST"])
     def move(self):
         etab_id = require_etablissement_id()
         direction = 1 if request.form.get("sens") == "1" else -1
-        run(lambda: parametrage.move_lien(etab_id, request.form.get("id"), direction,
-                                          today=today()),
-            "Ordre des liens modifié. " + settings.notice(parametrage.LIENS_KEY, today()))
+        run(lambda: portal_links.move_lien(etab_id, request.form.get("id"), direction,
+                                          today=clock.today()),
+            "Ordre des liens modifié. " + versions.notice(portal_links.LIENS_KEY, clock.today()))
         return redirect(url_for(".index_view"))
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import func
 from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
-from ..emails import email_status
+from ..email_syntax import email_status
 from ..extensions import db
 from ..models import Compte, Division, Eleve, Responsable, ResponsableEleve
-from . import comptes_actions, comptes_gerer, jobs_view
+from . import comptes_actions, comptes_gerer, taches
 from .comptes import (
     COMPTE_COLUMN_LABELS,
     COMPTE_FORMATTERS,
@@ -21,7 +21,7 @@ from .comptes import (
     LIST_COMPTE_COLUMNS,
     ComptesListView,
 )
-from .comptes_filters import MultiFilter, compte_filters
+from .comptes_filtres import MultiFilter, compte_filters
 
 CATEGORY = "Accès des responsables"
 QUALITES = {1: "Légal 1", 2: "Légal 2"}
@@ -143,4 +143,4 @@ def register(admin) -> None:
     admin.add_view(ResponsablesView(
         ResponsableEleve, db, name="Notifier / gérer les comptes", category=CATEGORY,
         endpoint="responsables", url="/responsables/"))
-    jobs_view.register(admin)
+    taches.register(admin)

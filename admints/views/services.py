@@ -1,28 +1,26 @@
 """Menu « Gestion des services »: Ouverture / fermeture (R-SRV-2/3), Configuration Notes
 (R-SRV-4, in `notes_config`), Paiement en ligne des factures (R-SRV-5, area PAIEMENT).
 
-Views are thin: they call `admints.services`, `admints.paiement`, commit, and turn a
+Views are thin: they call `admints.teleservices.opening`, `admints.teleservices.paiement`, commit, and turn a
 `DomainError` into a French flash message after a rollback (nothing half-written).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, paiement, permissions, services, settings
+from .. import clock, permissions
 from ..errors import DomainError
+from ..parametrage import versions
+from ..teleservices import opening, paiement
 from ..tenancy import current_etablissement
+from . import configuration_notes
 from .base import TenantBaseView, run
 
 CATEGORY = "Gestion des services"
 
-
-def today() -> dt.date:
-    return clock.today()
 
 
 class OuvertureView(TenantBaseView):
@@ -34,18 +32,18 @@ class OuvertureView(TenantBaseView):
     def index(self):
         etab = current_etablissement()
         self.etablissement_id()
-        if not services.is_activated(etab):
+        if not opening.is_activated(etab):
             flash("Activez d'abord les téléservices de l'établissement.", "warning")
             return redirect(url_for("admin.index"))
         if request.method == "POST":
             ouvert = request.form.get("ouvert") == "1"
-            row, ok = run(lambda: services.set_open(
-                etab, request.form.get("teleservice_id"), ouvert, today=today()))
+            row, ok = run(lambda: opening.set_open(
+                etab, request.form.get("teleservice_id"), ouvert, today=clock.today()))
             if ok:
                 flash(f"Le téléservice « {row.teleservice.libelle} » est "
                       f"{'ouvert' if ouvert else 'fermé'}.", "success")
             return redirect(url_for(".index"))
-        states = services.service_states(etab)
+        states = opening.service_states(etab)
         return self.render("admints/services/ouverture.html", etablissement=etab,
                            nationaux=[s for s in states if not s.academique],
                            academiques=[s for s in states if s.academique])
@@ -57,20 +55,20 @@ class PaiementView(TenantBaseView):
     area = permissions.PAIEMENT
 
     def _page(self, etab, form, regie=None, step="saisie"):
-        day = today()
+        day = clock.today()
         return self.render(
             "admints/services/paiement.html", form=form, regie=regie, step=step,
-            en_vigueur=settings.get(etab.id, paiement.KEY, day),
-            enregistre=settings.get_latest(etab.id, paiement.KEY),
-            en_attente=settings.pending_from(etab.id, paiement.KEY, day),
-            notice=settings.notice(paiement.KEY, day), format_amount=paiement.format_amount,
-            service_ouvert=services.is_open(etab, "paiement"))
+            en_vigueur=versions.get(etab.id, paiement.KEY, day),
+            enregistre=versions.get_latest(etab.id, paiement.KEY),
+            en_attente=versions.pending_from(etab.id, paiement.KEY, day),
+            notice=versions.notice(paiement.KEY, day), format_amount=paiement.format_amount,
+            service_ouvert=opening.is_open(etab, "paiement"))
 
     @expose("/", methods=["GET", "POST"])
     def index(self):
         etab = current_etablissement()
         self.etablissement_id()
-        saved = settings.get_latest(etab.id, paiement.KEY) or {}
+        saved = versions.get_latest(etab.id, paiement.KEY) or {}
         form = {"numero": saved.get("numero_tipi", ""), "montant": saved.get("montant_minimum", ""),
                 "email": saved.get("email", "")}
         if request.method == "GET":
@@ -85,7 +83,7 @@ class PaiementView(TenantBaseView):
             # Guide §8.2: the régie found is shown and the user confirms.
             return self._page(etab, form, regie=value["regie"], step="confirmation")
         effective, ok = run(lambda: paiement.save(etab, form["numero"], form["montant"],
-                                                  form["email"], today=today(),
+                                                  form["email"], today=clock.today(),
                                                   by=current_user.login))
         if ok:
             flash("Paramètres du paiement en ligne enregistrés. Ils seront pris en compte par "
@@ -94,10 +92,8 @@ class PaiementView(TenantBaseView):
 
 
 def register(admin) -> None:
-    from . import notes_config
-
     admin.add_view(OuvertureView(name="Ouverture / fermeture", category=CATEGORY,
                                  endpoint="services_ouverture", url="/services/ouverture"))
-    notes_config.register(admin, CATEGORY)
+    configuration_notes.register(admin, CATEGORY)
     admin.add_view(PaiementView(name="Paiement en ligne des factures", category=CATEGORY,
                                 endpoint="services_paiement", url="/services/paiement"))

@@ -19,10 +19,11 @@ from flask import Blueprint, Response, abort, flash, request, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions, stats, stats_academie, stats_charts
-from ..csvexport import csv_text
+from .. import clock, permissions
+from ..comptes.exports import csv_text
 from ..errors import DomainError
 from ..models import Role
+from ..statistiques import figures, rollups, summaries, visits
 from ..tenancy import current_etablissement
 from .base import TenantBaseView
 
@@ -65,7 +66,7 @@ def plotly_js(version: str):
 def cell(ligne, key: str) -> str:
     """A table cell as shown and exported: counts as they are, percentages by the one rule."""
     value = getattr(ligne, key)
-    return stats.format_pourcentage(value) if key.startswith("pct_") else str(value)
+    return summaries.format_pourcentage(value) if key.startswith("pct_") else str(value)
 
 
 def csv_response(name: str, header, rows, suffix: str | None = None) -> Response:
@@ -79,7 +80,7 @@ def csv_response(name: str, header, rows, suffix: str | None = None) -> Response
                              "Cache-Control": "no-store"})
 
 
-def structure_rows(synthese: stats.Synthese, columns) -> list[list[str]]:
+def structure_rows(synthese: summaries.Synthese, columns) -> list[list[str]]:
     rows = []
     for table in synthese.mefs:
         for ligne in [*table.lignes, table.somme]:
@@ -105,7 +106,7 @@ class StatsView(TenantBaseView):
         return None
 
     def sorted_lines(self, lignes, allowed):
-        return stats_academie.sort_lignes(lignes, request.args.get("tri"),
+        return rollups.sort_lignes(lignes, request.args.get("tri"),
                                           request.args.get("ordre") == "desc", allowed)
 
     def page(self, **kwargs):
@@ -123,17 +124,17 @@ class SyntheseSpec:
     unit: str
     csv_name: str
     tris: tuple
-    synthese: Callable[[int], stats.Synthese]  # etablissement_id -> Synthese
+    synthese: Callable[[int], summaries.Synthese]  # etablissement_id -> Synthese
     rollup: Callable[[int], tuple]  # academie_id -> (total, lignes)
 
 
 SYNTHESE_ELEVES = SyntheseSpec(
     "admints/statistiques/eleves.html", COLONNES_ELEVES, "élèves", "synthese_comptes_eleves",
-    stats_academie.TRIS_ELEVES, stats.synthese_eleves, stats_academie.rollup_eleves)
+    rollups.TRIS_ELEVES, summaries.synthese_eleves, rollups.rollup_eleves)
 SYNTHESE_RESPONSABLES = SyntheseSpec(
     "admints/statistiques/responsables.html", COLONNES_RESPONSABLES, "comptes",
-    "synthese_comptes_responsables", stats_academie.TRIS_RESPONSABLES,
-    stats.synthese_responsables, stats_academie.rollup_responsables)
+    "synthese_comptes_responsables", rollups.TRIS_RESPONSABLES,
+    summaries.synthese_responsables, rollups.rollup_responsables)
 
 
 class SyntheseComptesView(StatsView):
@@ -151,12 +152,12 @@ class SyntheseComptesView(StatsView):
         academie_id = self.academie_id()
         if academie_id:
             total, lignes = spec.rollup(academie_id)
-            chart = stats_charts.comptes_par_etat(
+            chart = figures.comptes_par_etat(
                 lignes, f"Comptes par établissement ({spec.unit})", spec.unit, lambda li: li.uai)
             return self.page(mode="academie", columns=spec.columns, total=total, chart=chart,
                              lignes=self.sorted_lines(lignes, spec.tris))
         synthese = spec.synthese(self.etablissement_id())
-        chart = stats_charts.comptes_par_etat(
+        chart = figures.comptes_par_etat(
             synthese.mefs, f"Comptes par MEF ({spec.unit})", spec.unit, lambda t: t.libelle)
         return self.page(mode="etablissement", columns=spec.columns, synthese=synthese,
                          chart=chart)
@@ -189,16 +190,16 @@ class AccesView(StatsView):
 
     template = "admints/statistiques/acces.html"
 
-    def periode(self) -> stats.Periode:
-        return stats.parse_periode(request.args.get("du"), request.args.get("au"),
+    def periode(self) -> visits.Periode:
+        return visits.parse_periode(request.args.get("du"), request.args.get("au"),
                                    clock.today())
 
-    def data(self, periode: stats.Periode):
+    def data(self, periode: visits.Periode):
         academie_id = self.academie_id()
         if academie_id:
-            synthese, categories, lignes = stats_academie.rollup_acces(academie_id, periode)
-            return synthese, categories, self.sorted_lines(lignes, stats_academie.TRIS_ACCES)
-        return stats.synthese_acces(self.etablissement_id(), periode), [], None
+            synthese, categories, lignes = rollups.rollup_acces(academie_id, periode)
+            return synthese, categories, self.sorted_lines(lignes, rollups.TRIS_ACCES)
+        return visits.synthese_acces(self.etablissement_id(), periode), [], None
 
     @expose("/")
     def index(self):
@@ -206,15 +207,15 @@ class AccesView(StatsView):
             periode = self.periode()
         except DomainError as error:
             flash(error.message + " La période par défaut est affichée.", "error")
-            periode = stats.periode_par_defaut(clock.today())
+            periode = visits.periode_par_defaut(clock.today())
         synthese, categories, lignes = self.data(periode)
         charts = {
-            "mois": stats_charts.bar([m for m, _ in synthese.par_mois],
+            "mois": figures.bar([m for m, _ in synthese.par_mois],
                                      [n for _, n in synthese.par_mois], "Accès par mois"),
-            "categorie": stats_charts.bar([c for c, _ in synthese.par_categorie],
+            "categorie": figures.bar([c for c, _ in synthese.par_categorie],
                                           [n for _, n in synthese.par_categorie],
                                           "Accès par catégorie de service"),
-            "mefstat": stats_charts.bar([f"{s} {li}".strip() for s, li, _ in synthese.par_mefstat],
+            "mefstat": figures.bar([f"{s} {li}".strip() for s, li, _ in synthese.par_mefstat],
                                         [n for _, _, n in synthese.par_mefstat],
                                         "Accès par MEFSTAT"),
         }

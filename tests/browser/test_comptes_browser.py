@@ -8,7 +8,7 @@ import time
 
 from pypdf import PdfReader
 
-from admints import notification
+from admints.comptes import notification
 from admints.extensions import db
 from admints.models import Compte, EtatCompte
 
@@ -55,10 +55,10 @@ def test_r_acc_5_smoke_demo_head_filters_one_division(page, live_server, app):
     exactly that division's pupils."""
     import datetime as dt
 
-    from admints import demo
+    from admints.demo import loader
     from admints.models import Division, Eleve
 
-    demo.load_demo("0999777K", 120, "college", 3, "Demo-Orage-Tilleul-17", dt.date(2026, 11, 28))
+    loader.load_demo("0999777K", 120, "college", 3, "Demo-Orage-Tilleul-17", dt.date(2026, 11, 28))
     db.session.commit()
     division = db.session.scalars(db.select(Division).join(Eleve, Eleve.division_id == Division.id)
                                   .order_by(Division.code)).first()

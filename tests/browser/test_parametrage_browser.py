@@ -4,9 +4,10 @@ preview, and that a refused link never reaches the page."""
 
 from __future__ import annotations
 
-from admints import catalogue, settings
 from admints.extensions import db
 from admints.models import Teleservice, TeleserviceEtablissement
+from admints.parametrage import versions
+from admints.teleservices import catalogue
 
 from ..factories import PASSWORD
 from .conftest import login
@@ -79,7 +80,7 @@ def test_r_srv_2_r_par_2_toggle_service_and_edit_welcome_message(page, live_serv
     assert counter.inner_text() == "2000/2000 caractères"
     page.click("#message-form button[type=submit]")
     page.wait_for_selector("text=Message d'accueil enregistré.")
-    saved = settings.get_latest(etab.id, "message_accueil")
+    saved = versions.get_latest(etab.id, "message_accueil")
     assert 'href="https://college.example.org/po"' in saved
     assert "<b>" in saved or "<strong>" in saved
     assert page.locator("#message-counter").inner_text() == "2000/2000 caractères"
@@ -107,5 +108,5 @@ def test_r_par_3_ent_preview_link_follows_the_choice(page, live_server, etab):
     assert page.locator("#ent-apercu").get_attribute("href") == "https://ent.college.fr"
     page.click("button:has-text('Valider')")
     page.wait_for_selector("text=ENT et courrier de notification enregistrés.")
-    assert settings.get_latest(etab.id, "ent") == {"type": "ent", "url": "https://ent.college.fr",
+    assert versions.get_latest(etab.id, "ent") == {"type": "ent", "url": "https://ent.college.fr",
                                                    "nom": None}

@@ -16,7 +16,6 @@ import datetime as dt
 
 import pytest
 
-from admints.catalogue import ensure_etablissement_services
 from admints.models import (
     DatePublication,
     EntAcademique,
@@ -24,8 +23,10 @@ from admints.models import (
     LienUtile,
     TipiRegie,
 )
+from admints.teleservices.catalogue import ensure_etablissement_services
 from tests import factories
 from tests.db_snapshot import db_snapshot
+
 
 @pytest.fixture
 def prod_errors(app):

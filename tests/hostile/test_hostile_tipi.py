@@ -10,7 +10,7 @@ from io import BytesIO
 
 import pytest
 
-from admints import paiement
+from admints.teleservices import paiement
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 CASES = [

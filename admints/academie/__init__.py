@@ -1,0 +1,2 @@
+"""The académie administrator's domain: establishments (UAI, creation, editing) and staff users.
+"""

@@ -1,0 +1,144 @@
+"""`admints notify` and `admints purge-expired` (issue 3 points 8 and 9).
+
+`notify` runs one notification job in this process through the outbox (passwords stored
+before anything leaves, each delivery recorded as it happens, see `admints.comptes.notification`): if
+the process dies, `flask admints jobs --recover` reports it « interrompue » and
+`flask admints jobs --resume N` completes it. `purge-expired` commits once at the end and is
+safe to run daily.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import clock
+from ..comptes import lifecycle, notification, notification_jobs
+from ..errors import DomainError
+from ..extensions import db
+from ..models import (
+    Compte,
+    Division,
+    Eleve,
+    Etablissement,
+    EtatCompte,
+    ResponsableEleve,
+)
+from .group import admints_cli
+from .output import emit, fail
+
+ETATS = [e.value for e in EtatCompte]
+
+
+def _etab(uai: str) -> Etablissement:
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == uai.upper()))
+    if etab is None:
+        raise DomainError(f"Établissement inconnu : {uai}.")
+    return etab
+
+
+def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
+              etats: tuple[str, ...], niveaux: tuple[int, ...] = ()) -> list[int]:
+    """The account ids of the filters (all divisions when none is given)."""
+    if kind == "eleve":
+        query = db.select(Eleve.compte_id).where(Eleve.etablissement_id == etab.id)
+        div_col, join_from = Eleve.division_id, None
+    else:
+        query = db.select(ResponsableEleve.compte_id).join(
+            Eleve, Eleve.id == ResponsableEleve.eleve_id).where(
+            ResponsableEleve.etablissement_id == etab.id,
+            ResponsableEleve.niveau.in_(niveaux or (1, 2)))
+        div_col, join_from = Eleve.division_id, ResponsableEleve
+    if divisions:
+        ids = dict(db.session.execute(db.select(Division.code, Division.id).where(
+            Division.etablissement_id == etab.id, Division.code.in_(divisions))).all())
+        unknown = sorted(set(divisions) - set(ids))
+        if unknown:
+            raise DomainError(f"Division(s) inconnue(s) : {', '.join(unknown)}.")
+        query = query.where(div_col.in_(ids.values()))
+    query = query.join(Compte, Compte.id == (ResponsableEleve.compte_id if join_from
+                                             else Eleve.compte_id))
+    if etats:
+        query = query.where(Compte.etat.in_(etats))
+    query = query.where(Compte.ferme_le.is_(None))
+    return list(dict.fromkeys(i for i in db.session.scalars(query) if i is not None))
+
+
+@admints_cli.command("notify")
+@click.option("--uai", required=True, help="UAI de l'établissement.")
+@click.option("--kind", required=True, type=click.Choice(["eleve", "responsable"]))
+@click.option("--division", "divisions", multiple=True, help="Division (répétable ; toutes sinon).")
+@click.option("--etat", "etats", multiple=True, type=click.Choice(ETATS),
+              help="État du compte (répétable ; tous sinon).")
+@click.option("--niveau", "niveaux", multiple=True, type=click.IntRange(1, 2),
+              help="Responsables : légal 1 ou 2 (répétable ; les deux sinon).")
+@click.option("--mode", default="papier",
+              type=click.Choice(list(notification.MODES)))
+@click.option("--reset-used", is_flag=True,
+              help="Réinitialiser les mots de passe des comptes Utilisé.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Fichier PDF des courriers.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date du jour (AAAA-MM-JJ).")
+@click.option("--json", "as_json", is_flag=True)
+def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_path, today,
+                   as_json):
+    """Notifie les comptes filtrés (courriers PDF et/ou courriels), en une seule tâche."""
+    today = today.date() if today else clock.today()
+    try:
+        etab = _etab(uai)
+        ids = selection(etab, kind, divisions, etats, niveaux)
+        with click.progressbar(length=max(len(ids), 1), label="Notification",
+                               file=sys.stderr) as bar:
+            seen = [0]
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - seen[0])
+                seen[0] = done
+
+            job = notification_jobs.start_notification(
+                etab.id, kind, ids, mode=mode, reset_used=reset_used, today=today, by="cli",
+                out_path=out_path, inline=True, on_progress=progress)
+        db.session.commit()
+        if job.status != "done":
+            raise DomainError(job.error or "La notification n'a pas abouti.")
+    except DomainError as error:
+        db.session.rollback()
+        fail(error, as_json)
+    data = dict(job.result or {})
+    data["job_id"] = job.id
+    by_mode = data["by_mode"]
+    lines = [f"Tâche n° {job.id} : {data['notified']} compte(s) notifié(s) sur "
+             f"{data['total']} (courrier : {by_mode['courrier']}, "
+             f"courriel : {by_mode['courriel']})."]
+    if data.get("pdf_path"):
+        lines.append(f"PDF : {data['pdf_path']} ({data['pages']} page(s)).")
+    if data.get("fallback_to_paper"):
+        lines.append(f"{data['fallback_to_paper']} courriel(s) non remis remplacé(s) "
+                     "par un courrier.")
+    if data.get("failed"):
+        lines.append(f"{len(data['failed'])} compte(s) non notifié(s), inchangé(s) :")
+        lines += [f"  {f['identifiant']} ({f['nom']}) : {f['reason']}" for f in data["failed"]]
+    emit(data, as_json, "\n".join(lines))
+
+
+@admints_cli.command("purge-expired")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date du jour (AAAA-MM-JJ).")
+@click.option("--uai", help="Un seul établissement (tous sinon).")
+@click.option("--json", "as_json", is_flag=True)
+def purge_expired_command(today, uai, as_json):
+    """Supprime les comptes expirés (R-ACC-10) ; à lancer chaque jour."""
+    today = today.date() if today else clock.today()
+    try:
+        etab_id = _etab(uai).id if uai else None
+        done = lifecycle.purge_expired(today=today, etablissement_id=etab_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error, as_json)
+    lines = [f"{len(done)} compte(s) expiré(s) supprimé(s) au {today:%d/%m/%Y}."]
+    lines += [f"  {d['identifiant']} ({d['reason']}) → nouveau compte non notifié {d['nouveau']}"
+              for d in done]
+    emit({"today": today.isoformat(), "expired": len(done), "accounts": done}, as_json,
+         "\n".join(lines))

@@ -1,0 +1,76 @@
+"""A notification as a job (R-ACC-6): starting it — the one operation behind the mass action,
+« Gérer le compte » and the `notify` command — and the rules of its letters' PDF (where it
+may be, its deletion, audited).
+
+Views parse the request and call these with the user, the date and the output directory; the
+CLI calls `start_notification` inline with its own file and progress bar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .. import audit, jobs
+from ..models import Job
+from . import notification
+
+
+def jobs_dir(output_dir: str | Path, etablissement_id: int) -> Path:
+    """Where the establishment's notification PDFs are written: OUTPUT_DIR/jobs/<etab>/."""
+    return Path(output_dir) / "jobs" / str(etablissement_id)
+
+
+def start_notification(etablissement_id: int, kind: str, compte_ids: Sequence[int], *,
+                       mode: str, reset_used: bool = False, reset_all: bool = False,
+                       today: dt.date, by: str | None, out_dir: str | Path | None = None,
+                       out_path: str | Path | None = None, inline: bool | None = None,
+                       on_progress: Callable[[int, int], None] | None = None) -> Job:
+    """One job for the whole selection (R-ACC-6). The outbox is stored first (a notification
+    of the same accounts already under way is refused in French: DomainError, nothing
+    stored); then a selection of at most JOB_THRESHOLD accounts (`inline=None`) is delivered
+    at once, a bigger one in the background (issue 3). The PDF goes to `out_path`, or to a new
+    file under `out_dir`. `on_progress(done, total)` follows an inline delivery."""
+    if out_path is None:
+        if out_dir is None:
+            raise ValueError("out_dir or out_path is required")
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        out_path = Path(out_dir) / f"notification_{kind}_{uuid.uuid4().hex}.pdf"
+    if inline is None:
+        inline = jobs.runs_inline(len(compte_ids))
+    fn = notification.notify_job
+    if on_progress is not None:
+        def fn(ctx, progress):  # the recorded body stays notify_job (resume)
+            def both(done: int, total: int) -> None:
+                progress(done, total)
+                on_progress(done, total)
+            return notification.notify_job(ctx, both)
+    return notification.start(etablissement_id, kind, list(compte_ids), mode=mode,
+                              reset_used=reset_used, reset_all=reset_all, today=today,
+                              out_path=out_path, by=by, inline=inline, fn=fn)
+
+
+def job_pdf(job: Job, output_dir: str | Path) -> Path | None:
+    """The job's PDF if it exists under the establishment's jobs directory — never a path
+    from anywhere else, whatever the row says."""
+    if not job.file_path or job.etablissement_id is None:
+        return None
+    root = jobs_dir(output_dir, job.etablissement_id).resolve()
+    path = Path(job.file_path).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def delete_pdf(job: Job, output_dir: str | Path, *, by: str | None) -> bool:
+    """The guide asks to delete the letters' PDF after use (it holds passwords): removed and
+    audited `notification.pdf_supprime`. False when there was none. Flushes, never commits."""
+    path = job_pdf(job, output_dir)
+    if path is None:
+        return False
+    path.unlink()
+    audit.record("notification.pdf_supprime", etablissement_id=job.etablissement_id,
+                 login=by, target=f"Tâche {job.id}")
+    return True

@@ -1,0 +1,156 @@
+"""Account rows for the bulk actions (actions.py): the accounts of a list of ids, scoped to
+one establishment (R-SEC-1), with what a letter or an email needs, sorted by division then
+name (accents and case ignored).
+
+They are read as result rows, not ORM objects: loading and flushing 2,000 ORM accounts cost
+more than the letters themselves. `lifecycle.prepare_notification` and
+`lifecycle.notification_values` only need the row's attributes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..courriers import wording
+from ..database import chunks
+from ..email_syntax import is_valid_email
+from ..errors import DomainError
+from ..extensions import db
+from ..models import (
+    Compte,
+    Division,
+    Eleve,
+    Etablissement,
+    KindCompte,
+    Responsable,
+    ResponsableEleve,
+)
+from . import lifecycle
+
+
+@dataclass
+class Item:
+    """One account to notify: its letter data and its delivery channels."""
+
+    compte: Compte
+    sort_key: tuple
+    nom: str
+    prenom: str
+    civilite: str | None
+    adresse: list[str]
+    eleve_nom: str
+    eleve_prenom: str
+    division: str
+    email: str | None = None
+    raw_email: str | None = None  # the SIECLE address as typed, for the failure reason
+    prepared: lifecycle.Prepared | None = None
+    delivered: str | None = None  # "courrier" | "courriel"
+    reason: str | None = None
+
+
+def fold(text: str | None) -> str:
+    """Sort key of a name: accents and case ignored (« Émile » sorts with E)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def etablissement(etablissement_id: int) -> Etablissement:
+    etab = db.session.get(Etablissement, etablissement_id)
+    if etab is None:
+        raise DomainError("Établissement inconnu.")
+    return etab
+
+
+def address_lines(resp) -> list[str]:
+    """Postal address lines of a responsable (ORM object or result row)."""
+    lines = [resp.adresse_ligne1, resp.adresse_ligne2, resp.adresse_ligne3, resp.adresse_ligne4]
+    town = " ".join(p for p in (resp.code_postal, resp.commune) if p)
+    lines.append(town)
+    if resp.pays and resp.pays.strip().upper() != "FRANCE":
+        lines.append(resp.pays)
+    return [line for line in (x.strip() if x else "" for x in lines) if line]
+
+
+def pick_email(siecle_email: str | None, compte_email: str | None,
+               compte_email_valide: bool) -> str | None:
+    """The address a notification goes to: SIECLE's if valid, else the account's validated one
+    (guide §4.2)."""
+    if is_valid_email(siecle_email):
+        return siecle_email.strip()
+    if compte_email_valide and is_valid_email(compte_email):
+        return compte_email.strip()
+    return None
+
+
+def responsable_email(compte: Compte, resp: Responsable) -> str | None:
+    return pick_email(resp.email, compte.email, compte.email_valide)
+
+
+# Columns of the account read by prepare/notification_values (result rows, no ORM objects:
+# loading 2,000 ORM accounts and flushing them cost more than the letters themselves).
+_COMPTE_COLS = (Compte.id, Compte.kind, Compte.etat, Compte.identifiant, Compte.continuite,
+                Compte.ferme_le, Compte.mot_de_passe_provisoire_chiffre, Compte.email,
+                Compte.email_valide)
+
+
+def load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> list[Item]:
+    items: dict[int, Item] = {}
+    for chunk in chunks(compte_ids):
+        scope = (Compte.etablissement_id == etablissement_id, Compte.id.in_(chunk),
+                 Compte.kind == kind)
+        if kind == KindCompte.ELEVE:
+            rows = db.session.execute(
+                db.select(*_COMPTE_COLS, Eleve.id.label("eleve_id"), Eleve.nom, Eleve.prenom,
+                          Division.code.label("division"))
+                .join(Eleve, Eleve.compte_id == Compte.id)
+                .outerjoin(Division, Division.id == Eleve.division_id)
+                .where(Eleve.etablissement_id == etablissement_id, *scope))
+            for row in rows:
+                div = row.division or ""
+                key = (fold(div), fold(row.nom), fold(row.prenom), row.eleve_id)
+                items[row.id] = Item(row, key, row.nom, row.prenom, None, [], row.nom,
+                                      row.prenom, div)
+        else:
+            rows = db.session.execute(
+                db.select(*_COMPTE_COLS, ResponsableEleve.id.label("lien_id"),
+                          Responsable.nom.label("r_nom"), Responsable.prenom.label("r_prenom"),
+                          Responsable.civilite, Responsable.email.label("r_email"),
+                          Responsable.adresse_ligne1, Responsable.adresse_ligne2,
+                          Responsable.adresse_ligne3, Responsable.adresse_ligne4,
+                          Responsable.code_postal, Responsable.commune, Responsable.pays,
+                          Eleve.nom.label("e_nom"), Eleve.prenom.label("e_prenom"),
+                          Division.code.label("division"))
+                .join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+                .join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
+                .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+                .outerjoin(Division, Division.id == Eleve.division_id)
+                .where(ResponsableEleve.etablissement_id == etablissement_id, *scope))
+            for row in rows:
+                div = row.division or ""
+                key = (fold(div), fold(row.e_nom), fold(row.e_prenom), fold(row.r_nom),
+                       fold(row.r_prenom), row.lien_id)
+                # A guardian account shared by siblings gets ONE letter, about the first child.
+                if row.id in items and items[row.id].sort_key <= key:
+                    continue
+                items[row.id] = Item(
+                    row, key, row.r_nom, row.r_prenom,
+                    wording.civilite_label(row.civilite) or None, address_lines(row),
+                    row.e_nom, row.e_prenom, div,
+                    pick_email(row.r_email, row.email, row.email_valide), row.r_email)
+    return sorted(items.values(), key=lambda it: it.sort_key)
+
+
+def load_comptes(etablissement_id: int, compte_ids: Sequence[int],
+                kind: str | None = None) -> list[Compte]:
+    """The accounts of `compte_ids` that belong to the establishment (R-SEC-1), of one kind when
+    given, in id order; ids of another establishment are dropped."""
+    out: list[Compte] = []
+    for chunk in chunks(compte_ids):
+        query = db.select(Compte).where(Compte.etablissement_id == etablissement_id,
+                                        Compte.id.in_(chunk))
+        if kind:
+            query = query.where(Compte.kind == kind)
+        out.extend(db.session.scalars(query.order_by(Compte.id)))
+    return out

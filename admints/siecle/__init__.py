@@ -1,0 +1,2 @@
+"""Données SIECLE (R-DAT-1): parsing BEE exports and importing them in one checked plan.
+"""

@@ -1,0 +1,137 @@
+"""« Tâches »: the progress page of a notification job (R-ACC-6), hidden from the menu.
+
+The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the
+recap (notified, failed with reasons). A job whose runner is gone is shown « interrompue »
+(recovered when its page is read) with what was and was not sent, and can be resumed. A job is only ever read through the current
+establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file the
+job row names, under the output directory, never a path from the request. Inside the
+establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
+délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
+deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
+temporary passwords: sent `Cache-Control: no-store`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, current_app, flash, jsonify, redirect, send_file
+from flask_admin import expose
+from flask_login import current_user
+
+from .. import job_recovery, permissions
+from ..cache_control import no_store
+from ..comptes import notification_jobs
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Job, Role
+from .base import TenantBaseView
+
+NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
+
+
+class TachesView(TenantBaseView):
+    """Job progress, PDF and recap; open to whoever may open either account list."""
+
+    area = permissions.RESPONSABLES
+
+    def is_accessible(self) -> bool:
+        return permissions.allowed(current_user, permissions.RESPONSABLES) or permissions.allowed(
+            current_user, permissions.ELEVES)
+
+    def is_visible(self) -> bool:
+        return False
+
+    def _job(self, job_id: int) -> Job:
+        job = db.session.scalar(
+            db.select(Job).where(Job.id == job_id, Job.etablissement_id == self.etablissement_id(),
+                                 Job.kind.in_(NOTIFY_KINDS)))
+        if job is None:
+            abort(404)
+        if not permissions.can_open_job(current_user, job):
+            abort(403)
+        return job
+
+    @expose("/")
+    def index(self):
+        user = current_user._get_current_object()
+        query = db.select(Job).where(Job.etablissement_id == self.etablissement_id(),
+                                     Job.kind.in_(permissions.job_kinds(user)))
+        if user.role == Role.ASSISTANCE:
+            query = query.where(Job.created_by == user.login, Job.total == 1)
+        jobs = [job for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
+                if permissions.can_open_job(user, job)][:50]
+        return self.render("admints/comptes/taches.html", jobs=jobs)
+
+    def _recovered(self, job_id: int) -> Job:
+        """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
+        from ..job_recovery import recover
+
+        job = self._job(job_id)
+        if job.status in ("pending", "running") and recover(job_id=job.id):
+            db.session.expire_all()
+            job = self._job(job_id)
+        return job
+
+    @expose("/<int:job_id>/")
+    def job_view(self, job_id: int):
+        job = self._recovered(job_id)
+        recap = job.result or {}
+        return self.render("admints/comptes/tache.html", job=job, recap=recap,
+                           has_pdf=self._pdf_path(job) is not None,
+                           back_url=self._back_url(job))
+
+    @expose("/<int:job_id>/etat.json")
+    def job_state(self, job_id: int):
+        job = self._recovered(job_id)
+        return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
+                       error=job.error if job.status in ("failed", "interrupted") else None)
+
+    @expose("/<int:job_id>/reprendre/", methods=("POST",))
+    def job_resume(self, job_id: int):
+        """Resume an interrupted notification: only what was not sent leaves, with the
+        passwords stored before the interruption."""
+        from .. import jobs
+
+        job = self._recovered(job_id)
+        try:
+            job_recovery.resume(job.id, self.etablissement_id(), inline=jobs.runs_inline(job.total))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(self.get_url(".job_view", job_id=job.id))
+
+    @expose("/<int:job_id>/pdf")
+    @no_store  # the letters carry temporary passwords
+    def job_pdf(self, job_id: int):
+        job = self._job(job_id)
+        path = self._pdf_path(job)
+        if path is None or job.status != "done":
+            abort(404)
+        response = send_file(path, mimetype="application/pdf", as_attachment=True,
+                             download_name=f"notification_{job.id}.pdf", etag=False,
+                             last_modified=None, conditional=False)
+        return response
+
+    @expose("/<int:job_id>/supprimer/", methods=("POST",))
+    def job_pdf_delete(self, job_id: int):
+        """The guide asks to delete the letters' PDF after use (it holds passwords)."""
+        job = self._job(job_id)
+        if notification_jobs.delete_pdf(job, current_app.config["OUTPUT_DIR"],
+                                        by=current_user.login):
+            db.session.commit()
+            flash("Le document PDF a été supprimé.", "success")
+        return redirect(self.get_url(".job_view", job_id=job.id))
+
+    def _pdf_path(self, job: Job) -> Path | None:
+        return notification_jobs.job_pdf(job, current_app.config["OUTPUT_DIR"])
+
+    def _back_url(self, job: Job) -> str:
+        kind = (job.params or {}).get("kind")
+        from flask import url_for
+
+        return url_for("eleves.index_view" if kind == "eleve" else "responsables.index_view")
+
+
+def register(admin) -> None:
+    admin.add_view(TachesView(name="Tâches", endpoint="taches", url="/taches/"))
