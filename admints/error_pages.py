@@ -106,7 +106,7 @@ def handle_server_error(exc):
     try:
         db.session.rollback()
         return _page(500, MESSAGES[500], reference)
-    except Exception:  # noqa: BLE001 — the error page itself must not fail
+    except Exception:  # the error page itself must not fail
         current_app.logger.exception("Page d'erreur 500 impossible à afficher")
         return _BARE_500.format(message=MESSAGES[500], reference=reference), 500
 

@@ -184,7 +184,7 @@ def _run(app: Flask, job_id: int, fn: Callable, runner: str) -> None:
     with app.app_context():
         try:
             run_here(job_id, fn, runner=runner)
-        except Exception:  # noqa: BLE001 - recorded on the job row (or logged as critical)
+        except Exception:  # recorded on the job row (or logged as critical)
             pass
         finally:
             _threads.pop(job_id, None)

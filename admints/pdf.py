@@ -120,18 +120,18 @@ class SharedResourcesCanvas(Canvas):
         self._page_resources.basicFonts()
         self._page_resources_ref = self._doc.Reference(self._page_resources)
 
-    def beginForm(self, name, *args, **kwargs) -> None:  # noqa: N802 (ReportLab's name)
+    def beginForm(self, name, *args, **kwargs) -> None:  # ReportLab's name
         self._all_forms.append(name)
         super().beginForm(name, *args, **kwargs)
 
-    def _setXObjects(self, thing) -> None:  # noqa: N802
+    def _setXObjects(self, thing) -> None:  # ReportLab's name
         if isinstance(thing, pdfdoc.PDFPage):
             thing.XObjects = None
             thing.Resources = self._page_resources_ref
         else:
             super()._setXObjects(thing)
 
-    def showPage(self) -> None:  # noqa: N802
+    def showPage(self) -> None:  # ReportLab's name
         super().showPage()
         page = self._doc.Pages.pages[-1]
         if type(page) is pdfdoc.PDFPage:

@@ -8,10 +8,10 @@ it saves (a view's uncommitted changes would be written). This backend talks to 
 own connection instead, so the request's transaction is never touched.
 
 Ending sessions: `renew()` gives a new id at login and logout (no fixation; the old id is deleted
-from the store); the per-user `session_version` (admints.academie.users.end_sessions) ends every session
-of a user at logout, password change and deactivation, whatever the store. Cookies are `Secure`
-when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request came over HTTPS
-(as ProxyFix reports it, when enabled).
+from the store); the per-user `session_version` (admints.academie.users.end_sessions) ends every
+session of a user at logout, password change and deactivation, whatever the store. Cookies are
+`Secure` when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request came over
+HTTPS (as ProxyFix reports it, when enabled).
 """
 
 from __future__ import annotations

@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _support import bench_app  # noqa: E402
+from _support import bench_app
 
-from admints.extensions import db  # noqa: E402
-from admints.models import Academie, Etablissement, StaffUser  # noqa: E402
-from admints.secrets_store import hash_password  # noqa: E402
+from admints.extensions import db
+from admints.models import Academie, Etablissement, StaffUser
+from admints.secrets_store import hash_password
 
 UAI = "0999001A"
 PASSWORD = "motdepasse-bench"

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _support import bench_app  # noqa: E402
+from _support import bench_app
 
-from admints.extensions import db  # noqa: E402
-from admints.siecle.importer import import_siecle  # noqa: E402
+from admints.extensions import db
+from admints.siecle.importer import import_siecle
 
 UAI = "0999999X"
 TODAY = dt.date(2026, 11, 28)

@@ -30,13 +30,13 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from _support import bench_app, load_demo_school  # noqa: E402
+from _support import bench_app, load_demo_school
 
-from admints.comptes.identifiers import generate_temporary_password  # noqa: E402
-from admints.courriers import letters, templating, wording  # noqa: E402
-from admints.extensions import db  # noqa: E402
-from admints.models import Compte, Eleve, Etablissement, EtatCompte  # noqa: E402
-from admints.pdf import FONT, accelerated, register_fonts  # noqa: E402
+from admints.comptes.identifiers import generate_temporary_password
+from admints.courriers import letters, templating, wording
+from admints.extensions import db
+from admints.models import Compte, Eleve, Etablissement, EtatCompte
+from admints.pdf import FONT, accelerated, register_fonts
 
 UAI = "0999998W"
 TODAY = dt.date(2026, 11, 28)

@@ -1,7 +1,7 @@
 """End-to-end notification of a whole establishment as ONE job (R-ACC-6, issue 3 point 10).
 
-Loads a demo establishment (`admints.demo.loader.load_demo`, 2,000 pupils and their guardians) into a
-temporary SQLite database, starts a real aiosmtpd server in another process, then runs through
+Loads a demo establishment (`admints.demo.loader.load_demo`, 2,000 pupils and their guardians) into
+a temporary SQLite database, starts a real aiosmtpd server in another process, then runs through
 `jobs.start_job` (inline runner) and `bulk.notify`:
 
 1. all pupils, paper (state, temporary passwords, one PDF, commit);

@@ -5,12 +5,12 @@ pupils and 400,000 guardian links (goal < 1 s). Prints the figures.
     .venv/bin/python bench/stats.py [--etablissements 100] [--eleves 2000] [--acces 5000]
                                     [--repeat 5] [--with-demo] [--database-url URL [--reuse]]
 
-Data are bulk-inserted synthetic rows (the demo command, `admints.demo.loader.load_demo`, takes about
-6 s per 2,000 pupils: ten minutes for the académie); `--with-demo` also loads one demo
-establishment with `load_demo` and times it. Per establishment: 4 MEFs × 5 divisions, accounts
-in every state, two guardians per pupil (légal 1 and 2), one pupil in ten a sibling sharing the
-previous pupil's guardians and accounts, and `--acces` visits over the school year.
-Default database: a temporary SQLite file (PostgreSQL with --database-url).
+Data are bulk-inserted synthetic rows (the demo command, `admints.demo.loader.load_demo`, takes
+about 6 s per 2,000 pupils: ten minutes for the académie); `--with-demo` also loads one demo
+establishment with `load_demo` and times it. Per establishment: 4 MEFs × 5 divisions, accounts in
+every state, two guardians per pupil (légal 1 and 2), one pupil in ten a sibling sharing the
+previous pupil's guardians and accounts, and `--acces` visits over the school year. Default
+database: a temporary SQLite file (PostgreSQL with --database-url).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from admints import create_app  # noqa: E402
-from admints.extensions import db  # noqa: E402
-from admints.models import (  # noqa: E402
+from admints import create_app
+from admints.extensions import db
+from admints.models import (
     Academie,
     AccesTeleservice,
     Compte,
@@ -43,7 +43,7 @@ from admints.models import (  # noqa: E402
     ResponsableEleve,
     Teleservice,
 )
-from admints.statistiques import rollups, summaries, visits  # noqa: E402
+from admints.statistiques import rollups, summaries, visits
 
 TODAY = dt.date(2026, 11, 28)
 MEFS = (("10010012110", "6EME", "21110010012"), ("10110001110", "5EME", "21210010011"),

@@ -142,7 +142,7 @@ class SmtpServer:
     def stop(self) -> None:
         try:
             self.controller.stop(no_assert=True)
-        except Exception:  # noqa: BLE001 - already stopped by die_after
+        except Exception:  # already stopped by die_after
             pass
 
     @property

@@ -1,6 +1,6 @@
 """Menu « Académie »: Établissements (académie role, its académie only, UAI validated) and
-Utilisateurs (académie-wide, and per establishment for the head: DELEG-CE délégués,
-comptables, helpdesk; argon2id passwords; never a hash on screen). docs/REGLES.md §1, R-SEC-1/2/3."""
+Utilisateurs (académie-wide, and per establishment for the head: DELEG-CE délégués, comptables,
+helpdesk; argon2id passwords; never a hash on screen). docs/REGLES.md §1, R-SEC-1/2/3."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The fast paths of `admints.comptes.mailing` (issue 3 point 10b, kept by issue 10 point 5) give what
-the libraries they shortcut give: the address cache gives Flask-Mail's addresses, the base64
+"""The fast paths of `admints.comptes.mailing` (issue 3 point 10b, kept by issue 10 point 5) give
+what the libraries they shortcut give: the address cache gives Flask-Mail's addresses, the base64
 lines `base64.encodebytes`, and `FastMessage` the message Flask-Mail writes, over a matrix of
-subjects, bodies and addresses; what it does not handle goes to Flask-Mail, never dropped
-(R-ACC-4, R-ACC-7)."""
+subjects, bodies and addresses; what it does not handle goes to Flask-Mail, never dropped (R-ACC-4,
+R-ACC-7)."""
 
 import base64
 import email

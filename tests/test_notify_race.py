@@ -34,7 +34,7 @@ def _in_threads(app, *bodies):
             barrier.wait()
             try:
                 results[i] = body()
-            except Exception as exc:  # noqa: BLE001 - the test inspects it
+            except Exception as exc:  # the test inspects it
                 results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, b)) for i, b in enumerate(bodies)]

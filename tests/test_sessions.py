@@ -225,7 +225,7 @@ def redis_url(tmp_path):
         try:
             client.ping()
             break
-        except Exception:  # noqa: BLE001 - not listening yet
+        except Exception:  # not listening yet
             if time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail("redis-server ne répond pas")

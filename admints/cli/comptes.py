@@ -1,8 +1,8 @@
 """`admints notify` and `admints purge-expired` (issue 3 points 8 and 9).
 
 `notify` runs one notification job in this process through the outbox (passwords stored
-before anything leaves, each delivery recorded as it happens, see `admints.comptes.notification`): if
-the process dies, `flask admints jobs --recover` reports it « interrompue » and
+before anything leaves, each delivery recorded as it happens, see `admints.comptes.notification`):
+if the process dies, `flask admints jobs --recover` reports it « interrompue » and
 `flask admints jobs --resume N` completes it. `purge-expired` commits once at the end and is
 safe to run daily.
 """

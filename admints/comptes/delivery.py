@@ -82,7 +82,7 @@ def write_pdf(etab, rows: list, items: dict[int, Item], passwords: dict[int, str
     try:
         pages = letters.write_letters(etab, batch, Path(out_path), today=today, texts=texts,
                                       progress=on_page)
-    except Exception as exc:  # noqa: BLE001 - whatever broke the PDF, no letter went out
+    except Exception as exc:  # whatever broke the PDF, no letter went out
         reason = (exc.message if isinstance(exc, DomainError) else
                   f"Échec de l'écriture du PDF ({type(exc).__name__}) : aucun courrier produit.")
         marker.letters(rows, ok=False, reason=reason)

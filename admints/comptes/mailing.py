@@ -288,7 +288,7 @@ def send_batch(messages: Sequence[Message], *, keys: Sequence[object] | None = N
         nonlocal down
         try:
             conn.__enter__()
-        except Exception as exc:  # noqa: BLE001 - any failure to connect fails the rest
+        except Exception as exc:  # any failure to connect fails the rest
             down = _reason(exc, [])
             log.warning("SMTP connection failed: %s", type(exc).__name__)
 
@@ -334,7 +334,7 @@ def _send_one(conn: SafeConnection, message: Message, key: object,
         except (OSError, ssl.SSLError) as exc:
             conn.host = None
             return SendResult(key, False, _reason(exc, message.send_to))
-        except Exception as exc:  # noqa: BLE001 - a bad message must not stop the batch
+        except Exception as exc:  # a bad message must not stop the batch
             log.warning("message not sent: %s", type(exc).__name__)
             return SendResult(key, False, _reason(exc, message.send_to))
     raise AssertionError("unreachable")

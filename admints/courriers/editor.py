@@ -2,11 +2,11 @@
 the four letter bodies of an establishment.
 
 Texts are `${placeholder}` substitution from `templating.PLACEHOLDERS`, never code (see
-`admints.courriers.templating`). A text that lost a required field (identifier, temporary password of a
-new-account body) or uses a field outside the allow-list is refused with a French message naming
-it. Stored overrides live in `courrier.<key>` (applied at once, see `versions.IMMEDIATE_PREFIXES`);
-« Réinitialiser » stores `None`, which brings back the predefined text. The CNIL mention and the
-footer are not texts of this module: they cannot be edited.
+`admints.courriers.templating`). A text that lost a required field (identifier, temporary password
+of a new-account body) or uses a field outside the allow-list is refused with a French message
+naming it. Stored overrides live in `courrier.<key>` (applied at once, see
+`versions.IMMEDIATE_PREFIXES`); « Réinitialiser » stores `None`, which brings back the predefined
+text. The CNIL mention and the footer are not texts of this module: they cannot be edited.
 """
 
 from __future__ import annotations

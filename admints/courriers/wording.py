@@ -4,11 +4,11 @@ Owns the editable texts (`DEFAULTS`: the establishment header and the four bodie
 fields each body must keep (`REQUIRED`), and the fixed parts no establishment can edit (footer,
 CNIL mention). Stored overrides live in the settings key `courrier.<key>`.
 
-Text format, read by `admints.courriers.letters`: one line of the text is one paragraph, wrapped to the
-width of its column; an empty line is a vertical space; a line written `**…**` is printed in bold
-(decided on the text before substitution: a value can never turn bold on). A line whose fields
-all come out empty (« Fax : ${fax} » without fax, « ${mention_ent} » outside a Mixte letter) is
-left out. Fields are the `${name}` of `admints.courriers.templating.PLACEHOLDERS`.
+Text format, read by `admints.courriers.letters`: one line of the text is one paragraph, wrapped to
+the width of its column; an empty line is a vertical space; a line written `**…**` is printed in
+bold (decided on the text before substitution: a value can never turn bold on). A line whose fields
+all come out empty (« Fax : ${fax} » without fax, « ${mention_ent} » outside a Mixte letter) is left
+out. Fields are the `${name}` of `admints.courriers.templating.PLACEHOLDERS`.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ statistic has something to show: a spread of account states with their dates and
 continuity flags, account emails, last logins, visits of the portal per service and MEF over the
 school year up to `today`, and a few Notes assessments and publication dates.
 
-All with bulk statements (executemany), deterministic for a seed except the temporary passwords
-of notified accounts (drawn with `secrets`, stored encrypted). Used accounts share one password hash computed once by
-the caller: argon2 for thousands of accounts would take minutes.
+All with bulk statements (executemany), deterministic for a seed except the temporary passwords of
+notified accounts (drawn with `secrets`, stored encrypted). Used accounts share one password hash
+computed once by the caller: argon2 for thousands of accounts would take minutes.
 """
 
 from __future__ import annotations

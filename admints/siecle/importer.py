@@ -1,16 +1,16 @@
 """SIECLE import (R-DAT-1): parsed BEE files → MEF, divisions, groups, pupils, guardians, links
 and their accounts, in the caller's transaction (flush, never commit).
 
-Order of work: parse every file (admints.siecle.parsing), check every UAJ and every reference, and only
-then write — so a refusal (`ImportRefused`, French message) leaves the session untouched. Writes
-are bulk (admints.siecle.writer): the current state of the establishment is loaded into dicts
+Order of work: parse every file (admints.siecle.parsing), check every UAJ and every reference, and
+only then write — so a refusal (`ImportRefused`, French message) leaves the session untouched.
+Writes are bulk (admints.siecle.writer): the current state of the establishment is loaded into dicts
 with a handful of queries, compared in Python, and only the differences are inserted/updated/
 deleted with executemany.
 
-Choices a school would expect, documented here:
-- Files that could not be a real export are refused before anything else (admints.siecle.parsing): no
-  DONNEES section, no pupil, no guardian or no link, a bomb beyond the bounds of the
-  SIECLE_* configuration keys (streamed parse, admints.siecle.stream), a broken archive.
+Choices a school would expect, documented here: - Files that could not be a real export are refused
+before anything else (admints.siecle.parsing): no DONNEES section, no pupil, no guardian or no link,
+a bomb beyond the bounds of the SIECLE_* configuration keys (streamed parse, admints.siecle.stream),
+a broken archive.
 - Pupils who left (DATE_SORTIE on or before `today`) or have not arrived (no ID_NATIONAL) are
   skipped and counted. A pupil present in the database but absent from a new pupils file has
   *left*: the pupil row, its group memberships and its guardian links are deleted, guardians
@@ -27,9 +27,10 @@ Choices a school would expect, documented here:
   (`DeparturesToConfirm`) unless `confirm_departures` is True (CLI `--confirm-departures`) or
   is the plan shown before, which must cover this one (upload screen, second POST).
 - A ResponsablesAvecAdresses file is the full truth of the links: links absent from it are
-  removed (their accounts kept as above, as are those of links that stop being légal 1/2). Links to pupils skipped above are ignored and counted; a link to a pupil found nowhere
-  (neither in the files nor in the database) or to a person missing from PERSONNES is a malformed
-  export and refuses the import.
+  removed (their accounts kept as above, as are those of links that stop being légal 1/2). Links to
+  pupils skipped above are ignored and counted; a link to a pupil found nowhere (neither in the
+  files nor in the database) or to a person missing from PERSONNES is a malformed export and refuses
+  the import.
 - MEF codes: with a Nomenclature in the import, a pupil whose MEF is in neither the nomenclature
   nor the database refuses the import. Without one, an unknown code creates a MEF labelled with
   its code, completed by the next Nomenclature import.

@@ -1,9 +1,9 @@
-"""Writing side of the SIECLE import (R-DAT-1): the establishment's current rows loaded into
-dicts (`State`), and a checked plan applied with bulk statements (`Writer`) — executemany
-inserts on the tables, updates by primary key, deletes by chunks of ids. Accounts are never
-deleted here: those taken from a pupil who leaves or from a link that goes are kept and closed,
-and given back when the pupil or the link returns (`departures.Keeper`, R-DAT-3). Used
-by `admints.siecle.importer` only, after every check has passed; flushes nothing itself, never commits.
+"""Writing side of the SIECLE import (R-DAT-1): the establishment's current rows loaded into dicts
+(`State`), and a checked plan applied with bulk statements (`Writer`) — executemany inserts on the
+tables, updates by primary key, deletes by chunks of ids. Accounts are never deleted here: those
+taken from a pupil who leaves or from a link that goes are kept and closed, and given back when the
+pupil or the link returns (`departures.Keeper`, R-DAT-3). Used by `admints.siecle.importer` only,
+after every check has passed; flushes nothing itself, never commits.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ inherits the mixin and uses the form converter).
   9999-12-31 is an invalid value, flashed in French and ignored, like « abc ».
 - Form fields scaffolded from integer and date columns are bounded like the database
   (`BoundedModelConverter`): 10**20 in « Ordre d'affichage » is a French field error.
-- A `DomainError` raised while saving is shown as its French message; any other exception: Flask-Admin flashes its text (SQL, paths); here, outside tests,
-  the user reads a French sentence and the log keeps the details.
+- A `DomainError` raised while saving is shown as its French message; any other exception:
+Flask-Admin flashes its text (SQL, paths); here, outside tests, the user reads a French sentence and
+the log keeps the details.
 """
 
 from __future__ import annotations

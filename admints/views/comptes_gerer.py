@@ -1,11 +1,11 @@
 """« Gérer le compte » (R-ACC-8, guide §4.2 and §5.2): one account, reached from its list row.
 
-Open to the helpdesk too (individual help is not a mass action), except « Créer un nouveau
-compte », which the guide gives to the establishment (`permissions.can_create_new_account`).
-The row is always read through the list view's establishment-scoped query (`get_one`), so
-another school's id gives 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass
-one, so its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side
-confirmation first.
+Open to the helpdesk too (individual help is not a mass action), except « Créer un nouveau compte »,
+which the guide gives to the establishment (`permissions.can_create_new_account`). The row is always
+read through the list view's establishment-scoped query (`get_one`), so another school's id gives
+404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass one, so
+its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side confirmation
+first.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Paramétrage › Courriers (R-PAR-4): the letter template editor on top of `admints.courriers.letters`.
+"""Paramétrage › Courriers (R-PAR-4): the letter template editor on top of
+`admints.courriers.letters`.
 
 For the header and each body: « Modifier » (text with « Insérer un champ »), « Prévisualiser »
 (the real PDF of a sample account, with the edited text, nothing saved), « Valider »,

@@ -4,8 +4,9 @@ Choose a division, or a group among those that have pupils (with a name filter);
 the class list with R-ACC-11's masking, and offers the PDF (alphabetical) and the CSV (cells
 neutralised). Rows, masking and files come from `csvexport` / `class_list` (domain modules);
 `class_list.resolve_class` checks the class belongs to the establishment and the file
-operations audit each download (the files carry temporary passwords); this view parses and sends. Hence also (R-SEC-5): open to the élèves menu's users but not
-the helpdesk, and every answer, page or file, is sent `Cache-Control: no-store`.
+operations audit each download (the files carry temporary passwords); this view parses and sends.
+Hence also (R-SEC-5): open to the élèves menu's users but not the helpdesk, and every answer, page
+or file, is sent `Cache-Control: no-store`.
 """
 
 from __future__ import annotations

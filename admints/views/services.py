@@ -1,7 +1,8 @@
 """Menu « Gestion des services »: Ouverture / fermeture (R-SRV-2/3), Configuration Notes
 (R-SRV-4, in `notes_config`), Paiement en ligne des factures (R-SRV-5, area PAIEMENT).
 
-Views are thin: they call `admints.teleservices.opening`, `admints.teleservices.paiement`, commit, and turn a
+Views are thin: they call `admints.teleservices.opening`, `admints.teleservices.paiement`, commit,
+and turn a
 `DomainError` into a French flash message after a rollback (nothing half-written).
 """
 

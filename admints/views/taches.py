@@ -1,14 +1,14 @@
 """« Tâches »: the progress page of a notification job (R-ACC-6), hidden from the menu.
 
-The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the
-recap (notified, failed with reasons). A job whose runner is gone is shown « interrompue »
-(recovered when its page is read) with what was and was not sent, and can be resumed. A job is only ever read through the current
-establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file the
-job row names, under the output directory, never a path from the request. Inside the
-establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
-délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
-deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
-temporary passwords: sent `Cache-Control: no-store`.
+The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the recap
+(notified, failed with reasons). A job whose runner is gone is shown « interrompue » (recovered when
+its page is read) with what was and was not sent, and can be resumed. A job is only ever read
+through the current establishment (R-SEC-1): another school's job id gives 404, and the PDF served
+is the file the job row names, under the output directory, never a path from the request. Inside the
+establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a délégué
+with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF, deletion),
+and the helpdesk only reaches the letter of its own individual help. The PDF holds temporary
+passwords: sent `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
