@@ -1,5 +1,6 @@
-"""Jobs whose runner is gone (R-ACC-6): who runs a job, whether it still runs, and the
-recovery pass that turns orphaned jobs into « interrompue » with the recap of what was done.
+"""Jobs whose runner is gone (R-ACC-6): the recovery pass that turns orphaned jobs into
+« interrompue » with the recap of what was done, and the resume of an interrupted job. Who runs
+a job and whether it still runs is told by `job_runners`.
 
 A running job row names its runner: host, process id and a process start marker (the start
 time in /proc/<pid>/stat on Linux, so that a reused pid is not taken for the runner), and a

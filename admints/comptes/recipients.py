@@ -1,4 +1,4 @@
-"""Account rows for the bulk actions (actions.py): the accounts of a list of ids, scoped to
+"""Account rows for the bulk operations (notification, writing, bulk): the accounts of a list of ids, scoped to
 one establishment (R-SEC-1), with what a letter or an email needs, sorted by division then
 name (accents and case ignored).
 

@@ -1,12 +1,13 @@
-"""The data model of the whole product (SQLAlchemy 2 typed declarations).
+"""The core of the data model (SQLAlchemy 2 typed declarations): académies, establishments and
+their structure, pupils, guardians and their accounts.
 
 Models know no rules: states, identifiers, letters, statistics and imports live in the domain
 modules of `admints/`. Every row that belongs to an establishment carries `etablissement_id`
 (indexed), which is what tenant isolation (R-SEC-1) filters on.
 
-This module holds the establishment, its structure (MEF, divisions, groups), pupils, guardians
-and their accounts; `models` the téléservices, settings and family activity;
-`models` staff users, the audit trail and jobs. Import every model from here.
+Its siblings hold the téléservices, settings and family activity (`teleservices`), staff users,
+the audit trail and jobs (`staff`), and the notification outbox (`outbox`). Import every model
+from `admints.models`, never from a submodule.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Mass actions of the account lists (R-ACC-3/4/5/6/7), thin over `admints.comptes.bulk`.
+"""Mass actions of the account lists (R-ACC-3/4/5/6/7), thin over the operations of
+`admints.comptes` (notification_jobs, bulk, writing, exports).
 
 Every action first resolves its selection on the server (`ComptesListView.selection`). The
 actions that change accounts or send mail only render a confirmation page on the first POST;
