@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import smtplib
 import statistics
 import subprocess
@@ -118,7 +119,8 @@ def main() -> None:
                     import pstats
                     prof = cProfile.Profile()
                     results = prof.runcall(mailing.send_batch, messages)
-                    pstats.Stats(prof).sort_stats("tottime").print_stats(int(__import__("os").environ.get("PROF_ROWS", 18)))
+                    rows = int(os.environ.get("PROF_ROWS", 18))
+                    pstats.Stats(prof).sort_stats("tottime").print_stats(rows)
                     args.profile = False
                 else:
                     results = mailing.send_batch(messages)

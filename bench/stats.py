@@ -96,11 +96,13 @@ def build(n_etabs: int, n_eleves: int, n_acces: int, seed: int = 0) -> tuple[int
             mef_id, div_id = structure[p * len(structure) // n_eleves]
             compte_id = ids.next("compte")
             rows["compte"].append(dict(id=compte_id, etablissement_id=etab_id, kind="eleve",
-                                       identifiant=f"e{compte_id}", etat=rnd.choice(STATES[:6] + STATES[7:]),
+                                       identifiant=f"e{compte_id}",
+                                       etat=rnd.choice(STATES[:6] + STATES[7:]),
                                        continuite=False, email_valide=False))
             eleve_id = ids.next("eleve")
-            rows["eleve"].append(dict(id=eleve_id, etablissement_id=etab_id, siecle_id=str(eleve_id),
-                                      nom=f"NOM{eleve_id}", prenom="Prénom", mef_id=mef_id,
+            rows["eleve"].append(dict(id=eleve_id, etablissement_id=etab_id,
+                                      siecle_id=str(eleve_id), nom=f"NOM{eleve_id}",
+                                      prenom="Prénom", mef_id=mef_id,
                                       division_id=div_id, compte_id=compte_id))
             if previous is not None and rnd.random() < 0.1:
                 guardians = previous  # siblings: same guardians, same accounts
@@ -216,7 +218,8 @@ def run(args, tmp: str) -> None:
             db.session.commit()
             demo_id = db.session.scalar(db.select(Etablissement.id)
                                         .where(Etablissement.uai == "0999001A"))
-            print(f"Établissement de démonstration (load_demo, {time.perf_counter() - start:.1f} s) :")
+            print(f"Établissement de démonstration (load_demo, "
+                  f"{time.perf_counter() - start:.1f} s) :")
             report("synthese_eleves", lambda: summaries.synthese_eleves(demo_id), 50, args.repeat)
             report("synthese_responsables", lambda: summaries.synthese_responsables(demo_id), 50,
                    args.repeat)

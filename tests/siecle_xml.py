@@ -55,7 +55,8 @@ def responsables_xml(uaj: str, personnes: list[dict], liens: list[tuple],
     ps, adrs = [], []
     for p in personnes:
         adr = f"<ADRESSE_ID>A{p['id']}</ADRESSE_ID>" if p["adresse"] else ""
-        ps.append(f'<PERSONNE PERSONNE_ID={quoteattr(p["id"])}>' + _tag("LC_CIVILITE", p["civilite"])
+        ps.append(f'<PERSONNE PERSONNE_ID={quoteattr(p["id"])}>'
+                  + _tag("LC_CIVILITE", p["civilite"])
                   + _tag("NOM_DE_FAMILLE", p["nom"]) + _tag("PRENOM", p["prenom"])
                   + _tag("MEL", p["mel"]) + adr + "</PERSONNE>\n")
         if p["adresse"]:

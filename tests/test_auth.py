@@ -301,7 +301,8 @@ def test_r_sec_2_logout_and_switch_without_csrf_refused(client, auth, db, etab, 
     auth.login("academie.demo")
     assert client.post("/logout").status_code == 400
     assert client.get("/").status_code == 200  # still logged in
-    assert client.post("/etablissement", data={"etablissement_id": other_etab.id}).status_code == 400
+    assert client.post("/etablissement",
+                       data={"etablissement_id": other_etab.id}).status_code == 400
     with client.session_transaction() as sess:
         assert "etablissement_id" not in sess
 

@@ -27,7 +27,8 @@ def _nav(resp) -> str:
 
 
 def _menu(resp) -> str:
-    return re.search(r'<ul class="nav navbar-nav mr-auto">.*?</ul>\s*<ul class="nav navbar-nav navbar-right">',
+    return re.search(r'<ul class="nav navbar-nav mr-auto">.*?</ul>\s*'
+                     r'<ul class="nav navbar-nav navbar-right">',
                      _nav(resp), re.S).group(0)
 
 

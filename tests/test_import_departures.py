@@ -31,9 +31,10 @@ from .test_siecle_import import U, run
 
 URL = "/donnees/import/"
 N = 10  # pupils: one leaving is 10 % (below the threshold), three are 30 %
+EVERYONE = range(1, N + 1)
 
 
-def files(present=range(1, N + 1)) -> list[tuple[str, bytes]]:
+def files(present=EVERYONE) -> list[tuple[str, bytes]]:
     """Pupils 1..N (those in `present`), each with a légal 1 guardian 100+i, even ones with a
     légal 2 guardian 200+i as well."""
     eleves = [X.eleve(i, f"NOM{i}", f"Prénom{i}") for i in present]
@@ -143,7 +144,8 @@ def test_r_dat_3_wrong_file_confirmed_then_right_file_gives_same_identifiers_and
         Compte.ferme_le.is_not(None))) == summary.counts["comptes"]["left"]
     # Out of the statistics and of the account lists.
     assert summaries.synthese_eleves(school.id).etablissement.eleves == 3
-    assert summaries.synthese_responsables(school.id).etablissement.comptes == 5  # 108 208 109 110 210
+    # The links of pupils 8 to 10: 108 208 109 110 210.
+    assert summaries.synthese_responsables(school.id).etablissement.comptes == 5
     auth.login("chef.0999001a")
     page = client.get("/eleves/").get_data(as_text=True)
     assert "NOM9" in page and "NOM1 " not in page and "NOM2 " not in page

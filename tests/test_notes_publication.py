@@ -104,7 +104,8 @@ def test_r_srv_4_dates_add_several_remove_and_refusals(classe, other_etab):
     foreign_div = factories.make_division(other_etab, code="1STMG 1")
     with pytest.raises(DomainError, match="MEF ou division inconnu"):
         notes.add_date(etab.id, mef.id, foreign_div.id, "2012-12-12")
-    row = db.session.scalar(db.select(DatePublication).where(DatePublication.date == D(2013, 3, 15)))
+    row = db.session.scalar(db.select(DatePublication)
+                            .where(DatePublication.date == D(2013, 3, 15)))
     with pytest.raises(DomainError, match="introuvable"):
         notes.remove_date(other_etab.id, row.id)
     notes.remove_date(etab.id, row.id)

@@ -53,9 +53,9 @@ def ids(*eleves):
 def test_r_acc_5_eleves_one_pdf_sorted_by_division_then_name(db, etab, tmp_path):
     data = build_eleves(db, etab)
     out = tmp_path / "eleves.pdf"
-    recap = notification.notify(etab.id, "eleve", ids(*[data[k] for k in ("aubert", "zola", "martin",
-                                                                     "bernard")]),
-                           mode="papier", today=TODAY, out_path=out)
+    recap = notification.notify(etab.id, "eleve",
+                                ids(*[data[k] for k in ("aubert", "zola", "martin", "bernard")]),
+                                mode="papier", today=TODAY, out_path=out)
     db.session.commit()
     texts = pages_text(out)
     assert recap.pages == len(texts) == 4
@@ -319,8 +319,8 @@ def test_r_acc_8_single_renotify_and_reset_responsable(db, etab, smtp, tmp_path)
     compte = db.session.get(Compte, liens[0].compte_id)
     compte.etat, compte.mot_de_passe_hash = EtatCompte.UTILISE, "chosen"
     db.session.commit()
-    recap = notification.notify(etab.id, "responsable", [compte.id], mode="courriel", reset_all=True,
-                           today=TODAY, out_path=tmp_path / "s.pdf")
+    recap = notification.notify(etab.id, "responsable", [compte.id], mode="courriel",
+                                reset_all=True, today=TODAY, out_path=tmp_path / "s.pdf")
     db.session.commit()
     compte = db.session.get(Compte, compte.id)
     pwd = secrets_store.decrypt_secret(compte.mot_de_passe_provisoire_chiffre)

@@ -44,12 +44,13 @@ def test_r_srv_5_save_takes_effect_next_day(etab, regie):
     value = versions.get(etab.id, paiement.KEY, TOMORROW)
     assert value == {"numero_tipi": "123456", "regie": "Régie du collège Victor-Hugo",
                      "montant_minimum": "15.50", "email": "intendance@ac-demo.fr"}
-    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "parametre.paiement"))
+    entry = db.session.scalar(db.select(AuditEntry)
+                              .where(AuditEntry.action == "parametre.paiement"))
     assert entry.before is None and "15.50" in entry.after
 
 
-@pytest.mark.parametrize("raw, expected", [("15", "15.00"), ("0,01", "0.01"), ("1 200,50", "1200.50"),
-                                           ("7.5 €", "7.50")])
+@pytest.mark.parametrize("raw, expected", [("15", "15.00"), ("0,01", "0.01"),
+                                           ("1 200,50", "1200.50"), ("7.5 €", "7.50")])
 def test_r_srv_5_amount_parsing(raw, expected):
     assert paiement.parse_amount(raw) == Decimal(expected)
 
@@ -74,7 +75,8 @@ def test_r_srv_5_unknown_or_malformed_tipi_refused(etab, regie, numero, message)
 
 def test_r_srv_5_tipi_of_another_academie_not_found(etab, regie, db):
     other = factories.make_academie("autre", "Autre")
-    db.session.add(TipiRegie(academie_id=other.id, numero_client="777777", libelle_regie="Ailleurs"))
+    db.session.add(TipiRegie(academie_id=other.id, numero_client="777777",
+                             libelle_regie="Ailleurs"))
     db.session.flush()
     with pytest.raises(DomainError, match="introuvable"):
         paiement.find_regie(etab.academie_id, "777777")

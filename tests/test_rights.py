@@ -101,7 +101,8 @@ def test_r_sec_5_job_of_its_own_menu_open_pdf_no_store(app, client, auth, db, et
     assert pdf.status_code == 200 and pdf.data == PDF_BYTES
     assert pdf.headers["Cache-Control"] == "no-store"
     token = csrf_of(client, "/")
-    assert client.post(f"/taches/{job.id}/supprimer/", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/taches/{job.id}/supprimer/",
+                       data={"csrf_token": token}).status_code == 302
     assert not Path(job.file_path).exists()
 
 

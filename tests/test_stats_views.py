@@ -226,7 +226,8 @@ def test_r_sta_cli_establishment_and_academie(runner, known):  # noqa: F811
     assert data["acces"]["total"] == 4
     result = runner.invoke(args=["admints", "stats", "--uai", "0999001A"])
     assert result.exit_code == 0
-    assert "Établissement : 5 élèves, 2 non notifiés, 1 notifiés, 2 utilisés (40 %)" in result.output
+    assert ("Établissement : 5 élèves, 2 non notifiés, 1 notifiés, 2 utilisés (40 %)"
+            in result.output)
     result = runner.invoke(args=["admints", "stats", "--academie", "demo", "--json"])
     data = json.loads(result.output)
     assert [e["uai"] for e in data["eleves"]["etablissements"]] == ["0999002B", "0999001A"]

@@ -31,7 +31,8 @@ def test_r_sec_2_create_user_hashes_with_argon2id(runner, db, etab):
     assert user.password_hash.startswith("$argon2id$")
     assert GOOD not in user.password_hash
     assert user.etablissement_id == etab.id and user.droits == ["eleves", "statistiques"]
-    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "utilisateur.creation"))
+    entry = db.session.scalar(db.select(AuditEntry)
+                              .where(AuditEntry.action == "utilisateur.creation"))
     assert entry.target == "delegue.ent" and entry.login == "cli"
     assert GOOD not in (entry.after or "")
 
@@ -64,7 +65,8 @@ def test_create_academie_user_from_uai_belongs_to_the_academie(runner, db, etab)
     (("--login", "x.y", "--role", "academie"), GOOD, "rattaché à une académie"),
     (("--login", "x.y", "--role", "delegue", "--uai", "0999001A", "--droit", "journal"), GOOD,
      "Droits inconnus"),
-    (("--login", "x y<script>", "--role", "chef", "--uai", "0999001A"), GOOD, "Identifiant invalide"),
+    (("--login", "x y<script>", "--role", "chef", "--uai", "0999001A"), GOOD,
+     "Identifiant invalide"),
     (("--login", "   ", "--role", "chef", "--uai", "0999001A"), GOOD, "obligatoire"),
 ])
 def test_create_user_bad_input_french_error_exit_1_nothing_created(runner, db, etab, args,

@@ -60,7 +60,8 @@ def check_password(password: str | None, context: tuple[str | None, ...] = ()) -
 
 
 def _plain(value) -> str:
-    """Lower case, no accents, letters and digits only: « Collège Victor-Hugo » → collegevictorhugo."""
+    """Lower case, no accents, letters and digits only:
+    « Collège Victor-Hugo » → collegevictorhugo."""
     text = unicodedata.normalize("NFKD", str(value or "").lower())
     return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
 

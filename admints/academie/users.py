@@ -97,7 +97,8 @@ def _check_login_free(login: str, academie_id: int | None) -> None:
 
 
 def check_password(password: str | None, context: tuple[str | None, ...] = ()) -> None:
-    """The staff password policy (admints.academie.password_policy): French `DomainError` if refused."""
+    """The staff password policy (admints.academie.password_policy): French `DomainError` if
+    refused."""
     _check_policy(password, context)
 
 

@@ -17,12 +17,14 @@ P = summaries.format_pourcentage
 
 
 def _eleves_text(ligne) -> str:
-    return (f"{ligne.libelle.rstrip(' :')} : {ligne.eleves} élèves, {ligne.non_notifies} non notifiés, "
-            f"{ligne.notifies} notifiés, {ligne.utilises} utilisés ({P(ligne.pct_utilises)})")
+    return (f"{ligne.libelle.rstrip(' :')} : {ligne.eleves} élèves, "
+            f"{ligne.non_notifies} non notifiés, {ligne.notifies} notifiés, "
+            f"{ligne.utilises} utilisés ({P(ligne.pct_utilises)})")
 
 
 def _resp_text(ligne) -> str:
-    return (f"{ligne.libelle.rstrip(' :')} : {ligne.comptes} comptes, {ligne.non_notifies} non notifiés, "
+    return (f"{ligne.libelle.rstrip(' :')} : {ligne.comptes} comptes, "
+            f"{ligne.non_notifies} non notifiés, "
             f"{ligne.notifies} notifiés ou en cours d'activation "
             f"(dont {ligne.notifies_annee} cette année), {ligne.utilises} utilisés "
             f"({P(ligne.pct_comptes_utilises)} des comptes, "
@@ -48,7 +50,8 @@ def _synthese_text(title: str, synthese: summaries.Synthese, fmt) -> list[str]:
 
 @admints_cli.command("stats")
 @click.option("--uai", help="UAI de l'établissement.")
-@click.option("--academie", "academie_code", help="Code de l'académie (une ligne par établissement).")
+@click.option("--academie", "academie_code",
+              help="Code de l'académie (une ligne par établissement).")
 @click.option("--du", "debut", help="Début de la période des accès (AAAA-MM-JJ).")
 @click.option("--au", "fin", help="Fin de la période des accès (AAAA-MM-JJ).")
 @click.option("--json", "as_json", is_flag=True)
@@ -81,7 +84,8 @@ def stats_command(uai, academie_code, debut, fin, as_json):
             tot_r, lignes_r = rollups.rollup_responsables(academie.id)
             acces, categories, lignes_a = rollups.rollup_acces(academie.id, periode)
             data = {"academie": academie.code,
-                    "eleves": {"total": tot_e.as_dict(), "etablissements": [li.as_dict() for li in lignes_e]},
+                    "eleves": {"total": tot_e.as_dict(),
+                               "etablissements": [li.as_dict() for li in lignes_e]},
                     "responsables": {"total": tot_r.as_dict(),
                                      "etablissements": [li.as_dict() for li in lignes_r]},
                     "acces": {**acces.as_dict(), "categories": categories,

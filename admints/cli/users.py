@@ -22,7 +22,8 @@ from .output import emit, fail
 @click.option("--uai", help="UAI de l'établissement (sauf rôle académie).")
 @click.option("--academie", "academie_code", help="Code de l'académie (rôle académie).")
 @click.option("--droit", "droits", multiple=True,
-              help="Menu accordé à un délégué (services, parametrage, responsables, eleves, statistiques).")
+              help="Menu accordé à un délégué (services, parametrage, responsables, eleves, "
+                   "statistiques).")
 @click.option("--password-stdin", is_flag=True, required=True,
               help="Lire le mot de passe sur l'entrée standard.")
 @click.option("--json", "as_json", is_flag=True)

@@ -88,7 +88,8 @@ def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> s
                 c = e.compte
                 rows.append(((e.division.code if e.division else "", e.nom, e.prenom),
                              (e.nom, e.prenom, e.division.code if e.division else "",
-                              format_date(e.date_naissance), c.identifiant, format_date(c.date_notification),
+                              format_date(e.date_naissance), c.identifiant,
+                              format_date(c.date_notification),
                               lifecycle.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
                               format_date(c.derniere_connexion))))
         elif kind == KindCompte.RESPONSABLE:

@@ -37,9 +37,10 @@ def check_reportlab(version: str) -> None:
     """Refuse, at import, a ReportLab whose internals this module was not tested against."""
     major = version.split(".", 1)[0]
     if not major.isdigit() or int(major) != REPORTLAB_MAJOR:
-        raise ImportError(f"admints.courriers.layout needs ReportLab {REPORTLAB_MAJOR}.x (pinned in "
-                          f"requirements.txt), found {version}: run tests/test_letter_layout.py "
-                          "on the new version before changing REPORTLAB_MAJOR.")
+        raise ImportError(f"admints.courriers.layout needs ReportLab {REPORTLAB_MAJOR}.x "
+                          f"(pinned in requirements.txt), found {version}: "
+                          "run tests/test_letter_layout.py on the new version before changing "
+                          "REPORTLAB_MAJOR.")
 
 
 check_reportlab(reportlab.Version)

@@ -54,7 +54,8 @@ class _Inspector(HTMLParser):
                     self.problems.append(
                         f"le lien « {value[:60]} » est interdit (seuls les liens http, https "
                         "et mailto sont autorisés)")
-            elif name == "style" and re.search(r"expression|url\s*\(|javascript", value or "", re.I):
+            elif name == "style" and re.search(r"expression|url\s*\(|javascript", value or "",
+                                               re.I):
                 self.problems.append("le style contient du code interdit")
 
     def handle_startendtag(self, tag, attrs):

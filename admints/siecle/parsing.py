@@ -294,10 +294,12 @@ class _Responsables(_Reader):
             raise self.empty("aucun responsable (PERSONNES vide)")
         if not self.p.liens:
             raise self.empty("aucun lien responsable–élève (RESPONSABLES vide)")
-        for person, adresse_id in zip(self.p.personnes, self.adresse_of):
+        # personne() appends to both lists together: one ADRESSE_ID per person.
+        for person, adresse_id in zip(self.p.personnes, self.adresse_of, strict=True):
             values = self.adresses.get(adresse_id) if adresse_id else None
             if values:
-                for name, value in zip(_ADRESSE_FIELDS, values):
+                # adresse() stores one value per field of _ADRESSE_FIELDS, in that order.
+                for name, value in zip(_ADRESSE_FIELDS, values, strict=True):
                     setattr(person, name, value)
 
 

@@ -138,7 +138,8 @@ class Writer:
     # -- reference data ---------------------------------------------------------------------
     def sync_mefs(self) -> None:
         nomen = self.plan.nomenclature
-        wanted = {m.code: (m.libelle, m.formation, m.mefstat) for m in (nomen.mefs if nomen else [])}
+        wanted = {m.code: (m.libelle, m.formation, m.mefstat)
+                  for m in (nomen.mefs if nomen else [])}
         for code in self.plan.placeholder_mefs:
             wanted.setdefault(code, (code, None, None))
         existing = self.state.mefs
@@ -192,24 +193,25 @@ class Writer:
                 new.append((e, values))
             else:
                 if tuple(old[1:8]) != values:
-                    changed.append({"id": old[0], **dict(zip(ELEVE_FIELDS, values))})
+                    changed.append({"id": old[0], **dict(zip(ELEVE_FIELDS, values, strict=True))})
                 if old[8] is None:
                     need_compte.append((old[0], e))
-        left_ids = [st.eleves[k][0] for k in set(st.eleves) - {e.siecle_id for e in self.plan.eleves}]
+        left_ids = [st.eleves[k][0]
+                    for k in set(st.eleves) - {e.siecle_id for e in self.plan.eleves}]
         if left_ids:
             self.remove_eleves(left_ids)
         comptes = self.pupil_comptes([e for e, _ in new])
         if new:
             self.ex(insert(Eleve.__table__), [
                 {"etablissement_id": self.etab_id, "siecle_id": e.siecle_id,
-                 **dict(zip(ELEVE_FIELDS, values)), "compte_id": cid}
-                for (e, values), cid in zip(new, comptes)])
+                 **dict(zip(ELEVE_FIELDS, values, strict=True)), "compte_id": cid}
+                for (e, values), cid in zip(new, comptes, strict=True)])
         if changed:
             self.ex(update(Eleve), changed)
         if need_compte:
             ids = self.pupil_comptes([e for _, e in need_compte])
             self.ex(update(Eleve), [{"id": pk, "compte_id": cid}
-                                    for (pk, _), cid in zip(need_compte, ids)])
+                                    for (pk, _), cid in zip(need_compte, ids, strict=True)])
         self.s.add("eleves", "created", len(new))
         self.s.add("eleves", "updated", len(changed))
         self.s.add("eleves", "left", len(left_ids))
@@ -222,7 +224,7 @@ class Writer:
         """An account for each pupil: the one kept for it if it comes back, else a new one."""
         ids = [self.keeper.take(e.siecle_id) for e in eleves]
         fresh = iter(self.new_comptes(KindCompte.ELEVE.value, [
-            (e.prenom, e.nom) for e, cid in zip(eleves, ids) if cid is None]))
+            (e.prenom, e.nom) for e, cid in zip(eleves, ids, strict=True) if cid is None]))
         return [cid if cid is not None else next(fresh) for cid in ids]
 
     def remove_eleves(self, ids: list[int]) -> None:
@@ -269,9 +271,9 @@ class Writer:
             old = existing.get(pid)
             if old is None:
                 new.append({"etablissement_id": self.etab_id, "siecle_id": pid,
-                            **dict(zip(PERSON_FIELDS, values))})
+                            **dict(zip(PERSON_FIELDS, values, strict=True))})
             elif tuple(old[1:]) != values:
-                changed.append({"id": old[0], **dict(zip(PERSON_FIELDS, values))})
+                changed.append({"id": old[0], **dict(zip(PERSON_FIELDS, values, strict=True))})
         if new:
             self.ex(insert(Responsable.__table__), new)
         if changed:
@@ -334,11 +336,11 @@ class Writer:
             .where(Responsable.etablissement_id == self.etab_id))}
         ids = [self.keeper.take(eleve_sid[k[0]], names[k[1]][2]) for k, _ in bare]
         fresh = iter(self.new_comptes(KindCompte.RESPONSABLE.value, [
-            names[k[1]][:2] for (k, _), cid in zip(bare, ids) if cid is None]))
+            names[k[1]][:2] for (k, _), cid in zip(bare, ids, strict=True) if cid is None]))
         ids = [cid if cid is not None else next(fresh) for cid in ids]
         self.ex(update(ResponsableEleve), [{"id": lid, "compte_id": cid}
-                                           for (_, lid), cid in zip(bare, ids)])
-        for (k, lid), cid in zip(bare, ids):
+                                           for (_, lid), cid in zip(bare, ids, strict=True)])
+        for (k, lid), cid in zip(bare, ids, strict=True):
             st.liens[k] = (lid, st.liens[k][1], cid)
 
     # -- what nobody uses any more --------------------------------------------------------------

@@ -145,7 +145,8 @@ def parse_date(raw: object) -> dt.date:
     return day
 
 
-def add_date(etablissement_id: int, mef_id: object, division_id: object, date: object) -> DatePublication:
+def add_date(etablissement_id: int, mef_id: object, division_id: object,
+             date: object) -> DatePublication:
     """« + »: add an échéance date to a MEF × division (several dates allowed)."""
     mef, div = _check_pair(etablissement_id, mef_id, division_id)
     day = date if isinstance(date, dt.date) else parse_date(date)

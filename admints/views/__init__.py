@@ -22,8 +22,8 @@ from . import (
 )
 
 # Menu areas in the guide's order, then the product's own.
-AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal, academie,
-                academie_listes)
+AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal,
+                academie, academie_listes)
 
 
 def init_admin(app: Flask) -> Admin:

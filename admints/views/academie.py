@@ -215,7 +215,8 @@ class UtilisateursView(ScopedModelView):
     column_formatters = {"role": _role, "droits": _droits, "actif": _actif}
     column_formatters_detail = column_formatters
     column_searchable_list = ("login", "nom")
-    column_sortable_list = ("login", "nom", "role", "last_login", ("etablissement", "etablissement.uai"))
+    column_sortable_list = ("login", "nom", "role", "last_login",
+                            ("etablissement", "etablissement.uai"))
     column_default_sort = "login"
 
     def __init__(self, *args, **kwargs):

@@ -66,7 +66,8 @@ class ServicesAcademiquesView(AcademieListView):
                                             domain_validator(portal_links.check_plain_label)]},
                  "categorie": {"validators": [
                      validators.InputRequired("La catégorie est obligatoire."),
-                     domain_validator(lambda v: portal_links.check_plain_label(v, "La catégorie"))]}}
+                     domain_validator(lambda v: portal_links.check_plain_label(
+                         v, "La catégorie"))]}}
     save_operation = staticmethod(opening.save_academic_service)
     delete_operation = staticmethod(opening.delete_academic_service)
 
@@ -100,7 +101,8 @@ class EntAcademiqueView(AcademieListView):
                                             v, "Le nom"))]},
                  "url": {"validators": [
                      validators.InputRequired("L'adresse est obligatoire."),
-                     domain_validator(lambda v: portal_links.check_http_url(v, "L'adresse de l'ENT"))]}}
+                     domain_validator(lambda v: portal_links.check_http_url(
+                         v, "L'adresse de l'ENT"))]}}
     save_operation = staticmethod(portal_links.save_ent_academique)
     delete_operation = staticmethod(portal_links.delete_ent_academique)
 

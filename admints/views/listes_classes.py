@@ -84,7 +84,8 @@ class ClassListsView(TenantBaseView):
     def pdf(self):
         ref = self._checked()
         data = class_lists.class_list_pdf(
-            self.etablissement_id(), ref, out_dir=Path(current_app.config["OUTPUT_DIR"]) / "classes",
+            self.etablissement_id(), ref,
+            out_dir=Path(current_app.config["OUTPUT_DIR"]) / "classes",
             today=clock.today(), by=current_user.login)
         db.session.commit()
         return send_file(_bytes_io(data), mimetype="application/pdf", as_attachment=True,

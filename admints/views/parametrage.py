@@ -165,7 +165,8 @@ class LiensUtilesView(TenantModelView):
         if is_created:
             model.position = portal_links.next_position(model.etablissement_id)
         db.session.add(model)
-        portal_links.publish_liens(model.etablissement_id, today=clock.today(), by=current_user.login)
+        portal_links.publish_liens(model.etablissement_id, today=clock.today(),
+                                   by=current_user.login)
         flash(versions.notice(portal_links.LIENS_KEY, clock.today()), "info")
 
     def on_model_delete(self, model):

@@ -112,7 +112,8 @@ def test_r_sec_5_429_page_is_french(world, client, auth):
     _french_page(response, 429, "Trop de tentatives")
 
 
-@pytest.mark.parametrize("url", ["/taches/999999/etat.json", "/taches/99999999999999999999/etat.json",
+@pytest.mark.parametrize("url", ["/taches/999999/etat.json",
+                                 "/taches/99999999999999999999/etat.json",
                                  "/taches/abc/etat.json"])
 def test_r_sec_5_json_endpoint_errors_are_json(world, as_user, url):
     response = as_user("chef").get(url)
@@ -165,7 +166,8 @@ def _job_pdf(app, world) -> Path:
     return out
 
 
-@pytest.mark.parametrize("url", ["/eleves/listes/?division={div}", "/eleves/listes/csv?division={div}",
+@pytest.mark.parametrize("url", ["/eleves/listes/?division={div}",
+                                 "/eleves/listes/csv?division={div}",
                                  "/eleves/listes/pdf?division={div}", "/taches/{job}/pdf"])
 def test_r_sec_5_password_pages_and_files_are_not_stored(app, world, as_user, url):
     """Class lists (HTML, CSV, PDF) and notification letters show temporary passwords."""
