@@ -1,0 +1,153 @@
+"""The one account-selection query (R-ACC-4, R-SEC-1): which rows of an account list — pupils
+(`Eleve`) or pupil–guardian pairs of level légal 1 / légal 2 (`ResponsableEleve`) — match an
+establishment and a set of filters.
+
+The list pages (count and shown rows), « Sélectionner les M comptes correspondant aux
+filtres » and `flask admints notify` all start from `select_accounts`, so the count a user
+reads is the set an action acts on. The query is an unordered, unpaged SQLAlchemy `Select`
+with two labelled columns, `row_id` and `compte_id`; callers add their own columns, joins,
+order and page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, false, func
+
+from ..errors import DomainError
+from ..extensions import db
+from ..models import Compte, Division, Eleve, KindCompte, ResponsableEleve
+
+NIVEAUX_LISTES = (1, 2)  # the guardians' list: légal 1 and légal 2 only
+
+# Fields holding a set of accepted values (`IN`); given twice, both apply: they meet.
+_SET_FIELDS = ("divisions", "mefs", "niveaux", "etats")
+
+
+@dataclass(frozen=True)
+class AccountFilters:
+    """What a list's filter bar (or the CLI's options) asks. `None`: no filter on that field;
+    an empty tuple: a filter no row matches (e.g. two division filters that don't meet)."""
+
+    divisions: tuple[int, ...] | None = None
+    mefs: tuple[int, ...] | None = None
+    niveaux: tuple[int, ...] | None = None  # guardians' list only (« Qualité »)
+    etats: tuple[str, ...] | None = None
+    # First letters of the pupil's name, any case, taken literally (`%`, `_` are letters);
+    # several: every one applies.
+    nom_prefixes: tuple[str, ...] = ()
+    continuite: bool | None = None
+    open_only: bool = False  # accounts not closed (`ferme_le IS NULL`): the CLI's notify
+    nothing: bool = False  # two answers that exclude each other (continuité oui and non)
+
+    def narrowed(self, name: str, value) -> AccountFilters:
+        """These filters and one more on field `name`: every filter applies (AND), as when a
+        URL gives the same filter twice."""
+        old = getattr(self, name)
+        if name in _SET_FIELDS:
+            new = tuple(value) if old is None else tuple(v for v in old if v in value)
+        elif name == "nom_prefixes":
+            new = (*old, value)
+        elif name == "continuite":
+            if old is not None and old != value:
+                return dataclasses.replace(self, nothing=True)
+            new = value
+        else:
+            raise DomainError(f"Filtre inconnu : {name}.")
+        return dataclasses.replace(self, **{name: new})
+
+
+def _in(stmt: Select, column, values) -> Select:
+    if values is None:
+        return stmt
+    return stmt.where(column.in_(values)) if values else stmt.where(false())
+
+
+@functools.cache
+def _base(kind: str) -> Select:
+    # Building the joins costs more than a list page's SQL: built once per kind (a Select is
+    # immutable, each caller gets a new one from `.where`).
+    if kind == KindCompte.ELEVE:
+        return (db.select(Eleve.id.label("row_id"), Eleve.compte_id.label("compte_id"))
+                .select_from(Eleve)
+                .outerjoin(Compte, Compte.id == Eleve.compte_id))
+    return (db.select(ResponsableEleve.id.label("row_id"),
+                      ResponsableEleve.compte_id.label("compte_id"))
+            .select_from(ResponsableEleve)
+            .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+            .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
+            .where(ResponsableEleve.niveau.in_(NIVEAUX_LISTES)))
+
+
+def select_accounts(etablissement_id: int, kind: str,
+                    filters: AccountFilters = AccountFilters()) -> Select:
+    """Rows of one account list of the establishment, filtered. Columns `row_id` (Eleve.id or
+    ResponsableEleve.id) and `compte_id`; joins: the pupil (guardians' list) and, outer, the
+    account — nothing else, so a count stays cheap."""
+    if kind == KindCompte.ELEVE:
+        stmt = _base(KindCompte.ELEVE).where(Eleve.etablissement_id == etablissement_id)
+    elif kind == KindCompte.RESPONSABLE:
+        stmt = _base(KindCompte.RESPONSABLE).where(
+            ResponsableEleve.etablissement_id == etablissement_id)
+        stmt = _in(stmt, ResponsableEleve.niveau, filters.niveaux)
+    else:
+        raise DomainError(f"Type de compte inconnu : {kind}.")
+    if filters.nothing:
+        return stmt.where(false())
+    stmt = _in(stmt, Eleve.division_id, filters.divisions)
+    stmt = _in(stmt, Eleve.mef_id, filters.mefs)
+    stmt = _in(stmt, Compte.etat, filters.etats)
+    for prefix in filters.nom_prefixes:
+        # autoescape: % and _ typed by the user are letters, not wildcards.
+        stmt = stmt.where(Eleve.nom.istartswith(prefix.strip(), autoescape=True))
+    if filters.continuite is not None:
+        stmt = stmt.where(Compte.continuite.is_(filters.continuite))
+    if filters.open_only:
+        stmt = stmt.where(Compte.ferme_le.is_(None))
+    return stmt
+
+
+def _whole(stmt: Select, *columns) -> Select:
+    # Every page, any order: what was selected, not what was shown.
+    return stmt.with_only_columns(*columns).order_by(None).limit(None).offset(None)
+
+
+def count_rows(stmt: Select) -> int:
+    """How many rows `stmt` (a `select_accounts` query, possibly with more joins) selects."""
+    return db.session.connection().execute(_whole(stmt, func.count())).scalar_one()
+
+
+def _distinct_ids(ids: Iterable[int | None]) -> list[int]:
+    # One guardian account may stand on several rows (one per pupil): acted on once.
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+def compte_ids(stmt: Select) -> list[int]:
+    """The distinct account ids of a `select_accounts` query, every page, rows without an
+    account dropped."""
+    column = stmt.selected_columns["compte_id"]
+    return _distinct_ids(db.session.connection().execute(_whole(stmt, column)).scalars())
+
+
+def row_and_compte_ids(stmt: Select) -> tuple[list[int], list[int]]:
+    """The row ids of a `select_accounts` query and its distinct account ids (rows without an
+    account dropped), in one statement: what an action on the list's rows needs."""
+    rows = db.session.connection().execute(_whole(
+        stmt, stmt.selected_columns["row_id"], stmt.selected_columns["compte_id"])).all()
+    return [r.row_id for r in rows], _distinct_ids(r.compte_id for r in rows)
+
+
+def division_ids(etablissement_id: int, codes: Iterable[str]) -> tuple[int, ...]:
+    """The ids of the establishment's divisions named by `codes`; DomainError on an unknown
+    code."""
+    codes = tuple(codes)
+    ids = dict(db.session.execute(db.select(Division.code, Division.id).where(
+        Division.etablissement_id == etablissement_id, Division.code.in_(codes))).all())
+    unknown = sorted(set(codes) - set(ids))
+    if unknown:
+        raise DomainError(f"Division(s) inconnue(s) : {', '.join(unknown)}.")
+    return tuple(ids[c] for c in dict.fromkeys(codes))
