@@ -61,26 +61,30 @@ class AccountFilters:
         return dataclasses.replace(self, **{name: new})
 
 
-def _in(stmt: Select, column, values) -> Select:
+def _in(column, values) -> list:
     if values is None:
-        return stmt
-    return stmt.where(column.in_(values)) if values else stmt.where(false())
+        return []
+    return [column.in_(values) if values else false()]
 
 
 @functools.cache
-def _base(kind: str) -> Select:
-    # Building the joins costs more than a list page's SQL: built once per kind (a Select is
-    # immutable, each caller gets a new one from `.where`).
+def base(kind: str) -> Select:
+    """The FROM of a list, unscoped and unfiltered: the pupil (guardians' list) and, outer, the
+    account, columns `row_id` and `compte_id`. A caller that shows more columns builds its
+    statement on it once and adds `select_accounts(...).whereclause` per request."""
+    # Building joins costs as much as a list page's SQL: built once per kind (a Select is
+    # immutable: `.where` and `.join` return new ones).
     if kind == KindCompte.ELEVE:
         return (db.select(Eleve.id.label("row_id"), Eleve.compte_id.label("compte_id"))
                 .select_from(Eleve)
                 .outerjoin(Compte, Compte.id == Eleve.compte_id))
-    return (db.select(ResponsableEleve.id.label("row_id"),
-                      ResponsableEleve.compte_id.label("compte_id"))
-            .select_from(ResponsableEleve)
-            .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-            .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
-            .where(ResponsableEleve.niveau.in_(NIVEAUX_LISTES)))
+    if kind == KindCompte.RESPONSABLE:
+        return (db.select(ResponsableEleve.id.label("row_id"),
+                          ResponsableEleve.compte_id.label("compte_id"))
+                .select_from(ResponsableEleve)
+                .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+                .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id))
+    raise DomainError(f"Type de compte inconnu : {kind}.")
 
 
 def select_accounts(etablissement_id: int, kind: str,
@@ -88,27 +92,26 @@ def select_accounts(etablissement_id: int, kind: str,
     """Rows of one account list of the establishment, filtered. Columns `row_id` (Eleve.id or
     ResponsableEleve.id) and `compte_id`; joins: the pupil (guardians' list) and, outer, the
     account — nothing else, so a count stays cheap."""
+    stmt = base(kind)  # DomainError on an unknown kind
     if kind == KindCompte.ELEVE:
-        stmt = _base(KindCompte.ELEVE).where(Eleve.etablissement_id == etablissement_id)
-    elif kind == KindCompte.RESPONSABLE:
-        stmt = _base(KindCompte.RESPONSABLE).where(
-            ResponsableEleve.etablissement_id == etablissement_id)
-        stmt = _in(stmt, ResponsableEleve.niveau, filters.niveaux)
+        where = [Eleve.etablissement_id == etablissement_id]
     else:
-        raise DomainError(f"Type de compte inconnu : {kind}.")
+        where = [ResponsableEleve.etablissement_id == etablissement_id,
+                 ResponsableEleve.niveau.in_(NIVEAUX_LISTES),
+                 *_in(ResponsableEleve.niveau, filters.niveaux)]
     if filters.nothing:
-        return stmt.where(false())
-    stmt = _in(stmt, Eleve.division_id, filters.divisions)
-    stmt = _in(stmt, Eleve.mef_id, filters.mefs)
-    stmt = _in(stmt, Compte.etat, filters.etats)
-    for prefix in filters.nom_prefixes:
-        # autoescape: % and _ typed by the user are letters, not wildcards.
-        stmt = stmt.where(Eleve.nom.istartswith(prefix.strip(), autoescape=True))
+        where.append(false())
+    where += _in(Eleve.division_id, filters.divisions)
+    where += _in(Eleve.mef_id, filters.mefs)
+    where += _in(Compte.etat, filters.etats)
+    # autoescape: % and _ typed by the user are letters, not wildcards.
+    where += [Eleve.nom.istartswith(prefix.strip(), autoescape=True)
+              for prefix in filters.nom_prefixes]
     if filters.continuite is not None:
-        stmt = stmt.where(Compte.continuite.is_(filters.continuite))
+        where.append(Compte.continuite.is_(filters.continuite))
     if filters.open_only:
-        stmt = stmt.where(Compte.ferme_le.is_(None))
-    return stmt
+        where.append(Compte.ferme_le.is_(None))
+    return stmt.where(*where)
 
 
 def _whole(stmt: Select, *columns) -> Select:
@@ -116,9 +119,12 @@ def _whole(stmt: Select, *columns) -> Select:
     return stmt.with_only_columns(*columns).order_by(None).limit(None).offset(None)
 
 
+_COUNT = func.count()
+
+
 def count_rows(stmt: Select) -> int:
     """How many rows `stmt` (a `select_accounts` query, possibly with more joins) selects."""
-    return db.session.connection().execute(_whole(stmt, func.count())).scalar_one()
+    return db.session.connection().execute(_whole(stmt, _COUNT)).scalar_one()
 
 
 def _distinct_ids(ids: Iterable[int | None]) -> list[int]:

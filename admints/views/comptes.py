@@ -259,7 +259,7 @@ class ComptesListView(TenantModelView):
 
     @abstractmethod
     def list_joins(self, stmt: Select) -> Select:
-        """`stmt` (a `select_accounts` query) with the tables the shown columns and sorts read."""
+        """`stmt` (`selection.base`) with the tables the shown columns and sorts read."""
 
     def selection_query(self, filters) -> Select:
         """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select."""
@@ -275,9 +275,12 @@ class ComptesListView(TenantModelView):
         (bench/list_page.py). Only Flask-Admin's `index_view` calls it; `execute` is ignored."""
         # These lists have no search box (`column_searchable_list`): `search` is ignored, as
         # Flask-Admin does; the first letters of the name are a filter.
-        base = self.selection_query(filters)
-        total = comptes_selection.count_rows(base)
-        rows = self.list_joins(base).with_only_columns(*self.list_row_columns())
+        selected = self.selection_query(filters)
+        total = comptes_selection.count_rows(selected)
+        # The shown columns' statement (the same FROM plus the tables they read) is built once
+        # per view; each request adds the selection's own WHERE.
+        rows = self._built("list_rows", lambda: self.list_joins(comptes_selection.base(
+            self.kind)).with_only_columns(*self.list_row_columns())).where(selected.whereclause)
         rows = self.order_rows(rows, sort_column, sort_desc)
         # Beyond the last page: the last page (bounded.clamp_page).
         rows = self.page_rows(rows, self.shown_page(page, total, page_size), page_size)
