@@ -107,7 +107,7 @@ CASES = [
                                                      nom_prefixes=("m", "MAR")),
           lambda c, e, n, s: e.division_id == s["6B"].id and e.nom.upper().startswith("MAR")),
     _case("continuity yes and no", "flt0_continuite=1&flt1_continuite=0",
-          lambda s: AccountFilters(continuite=True).narrowed("continuite", False),
+          lambda s: AccountFilters.of([("continuite", True), ("continuite", False)]),
           lambda c, e, n, s: False),
 ]
 
@@ -205,12 +205,14 @@ def test_r_acc_4_selection_ignores_the_shown_page_and_order(etab):
     assert sorted(compte_ids) == full and len(row_ids) == selection.count_rows(stmt.limit(1))
 
 
-def test_r_acc_4_unknown_kind_and_division_are_french_errors(etab):
+def test_r_acc_4_unknown_kind_division_and_filter_are_french_errors(etab):
     _school(etab)
     with pytest.raises(DomainError, match="Type de compte inconnu"):
         selection.select_accounts(etab.id, "compte")
     with pytest.raises(DomainError, match=r"Division\(s\) inconnue\(s\) : 9Z\."):
         selection.division_ids(etab.id, ["6A", "9Z"])
+    with pytest.raises(DomainError, match="Filtre inconnu"):
+        AccountFilters.of([("ferme_le", True)])
 
 
 @pytest.mark.parametrize("kind", ["eleve", "responsable"])

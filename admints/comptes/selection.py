@@ -11,7 +11,6 @@ order and page.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,21 +43,26 @@ class AccountFilters:
     open_only: bool = False  # accounts not closed (`ferme_le IS NULL`): the CLI's notify
     nothing: bool = False  # two answers that exclude each other (continuité oui and non)
 
-    def narrowed(self, name: str, value) -> AccountFilters:
-        """These filters and one more on field `name`: every filter applies (AND), as when a
-        URL gives the same filter twice."""
-        old = getattr(self, name)
-        if name in _SET_FIELDS:
-            new = tuple(value) if old is None else tuple(v for v in old if v in value)
-        elif name == "nom_prefixes":
-            new = (*old, value)
-        elif name == "continuite":
-            if old is not None and old != value:
-                return dataclasses.replace(self, nothing=True)
-            new = value
-        else:
-            raise DomainError(f"Filtre inconnu : {name}.")
-        return dataclasses.replace(self, **{name: new})
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, object]]) -> AccountFilters:
+        """Filters from `(field, value)` pairs, e.g. a URL's filters in order. Every pair
+        applies (AND): the same field given twice narrows — two division lists meet, two
+        prefixes must both match, « continuité » yes and no selects nothing."""
+        fields: dict = {}
+        for name, value in pairs:
+            old = fields.get(name)
+            if name in _SET_FIELDS:
+                fields[name] = (tuple(value) if old is None
+                                else tuple(v for v in old if v in value))
+            elif name == "nom_prefixes":
+                fields[name] = (*(old or ()), value)
+            elif name == "continuite":
+                if old is not None and old != value:
+                    fields["nothing"] = True
+                fields[name] = value
+            else:
+                raise DomainError(f"Filtre inconnu : {name}.")
+        return cls(**fields)
 
 
 def _in(column, values) -> list:
@@ -67,24 +71,36 @@ def _in(column, values) -> list:
     return [column.in_(values) if values else false()]
 
 
-@functools.cache
-def base(kind: str) -> Select:
+def base(kind: str, *columns) -> Select:
     """The FROM of a list, unscoped and unfiltered: the pupil (guardians' list) and, outer, the
-    account, columns `row_id` and `compte_id`. A caller that shows more columns builds its
-    statement on it once and adds `select_accounts(...).whereclause` per request."""
-    # Building joins costs as much as a list page's SQL: built once per kind (a Select is
-    # immutable: `.where` and `.join` return new ones).
+    account; columns `row_id` and `compte_id`, or `columns`. A list page builds its statement
+    of shown columns on it once (`base(kind, *columns)`, then its own joins) and adds
+    `select_accounts(...).whereclause` per request."""
+    if not columns:
+        return _default_base(kind)
+    # Columns given here rather than through `with_only_columns`, which would keep a memo of
+    # the joins and lengthen every execution's cache key (bench/list_page.py).
     if kind == KindCompte.ELEVE:
-        return (db.select(Eleve.id.label("row_id"), Eleve.compte_id.label("compte_id"))
-                .select_from(Eleve)
-                .outerjoin(Compte, Compte.id == Eleve.compte_id))
+        return db.select(*columns).select_from(Eleve).outerjoin(Eleve.compte)
     if kind == KindCompte.RESPONSABLE:
-        return (db.select(ResponsableEleve.id.label("row_id"),
-                          ResponsableEleve.compte_id.label("compte_id"))
-                .select_from(ResponsableEleve)
-                .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-                .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id))
+        return (db.select(*columns).select_from(ResponsableEleve)
+                .join(ResponsableEleve.eleve).outerjoin(ResponsableEleve.compte))
     raise DomainError(f"Type de compte inconnu : {kind}.")
+
+
+@functools.cache
+def _default_base(kind: str) -> Select:
+    # Building joins costs as much as a list page's SQL: built once per kind (a Select is
+    # immutable: `.where` and `.join` return new ones). Joined along the relationships: their
+    # cache key (computed on every execution) is cheaper than explicit ON clauses'.
+    if kind == KindCompte.ELEVE:
+        return base(kind, Eleve.id.label("row_id"), Eleve.compte_id.label("compte_id"))
+    return base(kind, ResponsableEleve.id.label("row_id"),
+                ResponsableEleve.compte_id.label("compte_id"))
+
+
+# Clauses are immutable: the guardians' list's own condition is built once.
+_LISTED = ResponsableEleve.niveau.in_(NIVEAUX_LISTES)
 
 
 def select_accounts(etablissement_id: int, kind: str,
@@ -96,8 +112,7 @@ def select_accounts(etablissement_id: int, kind: str,
     if kind == KindCompte.ELEVE:
         where = [Eleve.etablissement_id == etablissement_id]
     else:
-        where = [ResponsableEleve.etablissement_id == etablissement_id,
-                 ResponsableEleve.niveau.in_(NIVEAUX_LISTES),
+        where = [ResponsableEleve.etablissement_id == etablissement_id, _LISTED,
                  *_in(ResponsableEleve.niveau, filters.niveaux)]
     if filters.nothing:
         where.append(false())
@@ -124,7 +139,7 @@ _COUNT = func.count()
 
 def count_rows(stmt: Select) -> int:
     """How many rows `stmt` (a `select_accounts` query, possibly with more joins) selects."""
-    return db.session.connection().execute(_whole(stmt, _COUNT)).scalar_one()
+    return db.session.connection().execute(_whole(stmt, _COUNT)).scalar()
 
 
 def _distinct_ids(ids: Iterable[int | None]) -> list[int]:

@@ -280,7 +280,7 @@ class ComptesListView(TenantModelView):
         # The shown columns' statement (the same FROM plus the tables they read) is built once
         # per view; each request adds the selection's own WHERE.
         rows = self._built("list_rows", lambda: self.list_joins(comptes_selection.base(
-            self.kind)).with_only_columns(*self.list_row_columns())).where(selected.whereclause)
+            self.kind, *self.list_row_columns()))).where(selected.whereclause)
         rows = self.order_rows(rows, sort_column, sort_desc)
         # Beyond the last page: the last page (bounded.clamp_page).
         rows = self.page_rows(rows, self.shown_page(page, total, page_size), page_size)

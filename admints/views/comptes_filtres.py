@@ -116,10 +116,6 @@ def qualite_filter() -> MultiFilter:
 
 
 def account_filters(active) -> AccountFilters:
-    """The domain's filters from the request's valid `(filter, value)` pairs, in URL order;
-    the same filter given twice narrows (both apply), as SQL filters applied one after the
-    other did."""
-    filters = AccountFilters()
-    for flt, value in active:
-        filters = filters.narrowed(flt.field, flt.domain_value(value))
-    return filters
+    """The domain's filters from the request's valid `(filter, value)` pairs, in URL order
+    (the same filter given twice narrows: `AccountFilters.of`)."""
+    return AccountFilters.of((flt.field, flt.domain_value(value)) for flt, value in active)

@@ -71,7 +71,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
         return ROW_OPTIONS
 
     def list_joins(self, stmt: Select) -> Select:
-        return stmt.outerjoin(Division, Division.id == Eleve.division_id)
+        return stmt.outerjoin(Eleve.division)
 
     @action("notifier", "Notifier (papier)")
     def action_notifier(self, ids):

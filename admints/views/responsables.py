@@ -120,8 +120,7 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
         return ROW_OPTIONS
 
     def list_joins(self, stmt: Select) -> Select:
-        return (stmt.join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
-                .outerjoin(Division, Division.id == Eleve.division_id))
+        return stmt.join(ResponsableEleve.responsable).outerjoin(Eleve.division)
 
     @action("notifier", "Notifier")
     def action_notifier(self, ids):
