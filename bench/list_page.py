@@ -17,6 +17,7 @@ Run: `.venv/bin/python bench/list_page.py [ETABS] [REQUESTS_PER_ROUND] [ROUNDS]`
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import tempfile
@@ -36,6 +37,9 @@ from admints.models import (  # noqa: E402
     Mef,
     StaffUser,
 )
+from admints.secrets_store import hash_password  # noqa: E402
+
+BENCH_PASSWORD = "Orage-Tilleul-Boussole-17"
 
 PUPILS = 667  # per establishment
 DIVISIONS = 24  # per establishment (~28 pupils, ~56 guardian pairs each)
@@ -108,19 +112,22 @@ def main() -> None:
             gen = time.perf_counter() - t0
             accounts = db.session.execute(db.text("SELECT count(*) FROM compte")).scalar()
             etab = db.session.get(Etablissement, etabs // 2)
-            user = StaffUser(login="chef.bench", role="chef", password_hash="x",
+            user = StaffUser(login="chef.bench", role="chef", password_hash=hash_password(BENCH_PASSWORD),
                              etablissement_id=etab.id, academie_id=1)
             db.session.add(user)
             db.session.commit()
             division = db.session.scalar(db.select(Division).where(
                 Division.etablissement_id == etab.id).order_by(Division.code))
-            user_id, division_id = user.id, division.id
+            division_id = division.id
         print(f"generated {accounts:,} accounts over {etabs} establishments in {gen:.1f} s")
 
         client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
+        # Sessions are server-side: log in through the form, like a user.
+        html = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+        login = client.post("/login", data={"login": "chef.bench", "password": BENCH_PASSWORD,
+                                             "csrf_token": token})
+        assert login.status_code == 302, login.status_code
         pages = (("one division", f"/responsables/?flt0_division={division_id}"),
                  ("whole establishment", "/responsables/"))
         measure(client, pages, per_round, rounds)

@@ -291,30 +291,6 @@ def test_r_acc_11_only_groups_with_pupils(db, etab):
     assert g2.id
 
 
-def test_matching_ids_from_list_queries(db, etab):
-    e = factories.make_eleve(etab)
-    lien = factories.link(e, factories.make_responsable(etab), 1)
-    assert bulk.matching_ids(db.select(Eleve).where(Eleve.id == e.id)) == [e.compte_id]
-    assert bulk.matching_ids(db.session.query(ResponsableEleve)) == [lien.compte_id]
-
-
-def test_matching_ids_with_joins_options_and_ordering(db, etab, other_etab):
-    """« Sélectionner les M comptes correspondant aux filtres »: a Flask-Admin-like list query
-    (joins, eager options, ordering, filters) gives the account ids of every matching row."""
-    from sqlalchemy.orm import joinedload
-
-    from admints.models import Division
-
-    div = factories.make_division(etab, "6A")
-    mine = [factories.make_eleve(etab, f"N{i}", "P", division=div) for i in range(3)]
-    factories.make_eleve(other_etab, "X", "Y")
-    query = (db.session.query(Eleve).options(joinedload(Eleve.compte))
-             .join(Division, Division.id == Eleve.division_id)
-             .filter(Eleve.etablissement_id == etab.id, Division.code == "6A")
-             .order_by(Eleve.nom.desc()).limit(2).offset(1))  # a page: ignored
-    assert sorted(bulk.matching_ids(query)) == sorted(e.compte_id for e in mine)
-
-
 def test_r_acc_10_month_end_boundary_through_sql_prefilter(db, etab):
     """Notified on 31 August: 3 months end on 30 November; deleted from 1 December."""
     # stored in UTC: 21:30 UTC is 23:30 on 31 August in Paris (summer time)

@@ -14,17 +14,11 @@ import sys
 import click
 
 from .. import clock
-from ..comptes import lifecycle, notification, notification_jobs
+from ..comptes import lifecycle, notification, notification_jobs, selection
+from ..comptes.selection import AccountFilters
 from ..errors import DomainError
 from ..extensions import db
-from ..models import (
-    Compte,
-    Division,
-    Eleve,
-    Etablissement,
-    EtatCompte,
-    ResponsableEleve,
-)
+from ..models import Etablissement, EtatCompte
 from .group import admints_cli
 from .output import emit, fail
 
@@ -38,31 +32,14 @@ def _etab(uai: str) -> Etablissement:
     return etab
 
 
-def selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
-              etats: tuple[str, ...], niveaux: tuple[int, ...] = ()) -> list[int]:
-    """The account ids of the filters (all divisions when none is given)."""
-    if kind == "eleve":
-        query = db.select(Eleve.compte_id).where(Eleve.etablissement_id == etab.id)
-        div_col, join_from = Eleve.division_id, None
-    else:
-        query = db.select(ResponsableEleve.compte_id).join(
-            Eleve, Eleve.id == ResponsableEleve.eleve_id).where(
-            ResponsableEleve.etablissement_id == etab.id,
-            ResponsableEleve.niveau.in_(niveaux or (1, 2)))
-        div_col, join_from = Eleve.division_id, ResponsableEleve
-    if divisions:
-        ids = dict(db.session.execute(db.select(Division.code, Division.id).where(
-            Division.etablissement_id == etab.id, Division.code.in_(divisions))).all())
-        unknown = sorted(set(divisions) - set(ids))
-        if unknown:
-            raise DomainError(f"Division(s) inconnue(s) : {', '.join(unknown)}.")
-        query = query.where(div_col.in_(ids.values()))
-    query = query.join(Compte, Compte.id == (ResponsableEleve.compte_id if join_from
-                                             else Eleve.compte_id))
-    if etats:
-        query = query.where(Compte.etat.in_(etats))
-    query = query.where(Compte.ferme_le.is_(None))
-    return list(dict.fromkeys(i for i in db.session.scalars(query) if i is not None))
+def notify_selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
+                     etats: tuple[str, ...], niveaux: tuple[int, ...] = ()) -> list[int]:
+    """The open accounts the options select — the lists' own query (comptes.selection); all
+    divisions, states and levels when none is given."""
+    filters = AccountFilters(
+        divisions=selection.division_ids(etab.id, divisions) if divisions else None,
+        etats=tuple(etats) or None, niveaux=tuple(niveaux) or None, open_only=True)
+    return selection.compte_ids(selection.select_accounts(etab.id, kind, filters))
 
 
 @admints_cli.command("notify")
@@ -87,7 +64,7 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
     today = today.date() if today else clock.today()
     try:
         etab = _etab(uai)
-        ids = selection(etab, kind, divisions, etats, niveaux)
+        ids = notify_selection(etab, kind, divisions, etats, niveaux)
         with click.progressbar(length=max(len(ids), 1), label="Notification",
                                file=sys.stderr) as bar:
             seen = [0]

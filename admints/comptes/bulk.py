@@ -11,13 +11,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from .. import audit
-from ..errors import DomainError
 from ..extensions import db
-from ..models import Compte, Eleve, ResponsableEleve
 from . import lifecycle, outbox
 from .recipients import load_comptes
-
-# ---------------------------------------------------------------- other bulk actions
 
 
 def reset_passwords(etablissement_id: int, kind: str | None, compte_ids: Sequence[int], *,
@@ -36,18 +32,3 @@ def reset_passwords(etablissement_id: int, kind: str | None, compte_ids: Sequenc
     audit.record(f"{kind or 'compte'}.reinitialiser", etablissement_id=etablissement_id,
                  login=by, target=f"{len(done)} compte(s)", rows=done)
     return len(done)
-
-
-def matching_ids(query) -> list[int]:
-    """The account ids of a list query (Compte, Eleve or ResponsableEleve rows, a legacy
-    `Query` or a 2.0 `Select`) — for « Sélectionner les M comptes correspondant aux filtres »."""
-    stmt = getattr(query, "statement", query)
-    entity = stmt.column_descriptions[0].get("entity") if stmt.column_descriptions else None
-    column = {Compte: Compte.id, Eleve: Eleve.compte_id,
-              ResponsableEleve: ResponsableEleve.compte_id}.get(entity)
-    if column is None:
-        raise DomainError("Requête de sélection non prise en charge.")
-    # The whole filtered set, not the page: pagination and ordering are dropped.
-    ids = db.session.scalars(stmt.with_only_columns(column).order_by(None).limit(None)
-                             .offset(None))
-    return list(dict.fromkeys(i for i in ids if i is not None))

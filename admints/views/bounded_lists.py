@@ -79,7 +79,20 @@ class BoundedListMixin:
         flash(f"Valeur de filtre invalide : « {str(value)[:60]} ». Le filtre est ignoré.",
               "error")
 
+    # A repeated filter argument (`?flt0_division=3&flt0_division=5`, a multi-select): False,
+    # its first value, as Flask-Admin; True, all its non-blank values, « any of » (`3,5`).
+    multi_valued_filters = False
+
+    def filter_arg_value(self, arg: str) -> str | None:
+        """The value of filter argument `arg` (None: the filter is not set)."""
+        if not self.multi_valued_filters:
+            return request.args[arg]
+        values = [v for v in request.args.getlist(arg) if v.strip()]
+        return ",".join(values) if values else None
+
     def _get_list_filter_args(self):
+        """Flask-Admin's parsing of `flt<pos>_<key>` arguments, with values checked against
+        the database's bounds (`filter_value_ok`): the one parser of every list."""
         if not self._filters:
             return None
         found = []
@@ -90,7 +103,9 @@ class BoundedListMixin:
             if key not in self._filter_args:
                 continue
             idx, flt = self._filter_args[key]
-            value = request.args[arg]
+            value = self.filter_arg_value(arg)
+            if value is None:
+                continue
             if self.filter_value_ok(flt, value):
                 found.append((bounded.parse_int(pos, 0, 999) or 0, (idx, str(flt.name), value)))
             else:

@@ -1,15 +1,19 @@
 """What the two account lists (« Accès des responsables », « Accès des élèves ») share.
 
 - The list page reads plain rows: a count and the rows of the shown columns, two Core
-  statements built once per view, scoped, filtered, sorted and paged per request
-  (`ComptesListView.get_list`); the table body is built in Python (`table_rows`).
-- Filters (`comptes_filters.py`) take several values (`?flt0_division=3&flt0_division=5`, or
+  statements over the domain's one selection query (`comptes.selection.select_accounts`),
+  sorted and paged per request (`ComptesListView.get_list`, whatever asks: it has one face);
+  the table body is built in Python (`table_rows`).
+- Filters (`comptes_filtres.py`) take several values (`?flt0_division=3&flt0_division=5`, or
   `3,5`), shown in a plain filter bar rather than Flask-Admin's JavaScript filter builder.
 - « Sélectionner les M comptes correspondant aux filtres » (R-ACC-4): Flask-Admin actions see
   only the ticked rows, so the action form is posted to `/action/?<the list's query string>`
   and, when the hidden `select_all` flag is set, the selection is rebuilt on the server from
-  those filter arguments with `get_list(..., execute=False)` — always through the view's
-  establishment-scoped query, never from ids sent by the browser.
+  those filter arguments with the same `select_accounts` query the page counted — scoped to
+  the establishment, never from ids sent by the browser.
+- Flask-Admin's `ModelView` is kept for its pager, actions, filter URLs and « Gérer » row
+  (`get_one`); the private members of it still used are pinned by
+  tests/test_comptes_flask_admin_private_api.py.
 - Mass actions are refused (403) to the helpdesk (permissions.can_mass_act).
 - Formatters: state badge, dates, modes; the account columns and their sorts both lists show
   (`COMPTE_COLUMN_LABELS`, `COMPTE_FORMATTERS`, `COMPTE_SORTS`).
@@ -22,14 +26,16 @@ from abc import abstractmethod
 from collections import namedtuple
 from dataclasses import dataclass, field
 
-from flask import abort, g, request
+from flask import abort, request
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import Select
 from sqlalchemy.orm import Query
 
 from .. import bounded, permissions
+from ..comptes import selection as comptes_selection
 from ..comptes.lifecycle import (
     MODE_LABELS as MODES_LABELS,  # the one copy of the labels
 )
@@ -37,6 +43,7 @@ from ..extensions import db
 from ..i18n import format_date
 from ..models import Compte, Eleve
 from .base import TenantModelView, etat_badge
+from .comptes_filtres import account_filters
 
 # ---------------------------------------------------------------------------- formatters
 
@@ -131,18 +138,7 @@ class ComptesListView(TenantModelView):
     # column name -> tuple of SQL expressions to order by (the list query joins them already)
     sort_map: dict = {}
     default_sort_key: str | None = None
-
-    @expose("/")
-    def index_view(self):
-        g.admints_list_page = True
-        try:
-            return super().index_view()
-        finally:
-            g.pop("admints_list_page", None)
-
-    def list_page(self) -> bool:
-        """True while the list page itself runs: it reads plain rows (`get_list`)."""
-        return bool(g.get("admints_list_page"))
+    multi_valued_filters = True  # `?flt0_division=3&flt0_division=5`: « any of »
 
     def badge(self, etat) -> Markup:
         return etat_badge(etat)
@@ -157,36 +153,7 @@ class ComptesListView(TenantModelView):
             abort(403)
         return self.handle_action()
 
-    # -- filters -------------------------------------------------------------------------
-    def _get_list_filter_args(self):
-        """Like Flask-Admin's, but a repeated argument (multi-select) means « any of »."""
-        if not self._filters:
-            return None
-        found = []
-        for arg in request.args:
-            if not arg.startswith("flt") or "_" not in arg:
-                continue
-            pos, key = arg[3:].split("_", 1)
-            if key not in self._filter_args:
-                continue
-            idx, flt = self._filter_args[key]
-            values = [v for v in request.args.getlist(arg) if v.strip()]
-            if not values:
-                continue
-            value = ",".join(values)
-            if self.filter_value_ok(flt, value):
-                found.append((bounded.parse_int(pos, 0, 999) or 0, (idx, str(flt.name), value)))
-            else:
-                self.invalid_filter(value)
-        return [item for _, item in sorted(found, key=lambda p: p[0])]
-
-    def get_filters(self):
-        filters = super().get_filters()
-        # get_query / get_count_query join every table a filter reads; Flask-Admin's own
-        # join-path guess (through any relationship, e.g. compte.remplace_par) would add more.
-        self._filter_joins = {}
-        return filters
-
+    # -- filters (parsed by BoundedListMixin._get_list_filter_args) --------------------------
     def _get_filter_groups(self):
         # Flask-Admin's JavaScript filter builder is replaced by `filter_bar`: don't compute
         # (and query) its options a second time.
@@ -244,20 +211,25 @@ class ComptesListView(TenantModelView):
                 f'href="{gerer}{row_id}/">Gérer le compte</a></td></tr>')
         return Markup("".join(out))
 
-    # -- sorting: the list query already joins what it sorts on -------------------------
+    # -- sorting and paging: the list's statement already joins what it sorts on ----------
     def get_sortable_columns(self):
-        self._sortable_joins = {}
+        # The names the header's sort links use; `get_list` orders by `sort_map` itself.
         return {name: name for name in self.sort_map}
 
-    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+    def order_rows(self, stmt: Select, sort_column, sort_desc) -> Select:
         key = sort_column if sort_column in self.sort_map else self.default_sort_key
         desc = bool(sort_desc) if sort_column in self.sort_map else False
         for expr in self.sort_map.get(key, ()):
-            query = query.order_by(expr.desc() if desc else expr)
-        query = query.order_by(self.model.id)
-        return query, joins
+            stmt = stmt.order_by(expr.desc() if desc else expr)
+        return stmt.order_by(self.model.id)
 
-    # -- queries: built once, bound to the request's session ---------------------------------
+    def page_rows(self, stmt: Select, page: int, page_size) -> Select:
+        size = self.page_size if page_size is None else page_size
+        if not size:  # 0: every row
+            return stmt
+        return stmt.limit(size).offset(page * size if page else 0)
+
+    # -- the ORM row of « Gérer le compte » (`get_one`): built once, bound per request ------
     @abstractmethod
     def build_query(self) -> Query:
         """The rows' query without session, scope nor loader options: the joins."""
@@ -265,10 +237,6 @@ class ComptesListView(TenantModelView):
     @abstractmethod
     def row_options(self) -> tuple:
         """Loader options of the ORM rows (joined rows come with them: no N+1)."""
-
-    @abstractmethod
-    def build_count_query(self) -> Query:
-        """The count's query without session nor scope, with only the joins filters read."""
 
     def _built(self, key, build):
         # Resolving relationship joins costs more than running the query: each view builds
@@ -279,45 +247,44 @@ class ComptesListView(TenantModelView):
         return cache[key]
 
     def get_query(self):
+        """The ORM rows (the « Gérer » page's `get_one`), scoped."""
         query = self._built("rows", lambda: self.build_query().options(*self.row_options()))
         return self.scoped(query.with_session(db.session()))
 
-    def get_count_query(self):
-        query = self._built("count", self.build_count_query)
-        return self.scoped(query.with_session(db.session()))
-
-    # -- rows and selection ----------------------------------------------------------------
+    # -- rows and selection: the domain's one query (comptes.selection) -----------------------
     @abstractmethod
     def list_row_columns(self) -> tuple:
         """The labelled columns one list row reads (`id`, the shown values, LIST_COMPTE_COLUMNS);
         every column of `column_list` has a formatter over these plain rows."""
 
+    @abstractmethod
+    def list_joins(self, stmt: Select) -> Select:
+        """`stmt` (`selection.base`) with the tables the shown columns and sorts read."""
+
+    def selection_query(self, filters) -> Select:
+        """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select."""
+        active = [(self._filters[idx], value) for idx, _name, value in filters or ()]
+        return comptes_selection.select_accounts(self.etablissement_id(), self.kind,
+                                                 account_filters(active))
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
-        """The list page runs two Core statements built once per view (the count and the rows
-        of the shown columns) on the session's connection: Flask-Admin's way — rebuilding ORM
-        queries and objects on each request — cost several times the SQL (bench/
-        list_page.py). The same scope, filters, sorting and pagination apply. Selections for
-        actions and the « Gérer » page keep the ORM query (`filtered_query`, `get_one`)."""
+        """The count and one page of plain rows, from `select_accounts` (the query « Sélectionner
+        les M comptes » acts on): two Core statements on the session's connection — Flask-Admin's
+        way, rebuilding ORM queries and objects on each request, cost several times the SQL
+        (bench/list_page.py). Only Flask-Admin's `index_view` calls it; `execute` is ignored."""
         # These lists have no search box (`column_searchable_list`): `search` is ignored, as
         # Flask-Admin does; the first letters of the name are a filter.
-        if not (execute and self.list_page()):
-            return super().get_list(page, sort_column, sort_desc, search, filters,
-                                    execute=execute, page_size=page_size)
-        scope = self.scope_clause()
-        rows = self._built("list_rows", lambda: self.build_query().with_entities(
-            *self.list_row_columns()).statement).where(scope)
-        count = self._built("list_count", lambda: self.build_count_query().statement).where(scope)
-        for idx, _name, value in filters or ():
-            flt = self._filters[idx]
-            clean = flt.clean(value)
-            rows, count = flt.apply(rows, clean), flt.apply(count, clean)
-        rows, _joins = self._apply_sorting(rows, {}, sort_column, sort_desc)
-        conn = db.session.connection()
-        total = conn.execute(count).scalar()
+        selected = self.selection_query(filters)
+        total = comptes_selection.count_rows(selected)
+        # The shown columns' statement (the same FROM plus the tables they read) is built once
+        # per view; each request adds the selection's own WHERE.
+        rows = self._built("list_rows", lambda: self.list_joins(comptes_selection.base(
+            self.kind, *self.list_row_columns()))).where(selected.whereclause)
+        rows = self.order_rows(rows, sort_column, sort_desc)
         # Beyond the last page: the last page (bounded.clamp_page).
-        rows = self._apply_pagination(rows, self.shown_page(page, total, page_size), page_size)
-        result = conn.execute(rows)
+        rows = self.page_rows(rows, self.shown_page(page, total, page_size), page_size)
+        result = db.session.connection().execute(rows)
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
         row_type = _row_type(tuple(result.keys()))
         return total, [row_type._make(row) for row in result.all()]
@@ -325,36 +292,17 @@ class ComptesListView(TenantModelView):
     def row_compte(self, row):
         return row.compte
 
-    def compte_id_column(self):
-        # Both list models (Eleve, ResponsableEleve) name their account `compte_id`.
-        return self.model.compte_id
-
-    def filtered_query(self):
-        """The list's query with the request's filters and search, every page, unexecuted."""
-        view_args = self._get_list_extra_args()
-        _count, query = self.get_list(
-            0, None, None, view_args.search, view_args.filters, execute=False, page_size=0
-        )
-        return query
-
     def selection(self, ids) -> Selection:
         select_all = request.form.get("select_all") == "1"
         if select_all:
-            query = self.filtered_query()
+            stmt = self.selection_query(self._get_list_extra_args().filters)
         else:
             pks = sorted(bounded.parse_ids(ids))
-            query = self.get_query().filter(self.model.id.in_(pks)) if pks else None
-        if query is None:
-            return Selection(select_all=select_all)
-        rows = query.with_entities(self.model.id, self.compte_id_column()).all()
-        seen: set[int] = set()
-        compte_ids = []
-        for _row_id, compte_id in rows:
-            if compte_id is not None and compte_id not in seen:
-                seen.add(compte_id)
-                compte_ids.append(compte_id)
-        return Selection(row_ids=[r for r, _ in rows], compte_ids=compte_ids,
-                         select_all=select_all)
+            if not pks:
+                return Selection(select_all=False)
+            stmt = self.selection_query(None).where(self.model.id.in_(pks))
+        row_ids, compte_ids = comptes_selection.row_and_compte_ids(stmt)
+        return Selection(row_ids=row_ids, compte_ids=compte_ids, select_all=select_all)
 
     def return_url(self) -> str:
         """The list URL to go back to: the form's `url` when it is a local one, else the list

@@ -1,24 +1,30 @@
 """The filters of the two account lists (R-ACC-4/5/8): division and MEF (one, several or all,
 options of the request's establishment), quality, state, first letters of the pupil's name,
-continuity — drawn by the lists' own filter bar (`?flt0_division=3&flt0_division=5`)."""
+continuity — drawn by the lists' own filter bar (`?flt0_division=3&flt0_division=5`).
+
+Flask-Admin's view takes these filter objects for their URL names, checks and options; none is
+ever applied to a query by Flask-Admin: `account_filters` turns the request's valid ones into
+the domain's `AccountFilters`, and `comptes.selection.select_accounts` selects the rows."""
 
 from __future__ import annotations
 
 from flask_admin.contrib.sqla import filters as sqla_filters
-from sqlalchemy import bindparam, false
+from sqlalchemy import bindparam
 
+from ..comptes.selection import AccountFilters
 from ..extensions import db
-from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef
+from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef, ResponsableEleve
 from .base import per_establishment
 
 
 class MultiFilter(sqla_filters.FilterInList):
     """« Dans la liste »: one, several or all values; `as_int` checks and converts ids."""
 
-    def __init__(self, column, name, options=None, as_int=False, key=None):
+    def __init__(self, column, name, options=None, as_int=False, key=None, field=None):
         super().__init__(column, name, options)
         self.as_int = as_int
         self.url_key = key
+        self.field = field  # the AccountFilters field it sets
         self.data_type = None  # our filter bar draws it, not select2
 
     def clean(self, value):
@@ -31,17 +37,18 @@ class MultiFilter(sqla_filters.FilterInList):
             return False
         return all(v.isdigit() for v in values) if self.as_int else True
 
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.in_(value)) if value else query.filter(false())
+    def domain_value(self, value) -> tuple:
+        return tuple(self.clean(value))
 
 
 class StartsWithFilter(sqla_filters.BaseSQLAFilter):
     """Première(s) lettre(s) du nom de l'élève (R-ACC-8)."""
 
     url_key = "nom"
+    field = "nom_prefixes"
 
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.istartswith(value.strip(), autoescape=True))
+    def domain_value(self, value) -> str:
+        return str(value).strip()
 
     def validate(self, value) -> bool:
         return bool(str(value).strip()) and len(str(value)) <= 60
@@ -51,15 +58,16 @@ class StartsWithFilter(sqla_filters.BaseSQLAFilter):
 
 
 class BoolFilter(sqla_filters.BaseSQLAFilter):
-    def __init__(self, column, name, key=None):
+    def __init__(self, column, name, key=None, field=None):
         super().__init__(column, name, options=(("1", "Oui"), ("0", "Non")))
         self.url_key = key
+        self.field = field
 
     def validate(self, value) -> bool:
         return value in ("0", "1")
 
-    def apply(self, query, value, alias=None):
-        return query.filter(self.column.is_(value == "1"))
+    def domain_value(self, value) -> bool:
+        return value == "1"
 
     def operation(self):
         return "equals"
@@ -91,10 +99,23 @@ def compte_filters(*extra) -> tuple:
     guardians' list adds « Qualité »). Fresh filter objects for each view."""
     return (
         MultiFilter(Eleve.division_id, "Division", per_establishment(division_options), as_int=True,
-                    key="division"),
-        MultiFilter(Eleve.mef_id, "MEF", per_establishment(mef_options), as_int=True, key="mef"),
+                    key="division", field="divisions"),
+        MultiFilter(Eleve.mef_id, "MEF", per_establishment(mef_options), as_int=True, key="mef",
+                    field="mefs"),
         *extra,
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat"),
+        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat", field="etats"),
         StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
-        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite"),
+        BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite", field="continuite"),
     )
+
+
+def qualite_filter() -> MultiFilter:
+    """The guardians' list's « Qualité » (légal 1, légal 2)."""
+    return MultiFilter(ResponsableEleve.niveau, "Qualité", (("1", "Légal 1"), ("2", "Légal 2")),
+                       as_int=True, key="qualite", field="niveaux")
+
+
+def account_filters(active) -> AccountFilters:
+    """The domain's filters from the request's valid `(filter, value)` pairs, in URL order
+    (the same filter given twice narrows: `AccountFilters.of`)."""
+    return AccountFilters.of((flt.field, flt.domain_value(value)) for flt, value in active)

@@ -4,13 +4,13 @@ filters and mass actions (paper notification only), « Gérer le compte » and t
 from __future__ import annotations
 
 from flask_admin.actions import action
-from sqlalchemy import func
+from sqlalchemy import Select
 from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
 from ..extensions import db
 from ..i18n import format_date
-from ..models import Compte, Division, Eleve
+from ..models import Division, Eleve
 from . import comptes_actions, comptes_gerer, listes_classes
 from .comptes import (
     COMPTE_COLUMN_LABELS,
@@ -70,9 +70,8 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     def row_options(self) -> tuple:
         return ROW_OPTIONS
 
-    def build_count_query(self) -> Query:
-        return (Query(func.count(Eleve.id)).select_from(Eleve)
-                .outerjoin(Compte, Compte.id == Eleve.compte_id))
+    def list_joins(self, stmt: Select) -> Select:
+        return stmt.outerjoin(Eleve.division)
 
     @action("notifier", "Notifier (papier)")
     def action_notifier(self, ids):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask_admin.actions import action
 from markupsafe import Markup
-from sqlalchemy import func
+from sqlalchemy import Select
 from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
+from ..comptes.selection import NIVEAUX_LISTES
 from ..email_syntax import email_status
 from ..extensions import db
-from ..models import Compte, Division, Eleve, Responsable, ResponsableEleve
+from ..models import Division, Eleve, Responsable, ResponsableEleve
 from . import comptes_actions, comptes_gerer, taches
 from .comptes import (
     COMPTE_COLUMN_LABELS,
@@ -21,7 +22,7 @@ from .comptes import (
     LIST_COMPTE_COLUMNS,
     ComptesListView,
 )
-from .comptes_filtres import MultiFilter, compte_filters
+from .comptes_filtres import compte_filters, qualite_filter
 
 CATEGORY = "Accès des responsables"
 QUALITES = {1: "Légal 1", 2: "Légal 2"}
@@ -93,9 +94,7 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
         **COMPTE_SORTS,
     }
     default_sort_key = "eleve.nom"
-    column_filters = compte_filters(
-        MultiFilter(ResponsableEleve.niveau, "Qualité", (("1", "Légal 1"), ("2", "Légal 2")),
-                    as_int=True, key="qualite"))
+    column_filters = compte_filters(qualite_filter())
 
     def tenant_column(self):
         return ResponsableEleve.etablissement_id
@@ -114,21 +113,14 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
             .join(ResponsableEleve.responsable)
             .outerjoin(Eleve.division)
             .outerjoin(ResponsableEleve.compte)
-            .filter(ResponsableEleve.niveau.in_((1, 2)))
+            .filter(ResponsableEleve.niveau.in_(NIVEAUX_LISTES))
         )
 
     def row_options(self) -> tuple:
         return ROW_OPTIONS
 
-    def build_count_query(self) -> Query:
-        # Only the joins the filters may need; the count stays an index range scan.
-        return (
-            Query(func.count(ResponsableEleve.id))
-            .select_from(ResponsableEleve)
-            .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
-            .outerjoin(Compte, Compte.id == ResponsableEleve.compte_id)
-            .filter(ResponsableEleve.niveau.in_((1, 2)))
-        )
+    def list_joins(self, stmt: Select) -> Select:
+        return stmt.join(ResponsableEleve.responsable).outerjoin(Eleve.division)
 
     @action("notifier", "Notifier")
     def action_notifier(self, ids):
