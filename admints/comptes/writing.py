@@ -228,8 +228,9 @@ write_job.job_recap = write_recap
 def _identifiants(etablissement_id: int | None, compte_ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for chunk in chunks(compte_ids):
-        out.update(db.session.execute(db.select(Compte.id, Compte.identifiant).where(
-            Compte.etablissement_id == etablissement_id, Compte.id.in_(chunk))).tuples())
+        out.update((cid, ident) for cid, ident in db.session.execute(
+            db.select(Compte.id, Compte.identifiant).where(
+                Compte.etablissement_id == etablissement_id, Compte.id.in_(chunk))))
     return out
 
 
