@@ -14,7 +14,8 @@ heartbeat bumped every JOB_HEARTBEAT_SECONDS. A pending or running job is orphan
 conditional on the row being unchanged since it was read. It runs at start-up
 (JOB_RECOVER_ON_START), from `flask admints jobs --recover`, and when a job page is viewed. It
 resends nothing: an outbox-backed job (notification) gets its recap from its outbox and can be
-resumed (`resume`); the rest is left to the rerun.
+resumed (`resume`); a job with a report-only recap hook (free emails to guardians) says what it
+recorded and cannot be resumed; the rest is left to the rerun.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def resume(job_id: int, etablissement_id: int | None = None, *,
         recover(job_id=job_id)
         db.session.expire_all()
         job = db.session.get(Job, job_id)
-    if not (job.params or {}).get("_recap"):
+    if not jobs.resumable(job.params):
         raise DomainError("Cette tâche ne peut pas être reprise : relancez-la.")
     if job.status != "interrupted":
         raise DomainError(f"Seule une tâche interrompue peut être reprise (celle-ci est "

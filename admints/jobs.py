@@ -7,10 +7,12 @@ session and returns the JSON result (a dict, or an object with `as_dict()` — i
 attribute, if set, becomes the job's file). `ctx` looks like the Job row (`id`, `params`,
 `etablissement_id`, `created_by`); `progress(done, total)` (= `ctx.progress`) records progress,
 written to the Job row at most every `PROGRESS_EVERY` items and committed on a separate
-connection so that the work's own transaction is untouched; `ctx.file_path = ...` also names
-the file to download. After `fn` returns, its session is committed, then the job is marked done;
+connection so that the work's own transaction is untouched; `ctx.checkpoint(partial)` writes a
+partial result the same way (what a body without an outbox has done so far, for its recap hook);
+`ctx.file_path = ...` also names the file to download. After `fn` returns, its session is committed, then the job is marked done;
 if it raises, its session is rolled back and the job is marked failed with a French message —
-or *interrupted* when its recap hook says work is left (an outbox-backed job: resumable).
+or *interrupted* when its recap hook says work is left (an outbox-backed job: resumable). A
+recap hook marked `hook.resumable = False` only reports (a job that cannot be resumed).
 
 Progress and heartbeat writes are best effort (skipped when the database is busy); status
 writes (running, done, failed, interrupted) are not: they are retried for about ten seconds,
@@ -78,6 +80,11 @@ class JobContext:
             values["total"] = total
         _write(self.job_id, **values)
 
+    def checkpoint(self, partial: dict) -> None:
+        """Best effort: `partial` becomes the row's result until the job ends (its recap hook
+        reads it after an interruption); the final result replaces it."""
+        _write(self.job_id, result=partial, heartbeat_at=utcnow())
+
 
 def _write(job_id: int, **values) -> None:
     """Progress / heartbeat on its own connection, committed at once. On SQLite a writer may
@@ -137,7 +144,7 @@ def new_job(kind: str, etablissement_id: int | None, params: dict, fn: Callable,
             recap: Callable | None = None) -> Job:
     """Add a pending Job row (flushed, not committed: the caller's transaction decides, e.g.
     together with the outbox rows of a notification). `recap(job_id) -> dict` builds the recap
-    of an interrupted job; with it, the job is resumable."""
+    of an interrupted job; with it, the job is resumable unless `recap.resumable` is False."""
     params = {**params, "_fn": fn_path(fn)}
     recap = recap or getattr(fn, "job_recap", None)
     if recap is not None:
@@ -252,6 +259,12 @@ def interrupted_recap(job_id: int, params: dict, *, error: str | None = None) ->
         return hook(job_id) if error is None else hook(job_id, error=error)
     finally:
         db.session.rollback()  # whatever the hook left open
+
+
+def resumable(params: dict) -> bool:
+    """Whether a job can be resumed: it has a recap hook not marked `resumable = False`."""
+    path = (params or {}).get("_recap")
+    return bool(path) and getattr(resolve(path), "resumable", True)
 
 
 def _str_or_none(value) -> str | None:

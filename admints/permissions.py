@@ -20,8 +20,10 @@ UTILISATEURS = "utilisateurs"  # staff users of one establishment (DELEG-CE): he
 # Areas the helpdesk may open for individual account help (no mass action, no settings).
 ASSISTANCE_AREAS = {RESPONSABLES, ELEVES}
 
-# The menu a notification job (its letters' PDF, its recap) belongs to (R-SEC-5).
-JOB_AREAS = {"notification_eleve": ELEVES, "notification_responsable": RESPONSABLES}
+# The menu a job (a notification's letters' PDF and recap, a mass email's recap) belongs to
+# (R-SEC-5): who may open that account list may open its jobs.
+JOB_AREAS = {"notification_eleve": ELEVES, "notification_responsable": RESPONSABLES,
+             "ecriture_responsables": RESPONSABLES}  # comptes.writing.JOB_KIND
 
 
 def allowed(user: StaffUser | None, area: str) -> bool:
@@ -75,13 +77,13 @@ def can_activate_services(user: StaffUser | None) -> bool:
 
 
 def job_kinds(user: StaffUser | None) -> list[str]:
-    """The notification job kinds whose menu `user` may open."""
+    """The job kinds whose menu `user` may open."""
     return [kind for kind, area in JOB_AREAS.items() if allowed(user, area)]
 
 
 def can_open_job(user: StaffUser | None, job) -> bool:
-    """A notification job (page, state, PDF, deletion) belongs to the menu of its kind. The
-    helpdesk sees only the letter of its own individual help: one account, started by itself."""
+    """A job (page, state, PDF, deletion) belongs to the menu of its kind. The helpdesk sees
+    only the job of its own individual help: one account, started by itself."""
     area = JOB_AREAS.get(job.kind)
     if area is None or not allowed(user, area):
         return False

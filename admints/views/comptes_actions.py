@@ -4,7 +4,9 @@
 Every action first resolves its selection on the server (`ComptesListView.selection`). The
 actions that change accounts or send mail only render a confirmation page on the first POST;
 the confirmation page posts the same selection back with `confirme=1` and the chosen options,
-and only that second POST acts. The domain functions write the audit entries.
+and only that second POST acts. The domain functions write the audit entries. « Notifier » and
+« Écrire » start a job (in the background above JOB_THRESHOLD) and show its page; a small
+« Écrire » shows its recap at once.
 """
 
 from __future__ import annotations
@@ -123,16 +125,17 @@ class MassActionsMixin:
                                  sujet=sujet, texte=texte, ecrire=True,
                                  subject_max=writing.SUBJECT_MAX)
         try:
-            recap = writing.write_to_responsables(
+            job = writing.start_writing(
                 self.etablissement_id(), sel.compte_ids, subject=sujet, body=texte,
-                today=clock.today())
-            db.session.commit()
+                today=clock.today(), by=getattr(current_user, "login", None))
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(self.get_url(".index_view"))
-        return self.render("admints/comptes/recap_ecrire.html", recap=recap,
-                           return_url=self.return_url())
+        if job.runner == "inline" and job.status == "done":  # a small selection: recap at once
+            return self.render("admints/comptes/recap_ecrire.html", recap=job.result,
+                               return_url=self.return_url())
+        return redirect(url_for("taches.job_view", job_id=job.id))
 
     def jobs_dir(self):
         from flask import current_app

@@ -1,14 +1,16 @@
-"""« Tâches »: the progress page of a notification job (R-ACC-6), hidden from the menu.
+"""« Tâches »: the progress page of a notification job (R-ACC-6) or of a mass email to guardians
+(R-ACC-7), hidden from the menu.
 
-The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the recap
-(notified, failed with reasons). A job whose runner is gone is shown « interrompue » (recovered when
-its page is read) with what was and was not sent, and can be resumed. A job is only ever read
-through the current establishment (R-SEC-1): another school's job id gives 404, and the PDF served
-is the file the job row names, under the output directory, never a path from the request. Inside the
-establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a délégué
-with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF, deletion),
-and the helpdesk only reaches the letter of its own individual help. The PDF holds temporary
-passwords: sent `Cache-Control: no-store`.
+The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the
+recap (notified, failed with reasons; for an email: sent, refused, without address). A job whose
+runner is gone is shown « interrompue » (recovered when its page is read) with what was and was
+not sent; a notification can be resumed, a mass email cannot. A job is only ever read through the
+current establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file
+the job row names, under the output directory, never a path from the request. Inside the
+establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
+délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
+deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
+temporary passwords: sent `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import job_recovery, permissions
+from .. import job_recovery, jobs, permissions
 from ..cache_control import no_store
-from ..comptes import notification_jobs
+from ..comptes import notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Job, Role
 from .base import TenantBaseView
 
-NOTIFY_KINDS = ("notification_eleve", "notification_responsable")
+KIND_LABELS = {"notification_eleve": "Notification – élèves",
+               "notification_responsable": "Notification – responsables",
+               writing.JOB_KIND: "Écrire à plusieurs responsables"}
 
 
 class TachesView(TenantBaseView):
@@ -45,7 +49,7 @@ class TachesView(TenantBaseView):
     def _job(self, job_id: int) -> Job:
         job = db.session.scalar(
             db.select(Job).where(Job.id == job_id, Job.etablissement_id == self.etablissement_id(),
-                                 Job.kind.in_(NOTIFY_KINDS)))
+                                 Job.kind.in_(tuple(permissions.JOB_AREAS))))
         if job is None:
             abort(404)
         if not permissions.can_open_job(current_user, job):
@@ -61,7 +65,7 @@ class TachesView(TenantBaseView):
             query = query.where(Job.created_by == user.login, Job.total == 1)
         jobs = [job for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
                 if permissions.can_open_job(user, job)][:50]
-        return self.render("admints/comptes/taches.html", jobs=jobs)
+        return self.render("admints/comptes/taches.html", jobs=jobs, labels=KIND_LABELS)
 
     def _recovered(self, job_id: int) -> Job:
         """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
@@ -77,8 +81,15 @@ class TachesView(TenantBaseView):
     def job_view(self, job_id: int):
         job = self._recovered(job_id)
         recap = job.result or {}
+        if job.kind == writing.JOB_KIND:
+            # Only the recap: the subject and text are never shown here.
+            return self.render("admints/comptes/tache_ecrire.html", job=job,
+                               recap=recap,
+                               failure=recap.get("message") or job.error,
+                               back_url=self._back_url(job))
         return self.render("admints/comptes/tache.html", job=job, recap=recap,
                            has_pdf=self._pdf_path(job) is not None,
+                           can_resume=jobs.resumable(job.params),
                            back_url=self._back_url(job))
 
     @expose("/<int:job_id>/etat.json")
@@ -90,9 +101,7 @@ class TachesView(TenantBaseView):
     @expose("/<int:job_id>/reprendre/", methods=("POST",))
     def job_resume(self, job_id: int):
         """Resume an interrupted notification: only what was not sent leaves, with the
-        passwords stored before the interruption."""
-        from .. import jobs
-
+        passwords stored before the interruption. A mass email is refused (no outbox)."""
         job = self._recovered(job_id)
         try:
             job_recovery.resume(job.id, self.etablissement_id(), inline=jobs.runs_inline(job.total))
@@ -127,10 +136,11 @@ class TachesView(TenantBaseView):
         return notification_jobs.job_pdf(job, current_app.config["OUTPUT_DIR"])
 
     def _back_url(self, job: Job) -> str:
-        kind = (job.params or {}).get("kind")
         from flask import url_for
 
-        return url_for("eleves.index_view" if kind == "eleve" else "responsables.index_view")
+        area = permissions.JOB_AREAS.get(job.kind)
+        return url_for("eleves.index_view" if area == permissions.ELEVES
+                       else "responsables.index_view")
 
 
 def register(admin) -> None:
