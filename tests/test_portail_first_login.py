@@ -360,3 +360,37 @@ def test_r_por_1_renotification_ends_a_first_connection_in_progress(app, db, eta
     assert location(family.client.get("/scolarite/premiere-connexion")) == \
         "/scolarite/connexion"
     assert portal.fingerprint(None) == ""
+
+
+def test_r_acc_8_activation_email_resent_by_the_back_office_works_on_the_portal(
+        app, db, etab, smtp, tmp_path):
+    """« Renvoyer le courriel d'activation » (R-ACC-8) links to PORTAL_URL + activation/<token>:
+    this app's /scolarite/ by default, so the link opens the portal and activates."""
+    from admints.comptes import writing
+
+    lien = guardian(etab)
+    db.session.commit()
+    temp = notify_guardian_by_email(etab, lien, smtp, tmp_path)
+    family = Family(app.test_client())
+    family.login("marie.martin", temp)
+    family.first_login("05/09/2013", courriel="typo@exmaple.org")
+    writing.resend_activation(etab.id, lien.compte_id, "marie.perso@example.org",
+                              today=dt.date(2026, 11, 28))
+    db.session.commit()
+    mail = smtp.to("marie.perso@example.org")[-1]
+    assert "http://127.0.0.1:5000/scolarite/activation/" in mail.text()
+    page = Family(app.test_client()).client.get(link_in(mail))
+    assert page.status_code == 200 and account(lien.compte_id).etat == EtatCompte.UTILISE
+
+
+def test_r_por_1_portal_url_defaults_to_this_app_and_follows_server_name():
+    from admints.config import Config, derive
+
+    assert Config.PORTAL_URL == "http://127.0.0.1:5000/scolarite/"
+    config = {"PORTAL_URL": Config.PORTAL_URL, "SERVER_NAME": "ts.ac-demo.fr",
+              "PREFERRED_URL_SCHEME": "https"}
+    derive(config)
+    assert config["PORTAL_URL"] == "https://ts.ac-demo.fr/scolarite/"
+    chosen = {"PORTAL_URL": "https://teleservices.ac-demo.fr/ts/", "SERVER_NAME": "x.fr"}
+    derive(chosen)
+    assert chosen["PORTAL_URL"] == "https://teleservices.ac-demo.fr/ts/"  # set by env: kept
