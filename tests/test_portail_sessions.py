@@ -10,7 +10,7 @@ import pytest
 from admints import create_app, secrets_store
 from admints.comptes import lifecycle
 from admints.extensions import db as _db
-from admints.models import EtatCompte, ServerSession
+from admints.models import AuditEntry, EtatCompte, ServerSession
 from admints.sessions import PORTAL_COOKIE
 
 from . import factories
@@ -102,6 +102,8 @@ def test_r_sec_4_logout_ends_the_portal_session_server_side(app, client, used, d
     assert location(response) == "/scolarite/connexion"
     assert not db.session.scalar(db.select(ServerSession).where(
         ServerSession.session_id == f"admints:portail:{old}"))
+    assert db.session.scalar(db.select(AuditEntry.target).where(
+        AuditEntry.action == "portail.deconnexion")) == "zoe.martin"
     replay = app.test_client()
     replay.set_cookie(PORTAL_COOKIE, old, path="/scolarite")
     assert location(replay.get("/scolarite/")) == "/scolarite/connexion"

@@ -10,7 +10,8 @@ For the portal's views and the helpdesk's simulation (R-POR-4):
   against the account: still *Utilisé*, not closed, same chosen password (a fingerprint of its
   hash is in the session) — so a password change, a reset by the establishment or an expiry
   ends every session of the account, on any browser;
-- `sign_out()` ends the session (its id is deleted from the store);
+- `sign_out()` ends the session (its id is deleted from the store; audited, flushed: the
+  caller commits);
 - `viewer_required` decorates a view: without a viewer, to the login page;
 - `eleves_of(viewer)`: its pupils (ORM rows), by name.
 
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from flask import g, redirect, session, url_for
 
-from .. import clock, sessions
+from .. import audit, clock, sessions
 from ..comptes.portal import fingerprint
 from ..extensions import db
 from ..models import Compte, Eleve, EtatCompte, KindCompte, ResponsableEleve
@@ -109,6 +110,12 @@ def sign_in(viewer: Viewer) -> None:
 
 
 def sign_out() -> None:
+    """End the session; a family's logout is journaled (« portail.deconnexion »), not the end
+    of a simulation (its own module audits it)."""
+    viewer = current_viewer()
+    if viewer is not None and not viewer.read_only:
+        audit.record("portail.deconnexion", etablissement_id=viewer.etablissement_id,
+                     target=viewer.identifiant, rows=[viewer.compte_id], login="portail")
     _fresh_session()
     g.portail_viewer = None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
-from ... import audit
 from ...extensions import db, limiter
 from ...portail import identity, signin
 from . import bp, limit, render, today
@@ -63,12 +62,8 @@ def connexion():
 
 @bp.route("/deconnexion", methods=["POST"])
 def deconnexion():
-    viewer = identity.current_viewer()
-    if viewer is not None and not viewer.read_only:
-        audit.record("portail.deconnexion", etablissement_id=viewer.etablissement_id,
-                     target=viewer.identifiant, rows=[viewer.compte_id], login="portail")
-        db.session.commit()
     identity.sign_out()
+    db.session.commit()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("scolarite.connexion"))
 
