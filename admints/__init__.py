@@ -79,8 +79,10 @@ def register_blueprints(app: Flask) -> None:
     from . import error_pages
     from .auth import bp as auth_bp
     from .security_headers import register as register_headers
+    from .views.scolarite import bp as scolarite_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(scolarite_bp)  # the families' portal, /scolarite/
     register_headers(app)
     error_pages.register(app)
 

@@ -75,8 +75,24 @@ class Config:
     JOB_HEARTBEAT_SECONDS = 15
     JOB_STALE_SECONDS = 120
     JOB_RECOVER_ON_START = True
-    PORTAL_URL = "https://teleservices.localhost/"
+    # Scolarité services, as families reach it (letters, emails, activation links): this app's
+    # /scolarite/ (`make run`); derived from SERVER_NAME when that is set (derive()).
+    PORTAL_URL = "http://127.0.0.1:5000/scolarite/"
     ACADEMIE_URL_TEMPLATE = "https://teleservices.ac-{academie}.fr/"
+    # The families' portal (admints.portail, R-POR-1/3, R-SEC-2). Failed logins per IP address
+    # and per identifier (like the staff's); self-help requests per IP and per address typed;
+    # new activation links per IP.
+    PORTAIL_LOGIN_RATE_LIMIT = "10 per minute"
+    PORTAIL_ACCOUNT_RATE_LIMIT = "50 per hour"
+    PORTAIL_OUBLI_RATE_LIMIT = "5 per 15 minutes"
+    PORTAIL_OUBLI_ADDRESS_RATE_LIMIT = "3 per hour"
+    PORTAIL_LIEN_RATE_LIMIT = "5 per 15 minutes"
+    # Wrong birth dates at first connection before that account's first connection is locked,
+    # and for how long (audited « portail.verrouillage »).
+    PORTAIL_NAISSANCE_ESSAIS = 3
+    PORTAIL_VERROU_MINUTES = 15
+    PORTAIL_ACTIVATION_MAX_AGE = 30 * 24 * 3600  # seconds an activation link stays valid
+    PORTAIL_OUBLI_MAX_AGE = 3 * 24 * 3600  # seconds a self-help temporary password is valid
 
 
 class TestConfig(Config):
@@ -87,6 +103,8 @@ class TestConfig(Config):
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     LOGIN_RATE_LIMIT = "5 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT = "12 per hour"
+    PORTAIL_LOGIN_RATE_LIMIT = "5 per minute"
+    PORTAIL_ACCOUNT_RATE_LIMIT = "12 per hour"
     JOB_RUNNER = "inline"
     JOB_RECOVER_ON_START = False  # each test starts on an empty database
 
@@ -120,12 +138,17 @@ def apply_environment(config: dict) -> None:
 
 def derive(config: dict) -> None:
     """Settings that follow from others: HTTPS-only cookies when the app is served over HTTPS;
-    rate limits shared through Redis when it is configured."""
+    rate limits shared through Redis when it is configured; the portal's address from
+    SERVER_NAME when PORTAL_URL was left at its default."""
     if config.get("PREFERRED_URL_SCHEME") == "https":
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
     if config.get("REDIS_URL") and config.get("RATELIMIT_STORAGE_URI") == "memory://":
         config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+    if config.get("SERVER_NAME") and config.get("PORTAL_URL") == Config.PORTAL_URL:
+        root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        scheme = config.get("PREFERRED_URL_SCHEME") or "http"
+        config["PORTAL_URL"] = f"{scheme}://{config['SERVER_NAME']}{root}/scolarite/"
 
 
 def ensure_instance_secrets(config: dict, instance: Path) -> None:

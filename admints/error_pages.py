@@ -18,6 +18,8 @@ from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
+from .sessions import is_portal_path
+
 TITLES = {
     400: "Requête invalide",
     403: "Accès refusé",
@@ -80,6 +82,8 @@ def _page(code: int, message: str, reference: str | None = None):
             body["reference"] = reference
         return jsonify(body), code
     template = f"errors/{code}.html" if code in TITLES else "errors/error.html"
+    if is_portal_path(request.path):
+        template = "portail/erreur.html"  # the families' portal, in its own layout
     return render_template(template, code=code, title=TITLES.get(code, f"Erreur {code}"),
                            message=message, reference=reference), code
 

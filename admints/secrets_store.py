@@ -2,7 +2,9 @@
 
 Temporary passwords must be printed again on demand (class lists, renotification), so they are
 encrypted with MultiFernet (keys from config `DATA_KEYS`, newest first, rotatable), never hashed;
-chosen passwords are hashed with argon2id and never leave this module.
+chosen passwords are hashed with argon2id and never leave this module. A Fernet token carries
+the time it was made (the product's clock, `admints.clock`): `decrypt_secret(..., max_age=)`
+refuses an older one (the portal's self-help temporary passwords expire so).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+
+from . import clock
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 
@@ -36,15 +40,22 @@ def _fernet() -> MultiFernet:
     return cache[keys]
 
 
+def _now() -> int:
+    return int(clock.now().timestamp())
+
+
 def encrypt_secret(plain: str) -> bytes:
-    return _fernet().encrypt(plain.encode())
+    return _fernet().encrypt_at_time(plain.encode(), _now())
 
 
-def decrypt_secret(token: bytes | None) -> str | None:
+def decrypt_secret(token: bytes | None, *, max_age: int | None = None) -> str | None:
+    """The plain secret, or None (no token, wrong key, or older than `max_age` seconds)."""
     if not token:
         return None
     try:
-        return _fernet().decrypt(bytes(token)).decode()
+        if max_age is None:
+            return _fernet().decrypt(bytes(token)).decode()
+        return _fernet().decrypt_at_time(bytes(token), max_age, _now()).decode()
     except InvalidToken:
         return None
 

@@ -12,6 +12,13 @@ from the store); the per-user `session_version` (admints.academie.users.end_sess
 session of a user at logout, password change and deactivation, whatever the store. Cookies are
 `Secure` when `SESSION_COOKIE_SECURE` is on (PREFERRED_URL_SCHEME=https) or the request came over
 HTTPS (as ProxyFix reports it, when enabled).
+
+Two stores, chosen by path (`ByPath`): the families' portal (`/scolarite/…`, R-SEC-4: a family
+session never opens the back-office and a staff session never opens the portal) has its own
+cookie `scolarite_session` (Path=/scolarite, same HttpOnly / SameSite / Secure rules) and its own
+key prefix in the same store; the staff cookie, sent by the browser with every path, is never
+read under /scolarite, and the portal's cookie never leaves /scolarite. A session id copied
+from one cookie to the other finds nothing (other prefix).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import datetime as dt
 import logging
 
 from flask import Flask, current_app, has_request_context, request
+from flask.sessions import SessionInterface
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +37,9 @@ from .extensions import db
 from .models import ServerSession
 
 KEY_PREFIX = "admints:session:"
+PORTAL_KEY_PREFIX = "admints:portail:"
+PORTAL_COOKIE = "scolarite_session"
+PORTAL_PATH = "/scolarite"
 log = logging.getLogger(__name__)
 
 
@@ -67,8 +78,8 @@ class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
 
     ttl = False
 
-    def __init__(self, app: Flask):
-        super().__init__(app, key_prefix=KEY_PREFIX, permanent=app.config["SESSION_PERMANENT"],
+    def __init__(self, app: Flask, key_prefix: str = KEY_PREFIX):
+        super().__init__(app, key_prefix=key_prefix, permanent=app.config["SESSION_PERMANENT"],
                          sid_length=32, serialization_format="msgpack")
 
     def _register_cleanup_app_command(self) -> None:
@@ -107,21 +118,78 @@ class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
             pass
 
 
-def _redis_interface(app: Flask, url: str):
+class _PortalCookie:
+    """The portal's cookie: its own name and path. (Flask-Session's `open_session` reads the
+    name from the config, hence this one.)"""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return PORTAL_COOKIE
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return PORTAL_PATH
+
+    def open_session(self, app: Flask, request) -> ServerSideSession:
+        sid = request.cookies.get(PORTAL_COOKIE) or ""
+        data = None
+        if 0 < len(sid) <= 128:  # ids are 43 characters; anything else is not ours
+            data = self._retrieve_session_data(self._get_store_id(sid))
+        if data is None:
+            return self.session_class(sid=self._generate_sid(self.sid_length),
+                                      permanent=self.permanent)
+        return self.session_class(data, sid=sid)
+
+
+class PortalDatabaseSessionInterface(_PortalCookie, DatabaseSessionInterface):
+    pass
+
+
+def is_portal_path(path: str) -> bool:
+    return path == PORTAL_PATH or path.startswith(PORTAL_PATH + "/")
+
+
+class ByPath(SessionInterface):
+    """The staff store everywhere but under /scolarite, where the portal's store is used."""
+
+    def __init__(self, staff: SessionInterface, portal: SessionInterface):
+        self.staff, self.portal = staff, portal
+
+    def for_request(self) -> SessionInterface:
+        portal = has_request_context() and is_portal_path(request.path)
+        return self.portal if portal else self.staff
+
+    def open_session(self, app: Flask, request):
+        return (self.portal if is_portal_path(request.path) else self.staff).open_session(
+            app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        self.for_request().save_session(app, session, response)
+
+
+def _redis_interface(app: Flask, url: str, *, portal: bool = False):
     from flask_session.redis import RedisSessionInterface
     from redis import Redis
 
     class RedisSessions(_Common, RedisSessionInterface):
         pass
 
-    return RedisSessions(app, client=Redis.from_url(url), key_prefix=KEY_PREFIX,
-                         permanent=app.config["SESSION_PERMANENT"], sid_length=32,
-                         serialization_format="msgpack")
+    class PortalRedisSessions(_PortalCookie, RedisSessions):
+        pass
+
+    cls = PortalRedisSessions if portal else RedisSessions
+    return cls(app, client=Redis.from_url(url),
+               key_prefix=PORTAL_KEY_PREFIX if portal else KEY_PREFIX,
+               permanent=app.config["SESSION_PERMANENT"], sid_length=32,
+               serialization_format="msgpack")
 
 
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
-    app.session_interface = _redis_interface(app, url) if url else DatabaseSessionInterface(app)
+    if url:
+        app.session_interface = ByPath(_redis_interface(app, url),
+                                       _redis_interface(app, url, portal=True))
+    else:
+        app.session_interface = ByPath(DatabaseSessionInterface(app),
+                                       PortalDatabaseSessionInterface(app, PORTAL_KEY_PREFIX))
 
 
 def renew(session) -> None:
@@ -129,6 +197,8 @@ def renew(session) -> None:
     when the response is saved. (Flask-Session's `regenerate` skips an empty session, which is
     what login and logout have just cleared, and writes in the middle of the view.)"""
     interface = current_app.session_interface
+    if isinstance(interface, ByPath):
+        interface = interface.for_request()
     if not isinstance(interface, ServerSideSessionInterface) or not isinstance(
             session, ServerSideSession):
         return

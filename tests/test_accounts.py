@@ -16,6 +16,7 @@ from admints.models import AuditEntry, Compte, Eleve, EtatCompte, ResponsableEle
 from . import factories
 
 TODAY = dt.date(2026, 11, 28)
+NEW_PASSWORD = "Gravier-Hibou-Lanterne-42"  # meets the password rule (password_policy)
 
 
 def at(day: str) -> dt.datetime:
@@ -180,16 +181,19 @@ def test_r_acc_10_add_months_end_of_month():
 def test_r_por_1_eleve_activation(db, etab):
     e = factories.make_eleve(etab, etat=EtatCompte.NOTIFIE, naissance=dt.date(2014, 3, 1))
     e.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
-    with pytest.raises(DomainError, match="naissance"):
+    with pytest.raises(portal.WrongBirthDate, match="naissance"):
         portal.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 2),
-                                new_password="nouveau-secret", today=TODAY)
+                                new_password=NEW_PASSWORD, today=TODAY)
     with pytest.raises(DomainError, match="incorrect"):
         portal.activate_eleve(e.compte, password="WRONG234", birth_date=dt.date(2014, 3, 1),
-                                new_password="nouveau-secret", today=TODAY)
+                                new_password=NEW_PASSWORD, today=TODAY)
+    with pytest.raises(DomainError, match="12 caractères"):  # the password rule
+        portal.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 1),
+                                new_password="nouveau", today=TODAY)
     portal.activate_eleve(e.compte, password="ABCD2345", birth_date=dt.date(2014, 3, 1),
-                            new_password="nouveau-secret", today=TODAY)
+                            new_password=NEW_PASSWORD, today=TODAY)
     assert e.compte.etat == EtatCompte.UTILISE and e.compte.mot_de_passe_provisoire_chiffre is None
-    assert secrets_store.verify_password(e.compte.mot_de_passe_hash, "nouveau-secret")
+    assert secrets_store.verify_password(e.compte.mot_de_passe_hash, NEW_PASSWORD)
 
 
 def test_r_por_1_responsable_activation_then_email_link(db, etab):
@@ -198,17 +202,22 @@ def test_r_por_1_responsable_activation_then_email_link(db, etab):
     compte = lien.compte
     compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
     with pytest.raises(DomainError, match="invalide"):
-        portal.activate_responsable(compte, password="ABCD2345", new_password="secret-neuf",
-                                      email="pas-une-adresse", today=TODAY)
+        portal.activate_responsable(compte, password="ABCD2345", birth_date=dt.date(2014, 3, 1),
+                                    new_password=NEW_PASSWORD, email="pas-une-adresse",
+                                    today=TODAY)
+    with pytest.raises(portal.WrongBirthDate):  # a child's birth date
+        portal.activate_responsable(compte, password="ABCD2345", birth_date=dt.date(1980, 3, 1),
+                                    new_password=NEW_PASSWORD, email="a@b.fr", today=TODAY)
     token = portal.activate_responsable(compte, password="ABCD2345",
-                                          new_password="secret-neuf", email="a@b.fr", today=TODAY)
+                                        birth_date=dt.date(2014, 3, 1),
+                                        new_password=NEW_PASSWORD, email="a@b.fr", today=TODAY)
     assert compte.etat == EtatCompte.EN_COURS_ACTIVATION and not compte.email_valide
     with pytest.raises(DomainError, match="pas valide"):
         portal.validate_email(token + "x", today=TODAY)
     portal.validate_email(token, today=TODAY)
     assert compte.etat == EtatCompte.UTILISE and compte.email_valide
     assert compte.mot_de_passe_provisoire_chiffre is None
-    with pytest.raises(DomainError, match="plus valable"):
+    with pytest.raises(portal.LinkUsed, match="déjà servi"):
         portal.validate_email(token, today=TODAY)
 
 

@@ -90,7 +90,7 @@ def test_r_acc_10_first_login_after_midnight_in_paris_is_stamped_now(db, etab, s
     eleve = factories.make_eleve(etab, etat=EtatCompte.NOTIFIE)
     eleve.compte.mot_de_passe_provisoire_chiffre = secrets_store.encrypt_secret("ABCD2345")
     portal.activate_eleve(eleve.compte, password="ABCD2345", birth_date=eleve.date_naissance,
-                            new_password="nouveau-mot-2027", today=clock.today())
+                            new_password="Gravier-Hibou-Lanterne-42", today=clock.today())
     assert eleve.compte.date_activation == dt.datetime(2026, 12, 31, 23, 30)
 
 

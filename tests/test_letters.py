@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from admints.comptes.class_lists import ClassListRow, write_class_list
+from admints.config import Config
 from admints.courriers import wording
 from admints.courriers.letters import Letter, write_letters
 from admints.errors import DomainError
@@ -17,7 +18,7 @@ from admints.parametrage import versions
 from admints.pdf import accelerated
 
 TODAY = dt.date(2026, 11, 28)
-PORTAL = "https://teleservices.localhost/"
+PORTAL = Config.PORTAL_URL
 ZOE = ("Zoë", "Œdipe-Nguyễn")
 
 

@@ -240,7 +240,8 @@ def test_r_sec_4_redis_store_for_sessions_and_rate_limits(tmp_path, redis_url):
 
     app = _app(tmp_path, REDIS_URL=redis_url)
     assert app.config["RATELIMIT_STORAGE_URI"] == redis_url
-    assert type(app.session_interface).__name__ == "RedisSessions"
+    assert type(app.session_interface.staff).__name__ == "RedisSessions"
+    assert type(app.session_interface.portal).__name__ == "PortalRedisSessions"
     client = app.test_client()
     auth = Auth(client)
     with app.app_context():

@@ -243,12 +243,10 @@ def resend_activation(etablissement_id: int, compte_id: int, email: str, *, toda
         raise DomainError("Compte introuvable.")
     compte = comptes[0]
     portal.set_account_email(compte, email, today=today)
-    from flask import current_app
-
-    base = link_base or current_app.config["PORTAL_URL"].rstrip("/") + "/activation/"
+    link = link_base + portal.activation_token(compte) if link_base else \
+        portal.activation_link(compte)
     message = mailing.activation_message(etablissement(etablissement_id), compte.email,
-                                         identifiant=compte.identifiant,
-                                         link=base + portal.activation_token(compte))
+                                         identifiant=compte.identifiant, link=link)
     result = mailing.send_batch([message])[0]
     if not result.ok:
         raise DomainError(f"Le courriel d'activation n'a pas été envoyé : {result.error}")

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Fetch the DSFR (Système de design de l'État) release files that the families' portal uses.
+
+Owns: the pinned version and sha512 integrity of the npm package `@gouvfr/dsfr` (the one place
+to change on an upgrade), the download of its tarball from the npm registry (`npm pack` when npm
+is present, else a plain HTTPS download of the same tarball), the integrity check (done here, in
+Python, whatever fetched the bytes), and the choice of the few files kept from `dist/` in the
+git-ignored folder `admints/static/dsfr/`. Never a CDN at run time: the pages load these copies.
+
+Stdlib only: `make run` / `make test` call it before the virtualenv exists. Idempotent: when the
+stamp file in the folder names the same version, integrity and icon set, it does nothing.
+
+Upgrade: `npm view @gouvfr/dsfr@X dist.integrity`, then change VERSION and INTEGRITY below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import io
+import json
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+PACKAGE = "@gouvfr/dsfr"
+VERSION = "1.15.3"
+INTEGRITY = (
+    "sha512-R9AALZc1LfZjtytWZMOaUIOHWTkllBZ/sZlsL8TpKZVgF3qUKXt/uNYh+L1D1Fh4p92ZqWxbtNcebsigBZe5pQ=="
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEST = ROOT / "admints" / "static" / "dsfr"
+TEMPLATES = ROOT / "templates" / "portail"
+STAMP = ".stamp.json"
+
+# The files of dist/ the base layout loads; the icons and fonts they point to are added below.
+CORE_FILES = (
+    "dsfr.min.css",
+    "dsfr.module.min.js",
+    "dsfr.nomodule.min.js",
+    "utility/icons/icons.min.css",
+)
+ICONS_CSS = "utility/icons/icons.min.css"
+DIST = "package/dist/"
+MAX_TARBALL = 64 * 1024 * 1024  # the 1.15 tarball is 23 MB; anything far larger is not it
+
+_URL = re.compile(r"""url\(\s*['"]?([^'")]+?)['"]?\s*\)""")
+_ICON_CLASS = re.compile(r"\bfr-icon-([a-z0-9][a-z0-9-]*)")
+
+
+class FetchError(Exception):
+    """The tarball could not be had, or is not the one pinned: nothing was changed."""
+
+
+def tarball_url(version: str = VERSION) -> str:
+    registry = os.environ.get("npm_config_registry") or "https://registry.npmjs.org/"
+    return f"{registry.rstrip('/')}/{PACKAGE}/-/dsfr-{version}.tgz"
+
+
+def check_integrity(data: bytes, integrity: str) -> None:
+    """Refuse bytes whose sha512 is not the pinned Subresource-Integrity-style value."""
+    algo, _, expected = integrity.partition("-")
+    if algo != "sha512" or not expected:
+        raise FetchError(f"Empreinte non prise en charge : {integrity!r} (sha512 attendu).")
+    actual = base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
+    if not hmac.compare_digest(actual, expected):
+        raise FetchError(
+            f"Empreinte sha512 du paquet DSFR incorrecte : attendu {expected}, obtenu {actual}. "
+            "Rien n'a été modifié."
+        )
+
+
+def _download(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (https or local test)
+            data = response.read(MAX_TARBALL + 1)
+    except OSError as exc:
+        raise FetchError(f"Téléchargement impossible de {url} : {exc}") from exc
+    if len(data) > MAX_TARBALL:
+        raise FetchError(f"{url} dépasse {MAX_TARBALL} octets : ce n'est pas le paquet attendu.")
+    return data
+
+
+def _npm_pack(version: str) -> bytes:
+    """`npm pack` into a temporary folder (npm's own cache makes a second fetch cheap)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            out = subprocess.run(
+                ["npm", "pack", f"{PACKAGE}@{version}", "--json", "--pack-destination", tmp],
+                check=True, capture_output=True, text=True, timeout=300,
+            ).stdout
+            filename = json.loads(out)[0]["filename"]
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError) as exc:
+            raise FetchError(f"npm pack {PACKAGE}@{version} a échoué : {exc}") from exc
+        return (Path(tmp) / filename).read_bytes()
+
+
+def fetch_tarball(version: str = VERSION, url: str | None = None) -> bytes:
+    """The tarball's bytes: from `url` when given, else `npm pack` when npm is present, else
+    the registry's tarball URL. Not yet checked: the caller checks the integrity."""
+    if url is None and shutil.which("npm"):
+        return _npm_pack(version)
+    return _download(url or tarball_url(version))
+
+
+def template_icons(templates: Path = TEMPLATES) -> list[str]:
+    """Names of the `fr-icon-*` classes that the portal's templates use."""
+    names: set[str] = set()
+    if templates.is_dir():
+        for path in sorted(templates.rglob("*.html")):
+            names.update(_ICON_CLASS.findall(path.read_text(encoding="utf-8")))
+    return sorted(names)
+
+
+def _css_refs(css_path: str, css: str) -> set[str]:
+    """dist-relative paths of the files a stylesheet points to (data: URIs aside)."""
+    refs = set()
+    base = posixpath.dirname(css_path)
+    for ref in _URL.findall(css):
+        if ref.startswith("data:"):
+            continue
+        path = posixpath.normpath(posixpath.join(base, ref.split("#")[0].split("?")[0]))
+        if not path.startswith("../"):
+            refs.add(path)
+    return refs
+
+
+def _icon_svg(icons_css: str, name: str) -> str:
+    match = re.search(
+        r"\.fr-icon-" + re.escape(name) + r":(?:after|before)[^{]*\{[^}]*?url\(([^)]+)\)", icons_css
+    )
+    if not match:
+        raise FetchError(f"Icône DSFR inconnue dans templates/portail : fr-icon-{name}")
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(ICONS_CSS), match.group(1)))
+    return path
+
+
+def _safe(rel: str) -> bool:
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and ".." not in parts and "" not in parts
+
+
+def select_files(data: bytes, icons: list[str]) -> dict[str, bytes]:
+    """The kept files of dist/ (path relative to dist/ → bytes), read from the tarball without
+    extracting it: regular files only, no path leaving the folder."""
+    try:
+        tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
+    except (tarfile.TarError, OSError) as exc:
+        raise FetchError(f"Archive DSFR illisible : {exc}") from exc
+    with tar:
+        members = {
+            m.name[len(DIST):]: m
+            for m in tar.getmembers()
+            if m.isfile() and m.name.startswith(DIST) and _safe(m.name[len(DIST):])
+        }
+
+        def read(rel: str) -> bytes:
+            if rel not in members:
+                raise FetchError(f"Fichier absent du paquet DSFR : dist/{rel}")
+            return tar.extractfile(members[rel]).read()
+
+        kept = {rel: read(rel) for rel in CORE_FILES}
+        # Component icons of the core stylesheet; fonts in woff2 only (every browser the
+        # portal supports reads it, so the .woff fallbacks are never requested).
+        wanted = {r for r in _css_refs("dsfr.min.css", kept["dsfr.min.css"].decode("utf-8"))
+                  if r.endswith(".svg")}
+        wanted |= {rel for rel in members
+                   if (rel.startswith("fonts/") and rel.endswith(".woff2"))
+                   or rel.startswith("favicon/")}
+        icons_css = kept[ICONS_CSS].decode("utf-8")
+        wanted |= {_icon_svg(icons_css, name) for name in icons}
+        for rel in sorted(wanted):
+            kept[rel] = read(rel)
+    return kept
+
+
+def stamp_for(version: str, integrity: str, icons: list[str]) -> dict:
+    return {"version": version, "integrity": integrity, "icons": icons}
+
+
+def is_current(dest: Path, stamp: dict) -> bool:
+    try:
+        return json.loads((dest / STAMP).read_text(encoding="utf-8")) == stamp
+    except (OSError, ValueError):
+        return False
+
+
+def install(dest: Path, files: dict[str, bytes], stamp: dict) -> None:
+    """Write the files beside `dest`, then swap the folders (the stamp is written last, so an
+    interrupted run is redone)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".dsfr-", dir=dest.parent))
+    try:
+        for rel, content in files.items():
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        (tmp / STAMP).write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
+        if dest.exists():
+            shutil.rmtree(dest)
+        tmp.rename(dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGRITY,
+           url: str | None = None, templates: Path = TEMPLATES, force: bool = False) -> dict:
+    """Make `dest` hold the kept files of that version; a summary of what was done."""
+    icons = template_icons(templates)
+    stamp = stamp_for(version, integrity, icons)
+    if not force and is_current(dest, stamp):
+        return {"fetched": False, "version": version}
+    data = fetch_tarball(version, url)
+    check_integrity(data, integrity)
+    files = select_files(data, icons)
+    install(dest, files, stamp)
+    return {
+        "fetched": True, "version": version, "tarball_bytes": len(data),
+        "kept_files": len(files), "kept_bytes": sum(len(c) for c in files.values()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Récupère les fichiers du DSFR gardés par le portail.")
+    parser.add_argument("--dest", type=Path, default=DEST)
+    parser.add_argument("--force", action="store_true", help="refaire même si le tampon correspond")
+    args = parser.parse_args(argv)
+    try:
+        done = ensure(args.dest, force=args.force)
+    except FetchError as exc:
+        print(f"fetch_dsfr : {exc}", file=sys.stderr)
+        return 1
+    if done["fetched"]:
+        print(f"DSFR {done['version']} : {done['kept_files']} fichiers gardés, "
+              f"{done['kept_bytes']} octets (archive de {done['tarball_bytes']} octets vérifiée).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
