@@ -41,7 +41,7 @@ bench: $(VENV)/.dev
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check admints tests bench app.py
+	$(BIN)/ruff check admints tests bench scripts app.py
 
 migrate: $(VENV)/.runtime
 	$(FLASK) db migrate -m "$(m)"

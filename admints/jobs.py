@@ -9,10 +9,11 @@ attribute, if set, becomes the job's file). `ctx` looks like the Job row (`id`, 
 written to the Job row at most every `PROGRESS_EVERY` items and committed on a separate
 connection so that the work's own transaction is untouched; `ctx.checkpoint(partial)` writes a
 partial result the same way (what a body without an outbox has done so far, for its recap hook);
-`ctx.file_path = ...` also names the file to download. After `fn` returns, its session is committed, then the job is marked done;
-if it raises, its session is rolled back and the job is marked failed with a French message —
-or *interrupted* when its recap hook says work is left (an outbox-backed job: resumable). A
-recap hook marked `hook.resumable = False` only reports (a job that cannot be resumed).
+`ctx.file_path = ...` also names the file to download. After `fn` returns, its session is
+committed, then the job is marked done; if it raises, its session is rolled back and the job is
+marked failed with a French message — or *interrupted* when its recap hook says work is left (an
+outbox-backed job: resumable). A recap hook marked `hook.resumable = False` only reports (a job
+that cannot be resumed).
 
 Progress and heartbeat writes are best effort (skipped when the database is busy); status
 writes (running, done, failed, interrupted) are not: they are retried for about ten seconds,

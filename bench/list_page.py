@@ -112,7 +112,8 @@ def main() -> None:
             gen = time.perf_counter() - t0
             accounts = db.session.execute(db.text("SELECT count(*) FROM compte")).scalar()
             etab = db.session.get(Etablissement, etabs // 2)
-            user = StaffUser(login="chef.bench", role="chef", password_hash=hash_password(BENCH_PASSWORD),
+            user = StaffUser(login="chef.bench", role="chef",
+                             password_hash=hash_password(BENCH_PASSWORD),
                              etablissement_id=etab.id, academie_id=1)
             db.session.add(user)
             db.session.commit()

@@ -82,7 +82,7 @@ def check_integrity(data: bytes, integrity: str) -> None:
 
 def _download(url: str) -> bytes:
     try:
-        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 (https or local test)
+        with urllib.request.urlopen(url, timeout=120) as response:
             data = response.read(MAX_TARBALL + 1)
     except OSError as exc:
         raise FetchError(f"Téléchargement impossible de {url} : {exc}") from exc
@@ -232,7 +232,8 @@ def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGR
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Récupère les fichiers du DSFR gardés par le portail.")
+    parser = argparse.ArgumentParser(
+        description="Récupère les fichiers du DSFR gardés par le portail.")
     parser.add_argument("--dest", type=Path, default=DEST)
     parser.add_argument("--force", action="store_true", help="refaire même si le tampon correspond")
     args = parser.parse_args(argv)

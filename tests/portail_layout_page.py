@@ -23,7 +23,9 @@ PAGE = """{% extends "portail/base.html" %}
 <li class="fr-nav__item"><a class="fr-nav__link" href="#">Notes</a></li>
 {% endblock %}
 {% block footer_links %}
-<li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="#">Accessibilité : non conforme</a></li>
+<li class="fr-footer__bottom-item">
+  <a class="fr-footer__bottom-link" href="#">Accessibilité : non conforme</a>
+</li>
 {% endblock %}
 {% block content %}
 <p>Tous les champs sont obligatoires.</p>

@@ -29,8 +29,16 @@ import flask_admin
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.base import BaseModelView, ViewArgs
 
-from admints.views import base, bounded_lists, comptes, comptes_actions, comptes_filtres
-from admints.views import comptes_gerer, eleves, responsables
+from admints.views import (
+    base,
+    bounded_lists,
+    comptes,
+    comptes_actions,
+    comptes_filtres,
+    comptes_gerer,
+    eleves,
+    responsables,
+)
 from admints.views.comptes import ComptesListView
 from admints.views.eleves import ElevesView
 from admints.views.responsables import ResponsablesView
@@ -52,7 +60,8 @@ def _flask_admin_private_names() -> set[str]:
     """Every `self._name` Flask-Admin's model views define or read."""
     root = Path(flask_admin.__file__).parent
     names = set()
-    for path in (root / "base.py", root / "model" / "base.py", root / "contrib" / "sqla" / "view.py"):
+    sources = (root / "base.py", root / "model" / "base.py", root / "contrib" / "sqla" / "view.py")
+    for path in sources:
         names |= set(re.findall(r"\bself\.(_[a-z]\w*)", path.read_text()))
         names |= set(re.findall(r"\bdef (_[a-z]\w*)\(", path.read_text()))
     return names

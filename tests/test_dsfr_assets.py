@@ -87,7 +87,7 @@ class _Registry:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 outer.hits.append(self.path)
                 body = outer.files.get(self.path)
                 self.send_response(200 if body is not None else 404)
@@ -134,12 +134,14 @@ def installed(tmp_path):
     return dest
 
 
-def test_r_por_2_fetch_refuses_a_tarball_whose_sha512_does_not_match(tmp_path, installed, templates):
+def test_r_por_2_fetch_refuses_a_tarball_whose_sha512_does_not_match(tmp_path, installed,
+                                                                     templates):
     good = _tarball()
     tampered = _tarball({"package/dist/dsfr.module.min.js": b"fetch('//ailleurs.example')"})
     before = _tree(installed)
     with _Registry({"/dsfr.tgz": tampered}) as registry:
-        with pytest.raises(fetch_dsfr.FetchError, match="Empreinte sha512 du paquet DSFR incorrecte"):
+        with pytest.raises(fetch_dsfr.FetchError,
+                           match="Empreinte sha512 du paquet DSFR incorrecte"):
             fetch_dsfr.ensure(installed, version="9.9.9", integrity=_integrity(good),
                               url=f"{registry.base}/dsfr.tgz", templates=templates)
         assert registry.hits == ["/dsfr.tgz"]

@@ -31,7 +31,8 @@ class _Tags(HTMLParser):
             self.inline_script = True
 
     def all(self, tag, **attrs):
-        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+        return [a for t, a in self.tags
+                if t == tag and all(a.get(k) == v for k, v in attrs.items())]
 
 
 def _page(app):
@@ -85,8 +86,10 @@ def test_r_por_2_flash_messages_are_dsfr_alerts_in_a_live_region(app):
     messages = html.split('role="status" aria-live="polite">')[1].split("</div>\n    \n")[0]
     for kind, text in [("success", "Votre compte est activé."),
                        ("error", "Identifiant ou mot de passe incorrect."),
-                       ("warning", "Votre session va expirer."), ("info", "Les notes sont publiées.")]:
-        assert f'<div class="fr-alert fr-alert--{kind} fr-alert--sm fr-mb-3w"><p>{text}</p></div>' in messages
+                       ("warning", "Votre session va expirer."),
+                       ("info", "Les notes sont publiées.")]:
+        alert = f'<div class="fr-alert fr-alert--{kind} fr-alert--sm fr-mb-3w"><p>{text}</p></div>'
+        assert alert in messages
 
 
 def test_r_por_2_form_macros_tie_labels_hints_and_errors_to_their_inputs(app):
@@ -101,7 +104,8 @@ def test_r_por_2_form_macros_tie_labels_hints_and_errors_to_their_inputs(app):
     in_error = {i["name"] for i in inputs if i.get("aria-invalid") == "true"}
     assert in_error == {"date_naissance", "courriel", "nouveau_mot_de_passe"}
     assert '<p class="fr-message fr-message--error" id="date_naissance-erreur-1">' in html
-    assert 'Date de naissance<span class="fr-hint-text">Format attendu : JJ/MM/AAAA</span></label>' in html
+    hint = '<span class="fr-hint-text">Format attendu : JJ/MM/AAAA</span>'
+    assert f"Date de naissance{hint}</label>" in html
     by_name = {i["name"]: i for i in inputs}
     assert by_name["courriel"]["type"] == "email"
     assert by_name["courriel"]["autocomplete"] == "email"

@@ -1,6 +1,6 @@
-"""Account rows for the bulk operations (notification, writing, bulk): the accounts of a list of ids, scoped to
-one establishment (R-SEC-1), with what a letter or an email needs, sorted by division then
-name (accents and case ignored).
+"""Account rows for the bulk operations (notification, writing, bulk): the accounts of a list of
+ids, scoped to one establishment (R-SEC-1), with what a letter or an email needs, sorted by
+division then name (accents and case ignored).
 
 They are read as result rows, not ORM objects: loading and flushing 2,000 ORM accounts cost
 more than the letters themselves. `lifecycle.prepare_notification` and

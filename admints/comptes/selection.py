@@ -65,6 +65,10 @@ class AccountFilters:
         return cls(**fields)
 
 
+# Frozen: one shared instance is a safe default.
+NO_FILTERS = AccountFilters()
+
+
 def _in(column, values) -> list:
     if values is None:
         return []
@@ -104,7 +108,7 @@ _LISTED = ResponsableEleve.niveau.in_(NIVEAUX_LISTES)
 
 
 def select_accounts(etablissement_id: int, kind: str,
-                    filters: AccountFilters = AccountFilters()) -> Select:
+                    filters: AccountFilters = NO_FILTERS) -> Select:
     """Rows of one account list of the establishment, filtered. Columns `row_id` (Eleve.id or
     ResponsableEleve.id) and `compte_id`; joins: the pupil (guardians' list) and, outer, the
     account — nothing else, so a count stays cheap."""

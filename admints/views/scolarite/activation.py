@@ -15,7 +15,7 @@ from ...errors import DomainError
 from ...extensions import db, limiter
 from ...models import EtatCompte, KindCompte
 from ...portail import first_login, identity, lockout, signin
-from . import bp, limit, render, today
+from .blueprint import bp, limit, render, today
 from .forms import PASSWORD_RULE, FirstLoginForm
 
 _LINK_LIMIT = "Trop de demandes de lien. Réessayez dans quelques minutes."

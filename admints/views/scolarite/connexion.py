@@ -11,7 +11,7 @@ from flask import flash, redirect, request, url_for
 
 from ...extensions import db, limiter
 from ...portail import identity, signin
-from . import bp, limit, render, today
+from .blueprint import bp, limit, render, today
 from .forms import LoginForm
 
 NEXT = {identity.PREMIERE: "scolarite.premiere_connexion", identity.ATTENTE: "scolarite.attente",

@@ -13,7 +13,7 @@ from flask import flash, redirect, request, url_for
 from ...errors import DomainError
 from ...extensions import db, limiter
 from ...portail import identity, selfhelp
-from . import bp, limit, render, today
+from .blueprint import bp, limit, render, today
 from .forms import PASSWORD_RULE, ForgottenForm, NewPasswordForm
 
 ANSWER = ("Si cette adresse est celle, validée, d'un compte Scolarité services, un courriel "
