@@ -89,7 +89,7 @@ def test_r_acc_3_4_6_cli_killed_mid_batch_recover_then_resume_same_passwords(
     res = runner.invoke(args=["admints", "jobs", "--recover"])
     assert res.exit_code == 0 and "0 tâche(s)" in res.stdout
     res = runner.invoke(args=["admints", "jobs"])
-    assert f"Tâche n° {job_id}" in res.stdout and "interrompue" in res.stdout
+    assert f"Tâche n° {job_id} (Notification – responsables) : interrompue" in res.stdout
 
     # Delivered: the password received is the one stored; the others did not change.
     delivered = {}

@@ -16,13 +16,14 @@ import click
 from .. import job_recovery
 from ..errors import DomainError
 from ..extensions import db
-from ..models import STATUS_LABELS, Job
+from ..models import KIND_LABELS, STATUS_LABELS, Job
 from .group import admints_cli
 from .output import emit, fail
 
 
 def _line(job_id: int, kind: str, status: str, result: dict | None, error: str | None) -> str:
-    head = f"Tâche n° {job_id} ({kind}) : {STATUS_LABELS.get(status, status)}"
+    what = KIND_LABELS.get(kind, kind)
+    head = f"Tâche n° {job_id} ({what}) : {STATUS_LABELS.get(status, status)}"
     detail = (result or {}).get("message") or error
     return f"{head}. {detail}" if detail else f"{head}."
 

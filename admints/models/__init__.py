@@ -23,7 +23,7 @@ from .core import (
     eleve_groupe,
 )
 from .outbox import OPEN_STATUSES, NotificationLock, NotificationOutbox
-from .staff import STATUS_LABELS, AuditEntry, Job, ServerSession, StaffUser
+from .staff import KIND_LABELS, STATUS_LABELS, AuditEntry, Job, ServerSession, StaffUser
 from .teleservices import (
     AccesTeleservice,
     DatePublication,
@@ -64,6 +64,7 @@ __all__ = [
     "Responsable",
     "ResponsableEleve",
     "Role",
+    "KIND_LABELS",
     "STATUS_LABELS",
     "ServerSession",
     "StaffUser",

@@ -103,6 +103,11 @@ class AuditEntry(db.Model):
 
 STATUS_LABELS = {"pending": "en attente", "running": "en cours", "done": "terminée",
                  "failed": "échec", "interrupted": "interrompue"}
+# What each kind of job is, in the words of the screens and the CLI (R-ACC-6, R-ACC-7); kinds are
+# named by comptes.notification_jobs and comptes.writing.JOB_KIND.
+KIND_LABELS = {"notification_eleve": "Notification – élèves",
+               "notification_responsable": "Notification – responsables",
+               "ecriture_responsables": "Écrire à plusieurs responsables"}
 
 
 class Job(db.Model):
@@ -138,6 +143,10 @@ class Job(db.Model):
 
     def __str__(self) -> str:
         return f"Tâche {self.id} ({self.kind}, {self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def status_label(self) -> str:

@@ -29,10 +29,6 @@ from ..extensions import db
 from ..models import Job, Role
 from .base import TenantBaseView
 
-KIND_LABELS = {"notification_eleve": "Notification – élèves",
-               "notification_responsable": "Notification – responsables",
-               writing.JOB_KIND: "Écrire à plusieurs responsables"}
-
 
 class TachesView(TenantBaseView):
     """Job progress, PDF and recap; open to whoever may open either account list."""
@@ -65,7 +61,7 @@ class TachesView(TenantBaseView):
             query = query.where(Job.created_by == user.login, Job.total == 1)
         jobs = [job for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
                 if permissions.can_open_job(user, job)][:50]
-        return self.render("admints/comptes/taches.html", jobs=jobs, labels=KIND_LABELS)
+        return self.render("admints/comptes/taches.html", jobs=jobs)
 
     def _recovered(self, job_id: int) -> Job:
         """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
