@@ -38,7 +38,7 @@ from ..models import (
     NotificationOutbox,
     ResponsableEleve,
 )
-from . import identifiers
+from . import activation, identifiers
 
 COURRIER = "courrier"
 COURRIEL = "courriel"
@@ -179,6 +179,7 @@ def create_new_account(compte: Compte, *, lien: ResponsableEleve | None = None,
     notification of the account is open (outbox rule: its letter carries a stored password)."""
     from . import outbox  # outbox records deliveries with `delivered_values`
 
+    activation.require_activated(compte.etablissement_id)  # R-SRV-1: a new password
     if compte.kind == KindCompte.RESPONSABLE:
         if lien is None or lien.compte_id != compte.id:
             raise DomainError("Le couple élève / responsable ne correspond pas à ce compte.")

@@ -35,6 +35,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Query
 
 from .. import bounded, permissions
+from ..comptes import activation
 from ..comptes import selection as comptes_selection
 from ..comptes.lifecycle import (
     MODE_LABELS as MODES_LABELS,  # the one copy of the labels
@@ -90,6 +91,8 @@ COMPTE_SORTS = {
 
 
 _CONTINUITE = ' class="compte-continuite"'
+# The mass actions that hand out temporary passwords (refused before activation, R-SRV-1).
+PASSWORD_ACTIONS = ("notifier", "reinitialiser")
 
 
 @functools.cache
@@ -187,6 +190,13 @@ class ComptesListView(TenantModelView):
             kwargs["filters"] = None
             kwargs["filter_groups"] = None
             kwargs["can_mass_act"] = permissions.can_mass_act(current_user)
+            # R-SRV-1: before activation the actions that hand out passwords are not offered,
+            # and the page says why (the operations refuse them anyway).
+            blocked = activation.blocked_reason(self.etablissement_id())
+            kwargs["activation_requise"] = blocked
+            if blocked:
+                kwargs["actions"] = [(name, label) for name, label in kwargs.get("actions") or []
+                                     if name not in PASSWORD_ACTIONS]
             kwargs["table_rows"] = self.table_rows(kwargs.get("data") or [],
                                                    kwargs.get("list_columns") or [],
                                                    bool(kwargs.get("actions")))

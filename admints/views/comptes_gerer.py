@@ -15,7 +15,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from .. import clock, permissions
-from ..comptes import notification, notification_jobs, writing
+from ..comptes import activation, notification, notification_jobs, writing
 from ..comptes.lifecycle import MODE_LABELS
 from ..comptes.recipients import pick_email
 from ..email_syntax import email_status
@@ -43,6 +43,8 @@ class GererMixin:
         compte = self.row_compte(row)
         eleve = self.row_eleve(row)
         responsable = getattr(row, "responsable", None)
+        # R-SRV-1: before activation, nothing that hands out a password is offered.
+        blocked = activation.blocked_reason(self.etablissement_id())
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
@@ -52,7 +54,9 @@ class GererMixin:
             subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
-            can_create_new=permissions.can_create_new_account(current_user, self.area),
+            can_create_new=not blocked and permissions.can_create_new_account(current_user,
+                                                                              self.area),
+            can_renotify=not blocked, activation_requise=blocked,
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
