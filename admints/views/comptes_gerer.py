@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from .. import clock, permissions
 from ..comptes import activation, notification, notification_jobs, writing
-from ..comptes.lifecycle import MODE_LABELS
+from ..comptes.lifecycle import MODE_LABELS, expires_on
 from ..comptes.recipients import pick_email
 from ..email_syntax import email_status
 from ..errors import DomainError
@@ -57,6 +57,7 @@ class GererMixin:
             can_create_new=not blocked and permissions.can_create_new_account(current_user,
                                                                               self.area),
             can_renotify=not blocked, activation_requise=blocked,
+            expire_le=expires_on(compte.etat, compte.date_notification),
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
