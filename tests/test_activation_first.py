@@ -81,6 +81,7 @@ def test_r_srv_1_cli_notify_refused_in_french(runner, db, inactive, tmp_path):
                               "--out", str(out), "--today", "2026-10-05"])
     assert res.exit_code == 1
     assert "pas encore activés" in res.output and "Traceback" not in res.output
+    assert f"admints activer --uai {etab.uai}" in res.output
     assert not out.exists()
     assert db_snapshot(db) == before
 

@@ -15,7 +15,7 @@ import sys
 import click
 
 from .. import clock
-from ..comptes import lifecycle, notification, notification_jobs, selection
+from ..comptes import activation, lifecycle, notification, notification_jobs, selection
 from ..comptes.selection import AccountFilters
 from ..errors import DomainError
 from ..extensions import db
@@ -89,6 +89,10 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, expire_dans, rese
         db.session.commit()
         if job.status != "done":
             raise DomainError(job.error or "La notification n'a pas abouti.")
+    except activation.NotActivated as error:  # R-SRV-1: say how, from the command line too
+        db.session.rollback()
+        fail(DomainError(f"{error.message} En ligne de commande : flask --app app admints "
+                         f"activer --uai {uai.upper()}."), as_json)
     except DomainError as error:
         db.session.rollback()
         fail(error, as_json)
