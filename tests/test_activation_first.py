@@ -138,8 +138,10 @@ def test_r_srv_1_gerer_le_compte_offers_no_renotification(client, auth, inactive
         assert resp.status_code == 302
         assert "pas encore activés" in client.get(resp.headers["Location"]).get_data(
             as_text=True)
-    resp = client.post(f"{page}nouveau/", data={"csrf_token": token, "confirme": "1"})
-    assert resp.status_code == 302
+    for confirme in ("", "1"):  # no confirmation page either
+        resp = client.post(f"{page}nouveau/", data={"csrf_token": token, "confirme": confirme,
+                                                     "notification": "papier"})
+        assert resp.status_code == 302
     assert db_snapshot(db) == before
     assert db.session.get(Compte, lien.compte_id).etat == EtatCompte.NON_NOTIFIE
 

@@ -103,6 +103,7 @@ class GererMixin:
         """R-ACC-8 / guide §1.5.2: confirmation with the choice of notifying the new account in
         the same step (its letter or email: *Notifié*) or later (it says what remains)."""
         modes = self._modes(row, compte)
+        activation.require_activated(self.etablissement_id())  # R-SRV-1, before confirming
         if request.form.get("confirme") != "1":
             return self.render("admints/comptes/confirmer_nouveau.html", row=row,
                                compte=compte, eleve=self.row_eleve(row), modes=modes,
