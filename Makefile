@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg bench lint migrate clean dsfr
+.PHONY: run test test-pg bench lint migrate clean dsfr purge-expired
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -39,6 +39,11 @@ test-pg: $(VENV)/.dev dsfr
 
 bench: $(VENV)/.dev
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# R-ACC-10, daily from cron (README « Daily expiry »): deletes the accounts expired today, on the
+# database of DATABASE_URL (or instance/). Idempotent; PURGE_ARGS="--today 2027-01-05 --json".
+purge-expired:
+	$(FLASK) admints purge-expired $(PURGE_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check admints tests bench scripts app.py

@@ -53,7 +53,9 @@ def make_etablissement(uai: str = "0999001A", nom: str = "Collège Test", academ
         adresse=kw.pop("adresse", "5 bis boulevard Louis XIV"), code_postal="59040",
         ville=kw.pop("ville", "Lille"), telephone="03 20 00 00 00", fax="03 20 00 00 01",
         emails=kw.pop("emails", [f"ce.{uai.lower()}@ac-demo.fr"]), chef_nom="Paul Marcheville",
-        annee_scolaire=2026, module_notes_initialise=True, active_le=utcnow(), **kw,
+        annee_scolaire=2026, module_notes_initialise=True,
+        # Activated by default (R-SRV-1): `active_le=None` builds one not yet activated.
+        active_le=kw.pop("active_le", utcnow()), **kw,
     )
     db.session.add(etab)
     db.session.flush()

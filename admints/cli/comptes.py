@@ -9,12 +9,13 @@ safe to run daily.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
 
 from .. import clock
-from ..comptes import lifecycle, notification, notification_jobs, selection
+from ..comptes import activation, lifecycle, notification, notification_jobs, selection
 from ..comptes.selection import AccountFilters
 from ..errors import DomainError
 from ..extensions import db
@@ -33,12 +34,15 @@ def _etab(uai: str) -> Etablissement:
 
 
 def notify_selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
-                     etats: tuple[str, ...], niveaux: tuple[int, ...] = ()) -> list[int]:
+                     etats: tuple[str, ...], niveaux: tuple[int, ...] = (), *,
+                     expire_le: dt.date | None = None) -> list[int]:
     """The open accounts the options select — the lists' own query (comptes.selection); all
-    divisions, states and levels when none is given."""
+    divisions, states and levels when none is given; `expire_le`: only the accounts that
+    expire by that day (R-ACC-10)."""
     filters = AccountFilters(
         divisions=selection.division_ids(etab.id, divisions) if divisions else None,
-        etats=tuple(etats) or None, niveaux=tuple(niveaux) or None, open_only=True)
+        etats=tuple(etats) or None, niveaux=tuple(niveaux) or None, open_only=True,
+        expire_le=expire_le)
     return selection.compte_ids(selection.select_accounts(etab.id, kind, filters))
 
 
@@ -52,19 +56,24 @@ def notify_selection(etab: Etablissement, kind: str, divisions: tuple[str, ...],
               help="Responsables : légal 1 ou 2 (répétable ; les deux sinon).")
 @click.option("--mode", default="papier",
               type=click.Choice(list(notification.MODES)))
+@click.option("--expire-dans", "expire_dans", type=click.IntRange(0, 366),
+              help="Seulement les comptes Notifié / En cours d'activation qui expirent dans "
+                   "ce nombre de jours (30 : « expire dans les 30 jours »).")
 @click.option("--reset-used", is_flag=True,
               help="Réinitialiser les mots de passe des comptes Utilisé.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Fichier PDF des courriers.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date du jour (AAAA-MM-JJ).")
 @click.option("--json", "as_json", is_flag=True)
-def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_path, today,
-                   as_json):
+def notify_command(uai, kind, divisions, etats, niveaux, mode, expire_dans, reset_used,
+                   out_path, today, as_json):
     """Notifie les comptes filtrés (courriers PDF et/ou courriels), en une seule tâche."""
     today = today.date() if today else clock.today()
     try:
         etab = _etab(uai)
-        ids = notify_selection(etab, kind, divisions, etats, niveaux)
+        ids = notify_selection(
+            etab, kind, divisions, etats, niveaux,
+            expire_le=None if expire_dans is None else today + dt.timedelta(days=expire_dans))
         with click.progressbar(length=max(len(ids), 1), label="Notification",
                                file=sys.stderr) as bar:
             seen = [0]
@@ -80,6 +89,10 @@ def notify_command(uai, kind, divisions, etats, niveaux, mode, reset_used, out_p
         db.session.commit()
         if job.status != "done":
             raise DomainError(job.error or "La notification n'a pas abouti.")
+    except activation.NotActivated as error:  # R-SRV-1: say how, from the command line too
+        db.session.rollback()
+        fail(DomainError(f"{error.message} En ligne de commande : flask --app app admints "
+                         f"activer --uai {uai.upper()}."), as_json)
     except DomainError as error:
         db.session.rollback()
         fail(error, as_json)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import audit
 from ..extensions import db
-from . import lifecycle, outbox
+from . import activation, lifecycle, outbox
 from .recipients import load_comptes
 
 
@@ -22,6 +22,7 @@ def reset_passwords(etablissement_id: int, kind: str | None, compte_ids: Sequenc
     *Non notifié* (to be notified); closed accounts are skipped. Returns the count. One audit
     entry for the batch. Refused while a notification of these accounts is open: its letters
     carry the passwords it stored (outbox rule)."""
+    activation.require_activated(etablissement_id)  # R-SRV-1
     outbox.guard(etablissement_id, compte_ids)
     done = []
     for compte in load_comptes(etablissement_id, compte_ids, kind):

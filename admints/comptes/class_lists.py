@@ -43,7 +43,7 @@ from ..models import (
     eleve_groupe,
 )
 from ..pdf import FONT, FONT_BOLD, atomic_output, register_fonts
-from . import lifecycle
+from . import activation, lifecycle
 
 HEADERS = ("Nom", "Division", "Date de naissance", "Identifiant", "Mot de passe provisoire",
            "Date de notification", "État", "Dernière connexion")
@@ -221,6 +221,7 @@ def class_list_rows(etablissement_id: int, *, division_id: int | None = None,
     unknown class or one of another establishment."""
     if (division_id is None) == (groupe_id is None):
         raise DomainError("Choisissez une division ou un groupe.")
+    activation.require_activated(etablissement_id)  # R-SRV-1: the list shows passwords
     query = db.select(Eleve).options(joinedload(Eleve.compte), joinedload(Eleve.division)) \
         .where(Eleve.etablissement_id == etablissement_id)
     if division_id is not None:

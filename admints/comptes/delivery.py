@@ -35,7 +35,7 @@ def send_emails(etab, rows: list, items: dict[int, Item], passwords: dict[int, s
             etab, r.email, identifiant=it.compte.identifiant,
             password=None if r.continuite else passwords.get(r.id),
             civilite=it.civilite or "", nom=it.nom, prenom=it.prenom,
-            eleve=f"{it.eleve_prenom} {it.eleve_nom}", url=url))
+            eleve=it.enfants_label, url=url))
     fallback: list = []
 
     def on_result(res: mailing.SendResult) -> None:
@@ -68,6 +68,7 @@ def write_pdf(etab, rows: list, items: dict[int, Item], passwords: dict[int, str
             kind=it.compte.kind, continuite=r.continuite, civilite=it.civilite, nom=it.nom,
             prenom=it.prenom, adresse=it.adresse, eleve_nom=it.eleve_nom,
             eleve_prenom=it.eleve_prenom, division=it.division,
+            autres_enfants=it.autres_enfants,
             identifiant=it.compte.identifiant,
             mot_de_passe=None if r.continuite else passwords.get(r.id)))
     written = [0]

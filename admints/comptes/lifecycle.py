@@ -38,7 +38,7 @@ from ..models import (
     NotificationOutbox,
     ResponsableEleve,
 )
-from . import identifiers
+from . import activation, identifiers
 
 COURRIER = "courrier"
 COURRIEL = "courriel"
@@ -179,6 +179,7 @@ def create_new_account(compte: Compte, *, lien: ResponsableEleve | None = None,
     notification of the account is open (outbox rule: its letter carries a stored password)."""
     from . import outbox  # outbox records deliveries with `delivered_values`
 
+    activation.require_activated(compte.etablissement_id)  # R-SRV-1: a new password
     if compte.kind == KindCompte.RESPONSABLE:
         if lien is None or lien.compte_id != compte.id:
             raise DomainError("Le couple élève / responsable ne correspond pas à ce compte.")
@@ -223,12 +224,39 @@ def _delete(compte: Compte) -> None:
 
 # ---------------------------------------------------------------- expiry (R-ACC-10)
 
+NOT_ACTIVATED_STATES = (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION)
+
+
+def expires_on(etat: str | None, date_notification: dt.datetime | None) -> dt.date | None:
+    """R-ACC-10, the one computation of « expire le JJ/MM/AAAA »: the day a *Notifié* or *En
+    cours d'activation* account is deleted if still not activated — the day after the three
+    months since its notification (Paris date). None for other states or no notification."""
+    if etat not in NOT_ACTIVATED_STATES or date_notification is None:
+        return None
+    return add_months(clock.local_date(date_notification), 3) + dt.timedelta(days=1)
+
+
+def notified_before_expiry_by(last_day: dt.date) -> dt.datetime:
+    """The stored (naive UTC) instant such that a not-activated account expires on or before
+    `last_day` (`expires_on(...) <= last_day`) exactly when it was notified before it: the SQL
+    form of `expires_on` for the filter « expire dans les 30 jours » (comptes.selection)."""
+    limit = last_day - dt.timedelta(days=1)  # add_months(notified, 3) <= limit
+    # add_months never decreases: the notification days that qualify are those up to `day`.
+    day = add_months(limit, -3)
+    while add_months(day + dt.timedelta(days=1), 3) <= limit:
+        day += dt.timedelta(days=1)
+    while add_months(day, 3) > limit:
+        day -= dt.timedelta(days=1)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), clock.PARIS)
+    return next_midnight.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def expiry_reason(compte: Compte, today: dt.date) -> str | None:
     """Why this account is expired on `today`, or None. Not activated 3 months after its
-    notification, or not used for one year (strictly after the anniversary)."""
-    if compte.etat in (EtatCompte.NOTIFIE, EtatCompte.EN_COURS_ACTIVATION):
-        notified = compte.date_notification
-        if notified and add_months(clock.local_date(notified), 3) < today:
+    notification (`expires_on`), or not used for one year (strictly after the anniversary)."""
+    if compte.etat in NOT_ACTIVATED_STATES:
+        due = expires_on(compte.etat, compte.date_notification)
+        if due is not None and due <= today:
             return "non activé 3 mois après sa notification"
     elif compte.etat == EtatCompte.UTILISE:
         last = compte.derniere_connexion or compte.date_activation or compte.date_notification

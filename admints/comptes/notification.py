@@ -29,7 +29,7 @@ from ..email_syntax import invalid_reason
 from ..errors import DomainError
 from ..extensions import db
 from ..models import OPEN_STATUSES, EtatCompte, Job, KindCompte
-from . import lifecycle, mailing, outbox, outbox_marks
+from . import activation, lifecycle, mailing, outbox, outbox_marks
 from .recipients import Item, etablissement, load_items
 
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
@@ -215,6 +215,7 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
     kind, mode, ids = params["kind"], params["mode"], params["compte_ids"]
     check(kind, mode)
     etab = etablissement(etablissement_id)
+    activation.require_activated(etab.id)  # R-SRV-1: no letter before activation
     today = dt.date.fromisoformat(params["today"])
     if mode != PAPIER:
         mailing.portal_url(etab.id, today)  # « ENT seul » without address: refused up front

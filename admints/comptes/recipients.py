@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..courriers import wording
 from ..database import chunks
@@ -48,6 +48,15 @@ class Item:
     prepared: lifecycle.Prepared | None = None
     delivered: str | None = None  # "courrier" | "courriel"
     reason: str | None = None
+    # A guardian account shared by siblings: the other children (« Prénom NOM »), named by
+    # the same letter or email.
+    autres_enfants: list[str] = field(default_factory=list)
+
+    @property
+    def enfants_label(self) -> str:
+        """« Jeanne DUPONT » or « Jeanne DUPONT et Paul DUPONT »: every child of the account."""
+        return wording.names_list([f"{self.eleve_prenom} {self.eleve_nom}",
+                                   *self.autres_enfants])
 
 
 def fold(text: str | None) -> str:
@@ -113,6 +122,7 @@ def load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> l
                 items[row.id] = Item(row, key, row.nom, row.prenom, None, [], row.nom,
                                       row.prenom, div)
         else:
+            children: dict[int, list[tuple]] = {}
             rows = db.session.execute(
                 db.select(*_COMPTE_COLS, ResponsableEleve.id.label("lien_id"),
                           Responsable.nom.label("r_nom"), Responsable.prenom.label("r_prenom"),
@@ -131,7 +141,9 @@ def load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> l
                 div = row.division or ""
                 key = (fold(div), fold(row.e_nom), fold(row.e_prenom), fold(row.r_nom),
                        fold(row.r_prenom), row.lien_id)
-                # A guardian account shared by siblings gets ONE letter, about the first child.
+                children.setdefault(row.id, []).append((key, f"{row.e_prenom} {row.e_nom}", div))
+                # A guardian account shared by siblings gets ONE letter, sorted with its first
+                # child and naming the others (below).
                 if row.id in items and items[row.id].sort_key <= key:
                     continue
                 items[row.id] = Item(
@@ -139,7 +151,26 @@ def load_items(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> l
                     wording.civilite_label(row.civilite) or None, address_lines(row),
                     row.e_nom, row.e_prenom, div,
                     pick_email(row.r_email, row.email, row.email_valide), row.r_email)
+            for compte_id, kids in children.items():
+                if len(kids) > 1:
+                    kids.sort()
+                    items[compte_id].autres_enfants = [name for _k, name, _d in kids[1:]]
+                    items[compte_id].division = ", ".join(dict.fromkeys(d for *_x, d in kids
+                                                                        if d))
     return sorted(items.values(), key=lambda it: it.sort_key)
+
+
+def account_children(etablissement_id: int, compte_id: int) -> list[tuple[str, str, str]]:
+    """Every child (nom, prénom, division) of the establishment a guardian account is for —
+    several when siblings share it — in the letters' order (division, then name)."""
+    rows = db.session.execute(
+        db.select(Eleve.nom, Eleve.prenom, Division.code)
+        .join(ResponsableEleve, ResponsableEleve.eleve_id == Eleve.id)
+        .outerjoin(Division, Division.id == Eleve.division_id)
+        .where(ResponsableEleve.etablissement_id == etablissement_id,
+               ResponsableEleve.compte_id == compte_id)).all()
+    kids = {(nom, prenom, code or "") for nom, prenom, code in rows}
+    return sorted(kids, key=lambda k: (fold(k[2]), fold(k[0]), fold(k[1])))
 
 
 def load_comptes(etablissement_id: int, compte_ids: Sequence[int],

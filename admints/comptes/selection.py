@@ -11,6 +11,7 @@ order and page.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy import Select, false, func
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Compte, Division, Eleve, KindCompte, ResponsableEleve
+from . import lifecycle
 
 NIVEAUX_LISTES = (1, 2)  # the guardians' list: légal 1 and légal 2 only
 
@@ -40,6 +42,9 @@ class AccountFilters:
     # several: every one applies.
     nom_prefixes: tuple[str, ...] = ()
     continuite: bool | None = None
+    # R-ACC-10: *Notifié* / *En cours d'activation* accounts that expire on or before this day
+    # (« expire dans les 30 jours »: today + 30, `lifecycle.expires_on`).
+    expire_le: dt.date | None = None
     open_only: bool = False  # accounts not closed (`ferme_le IS NULL`): the CLI's notify
     nothing: bool = False  # two answers that exclude each other (continuité oui and non)
 
@@ -56,6 +61,8 @@ class AccountFilters:
                                 else tuple(v for v in old if v in value))
             elif name == "nom_prefixes":
                 fields[name] = (*(old or ()), value)
+            elif name == "expire_le":
+                fields[name] = value if old is None else min(old, value)
             elif name == "continuite":
                 if old is not None and old != value:
                     fields["nothing"] = True
@@ -130,6 +137,10 @@ def select_accounts(etablissement_id: int, kind: str,
         where.append(Compte.continuite.is_(filters.continuite))
     if filters.open_only:
         where.append(Compte.ferme_le.is_(None))
+    if filters.expire_le is not None:
+        where += [Compte.etat.in_(lifecycle.NOT_ACTIVATED_STATES), Compte.ferme_le.is_(None),
+                  Compte.date_notification < lifecycle.notified_before_expiry_by(
+                      filters.expire_le)]
     return stmt.where(*where)
 
 

@@ -55,6 +55,10 @@ class Letter:
     division: str = ""
     identifiant: str = ""
     mot_de_passe: str | None = None
+    # A guardian account shared by siblings: the other children (« Prénom NOM »), so that ONE
+    # letter names every child — « ${eleve_prenom} ${eleve_nom} » reads « Jeanne DUPONT et
+    # Paul DUPONT » (the standard and custom texts stay as they are).
+    autres_enfants: list[str] = field(default_factory=list)
 
 
 def portal_url() -> str:
@@ -135,7 +139,8 @@ def _draw(layout: Layout, letter: Letter) -> None:
         # R-ACC-3: a used or continuity account's chosen password is never communicated.
         mot_de_passe="" if letter.continuite else clean(letter.mot_de_passe),
         civilite=civilite, nom=nom, prenom=prenom,
-        eleve_nom=clean(letter.eleve_nom or letter.nom),
+        eleve_nom=wording.names_list([clean(letter.eleve_nom or letter.nom),
+                                      *(clean(n) for n in letter.autres_enfants)]),
         eleve_prenom=clean(letter.eleve_prenom or letter.prenom),
         division=clean(letter.division))
     layout.place("date")

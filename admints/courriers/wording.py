@@ -162,6 +162,14 @@ def body_key(kind: str, continuite: bool) -> str:
     return f"{kind}_{'continuite' if continuite else 'nouveau'}"
 
 
+def names_list(names) -> str:
+    """« A », « A et B », « A, B et C »: the children a shared guardian account is for."""
+    names = [n for n in names if n]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} et {names[-1]}"
+
+
 def civilite_label(code: str | None) -> str:
     """« Madame » / « Monsieur » from the SIECLE code; anything else as given."""
     if not code:

@@ -35,10 +35,12 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Query
 
 from .. import bounded, permissions
+from ..comptes import activation
 from ..comptes import selection as comptes_selection
 from ..comptes.lifecycle import (
     MODE_LABELS as MODES_LABELS,  # the one copy of the labels
 )
+from ..comptes.lifecycle import expires_on
 from ..extensions import db
 from ..i18n import format_date
 from ..models import Compte, Eleve
@@ -61,6 +63,17 @@ def fmt_etat(value) -> Markup:
     return _BADGES[value]
 
 
+def fmt_etat_expiry(row) -> Markup:
+    """The state badge and, for a *Notifié* / *En cours d'activation* account, « expire le
+    JJ/MM/AAAA » (R-ACC-10, `lifecycle.expires_on`)."""
+    badge = fmt_etat(row.etat)
+    due = expires_on(row.etat, row.date_notification)
+    if due is None:
+        return badge
+    return badge + Markup(' <small class="compte-expire text-nowrap">expire le {}</small>'
+                          ).format(format_date(due))
+
+
 # Account columns the list pages read, as plain row fields (`row.etat`, …).
 LIST_COMPTE_COLUMNS = (Compte.etat.label("etat"),
                        Compte.date_notification.label("date_notification"),
@@ -79,7 +92,7 @@ COMPTE_COLUMN_LABELS = {
 COMPTE_FORMATTERS = {
     "compte.date_notification": lambda v, c, m, n: format_date(m.date_notification),
     "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.mode_notification),
-    "compte.etat": lambda v, c, m, n: fmt_etat(m.etat),
+    "compte.etat": lambda v, c, m, n: fmt_etat_expiry(m),
     "compte.derniere_connexion": lambda v, c, m, n: format_date(m.derniere_connexion),
 }
 COMPTE_SORTS = {
@@ -90,6 +103,8 @@ COMPTE_SORTS = {
 
 
 _CONTINUITE = ' class="compte-continuite"'
+# The mass actions that hand out temporary passwords (refused before activation, R-SRV-1).
+PASSWORD_ACTIONS = ("notifier", "reinitialiser")
 
 
 @functools.cache
@@ -174,7 +189,7 @@ class ComptesListView(TenantModelView):
             fields.append({
                 "name": f"flt{idx}_{self.get_filter_arg(idx, flt)}",
                 "label": str(flt.name),
-                "kind": type(flt).__name__,
+                "kind": getattr(flt, "bar_kind", type(flt).__name__),
                 "options": [(str(k), str(v)) for k, v in (options or [])],
                 "values": current.get(idx, []),
             })
@@ -187,6 +202,13 @@ class ComptesListView(TenantModelView):
             kwargs["filters"] = None
             kwargs["filter_groups"] = None
             kwargs["can_mass_act"] = permissions.can_mass_act(current_user)
+            # R-SRV-1: before activation the actions that hand out passwords are not offered,
+            # and the page says why (the operations refuse them anyway).
+            blocked = activation.blocked_reason(self.etablissement_id())
+            kwargs["activation_requise"] = blocked
+            if blocked:
+                kwargs["actions"] = [(name, label) for name, label in kwargs.get("actions") or []
+                                     if name not in PASSWORD_ACTIONS]
             kwargs["table_rows"] = self.table_rows(kwargs.get("data") or [],
                                                    kwargs.get("list_columns") or [],
                                                    bool(kwargs.get("actions")))

@@ -16,7 +16,7 @@ from flask_admin.actions import action
 from flask_login import current_user
 
 from .. import clock
-from ..comptes import bulk, exports, notification, notification_jobs, writing
+from ..comptes import activation, bulk, exports, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -45,10 +45,18 @@ class MassActionsMixin:
     def _confirmed(self) -> bool:
         return request.form.get("confirme") == "1"
 
+    def _not_activated(self):
+        """R-SRV-1: refuse before the confirmation page too (the operation refuses again)."""
+        reason = activation.blocked_reason(self.etablissement_id())
+        if reason is None:
+            return None
+        flash(reason, "error")
+        return redirect(self.return_url())
+
     # -- Notifier ----------------------------------------------------------------------
     def run_notifier(self, ids):
         sel = self.selection(ids)
-        if (resp := self._empty(sel)) is not None:
+        if (resp := self._empty(sel) or self._not_activated()) is not None:
             return resp
         modes = self.modes()
         mode = request.form.get("mode", "")
@@ -74,7 +82,7 @@ class MassActionsMixin:
     @action("reinitialiser", "Réinitialiser les mots de passe")
     def action_reinitialiser(self, ids):
         sel = self.selection(ids)
-        if (resp := self._empty(sel)) is not None:
+        if (resp := self._empty(sel) or self._not_activated()) is not None:
             return resp
         if not self._confirmed():
             return self._confirm(sel, "reinitialiser", "Réinitialiser les mots de passe")

@@ -8,9 +8,12 @@ the domain's `AccountFilters`, and `comptes.selection.select_accounts` selects t
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_admin.contrib.sqla import filters as sqla_filters
 from sqlalchemy import bindparam
 
+from .. import clock
 from ..comptes.selection import AccountFilters
 from ..extensions import db
 from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef, ResponsableEleve
@@ -73,7 +76,29 @@ class BoolFilter(sqla_filters.BaseSQLAFilter):
         return "equals"
 
 
+class ExpiryFilter(BoolFilter):
+    """« Expire dans les 30 jours » (R-ACC-10, guide §1.4 step 12): *Notifié* / *En cours
+    d'activation* accounts whose expiry (`lifecycle.expires_on`) falls within 30 days of
+    today, so staff can renotify in time. Drawn like a yes/no filter."""
+
+    bar_kind = "BoolFilter"
+    DAYS = 30
+
+    def __init__(self, column, name):
+        super().__init__(column, name, key="expire", field="expire_le")
+        self.options = (("1", "Oui"),)
+
+    def validate(self, value) -> bool:
+        return value == "1"
+
+    def domain_value(self, value) -> dt.date:
+        return clock.today() + dt.timedelta(days=self.DAYS)
+
+
 ETAT_OPTIONS = [(e.value, ETAT_LABELS[e]) for e in EtatCompte]
+# Guide §5.2 note 2: a pupil's account is never « En cours d'activation ».
+ETAT_OPTIONS_ELEVES = [(value, label) for value, label in ETAT_OPTIONS
+                       if value != EtatCompte.EN_COURS_ACTIVATION]
 
 
 # Built once and run on the session's connection: each list page asks both.
@@ -94,18 +119,20 @@ def mef_options(etab_id):
     return [(str(i), lib) for i, lib in rows]
 
 
-def compte_filters(*extra) -> tuple:
+def compte_filters(*extra, etats=ETAT_OPTIONS) -> tuple:
     """The filters of both lists, in the guide's order; `extra` goes after the MEF (the
-    guardians' list adds « Qualité »). Fresh filter objects for each view."""
+    guardians' list adds « Qualité »); `etats`: the states offered (no « En cours
+    d'activation » for pupils). Fresh filter objects for each view."""
     return (
         MultiFilter(Eleve.division_id, "Division", per_establishment(division_options), as_int=True,
                     key="division", field="divisions"),
         MultiFilter(Eleve.mef_id, "MEF", per_establishment(mef_options), as_int=True, key="mef",
                     field="mefs"),
         *extra,
-        MultiFilter(Compte.etat, "État du compte", ETAT_OPTIONS, key="etat", field="etats"),
+        MultiFilter(Compte.etat, "État du compte", etats, key="etat", field="etats"),
         StartsWithFilter(Eleve.nom, "Première(s) lettre(s) du nom de l'élève"),
         BoolFilter(Compte.continuite, "Continuité d'accès", key="continuite", field="continuite"),
+        ExpiryFilter(Compte.date_notification, "Expire dans les 30 jours"),
     )
 
 

@@ -15,9 +15,9 @@ from flask_admin import expose
 from flask_login import current_user
 
 from .. import clock, permissions
-from ..comptes import notification, notification_jobs, writing
-from ..comptes.lifecycle import MODE_LABELS
-from ..comptes.recipients import pick_email
+from ..comptes import activation, notification, notification_jobs, writing
+from ..comptes.lifecycle import MODE_LABELS, expires_on
+from ..comptes.recipients import account_children, pick_email
 from ..email_syntax import email_status
 from ..errors import DomainError
 from ..extensions import db
@@ -43,16 +43,23 @@ class GererMixin:
         compte = self.row_compte(row)
         eleve = self.row_eleve(row)
         responsable = getattr(row, "responsable", None)
+        # R-SRV-1: before activation, nothing that hands out a password is offered.
+        blocked = activation.blocked_reason(self.etablissement_id())
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
-            modes=notification.available_modes(self.kind, pick_email(
-                responsable.email, compte.email, compte.email_valide) if responsable else None),
+            modes=self._modes(row, compte),
             mode_label=MODE_LABELS.get(compte.mode_notification or ""),
             subject_max=writing.SUBJECT_MAX, siecle_email_status=email_status(
                 responsable.email if responsable else None),
             return_url=self.return_url(),
-            can_create_new=permissions.can_create_new_account(current_user, self.area),
+            can_create_new=not blocked and permissions.can_create_new_account(current_user,
+                                                                              self.area),
+            can_renotify=not blocked, activation_requise=blocked,
+            expire_le=expires_on(compte.etat, compte.date_notification),
+            # A guardian account shared by siblings: every child it is for (one letter).
+            enfants=account_children(self.etablissement_id(), compte.id) if responsable
+            else [],
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
@@ -80,24 +87,44 @@ class GererMixin:
             if op == "ecrire":
                 return self._ecrire(row, compte, today, back)
             if op == "nouveau":
-                if request.form.get("confirme") != "1":
-                    return self.render("admints/comptes/confirmer_nouveau.html", row=row,
-                                       compte=compte, eleve=self.row_eleve(row),
-                                       action_url=self.get_url(".gerer_post", id=id, op="nouveau"),
-                                       back=back)
-                from ..comptes import lifecycle
-
-                new = lifecycle.create_new_account(
-                    compte, lien=row if self.kind == "responsable" else None, today=today)
-                db.session.commit()
-                flash(f"Nouveau compte créé : {new.identifiant} (à notifier). "
-                      "L'ancien compte est fermé.", "success")
-                return redirect(back)
+                return self._nouveau(row, compte, today, back)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(back)
         abort(404)
+
+    def _modes(self, row, compte) -> dict[str, str]:
+        responsable = getattr(row, "responsable", None)
+        return notification.available_modes(self.kind, pick_email(
+            responsable.email, compte.email, compte.email_valide) if responsable else None)
+
+    def _nouveau(self, row, compte, today, back):
+        """R-ACC-8 / guide §1.5.2: confirmation with the choice of notifying the new account in
+        the same step (its letter or email: *Notifié*) or later (it says what remains)."""
+        modes = self._modes(row, compte)
+        activation.require_activated(self.etablissement_id())  # R-SRV-1, before confirming
+        if request.form.get("confirme") != "1":
+            return self.render("admints/comptes/confirmer_nouveau.html", row=row,
+                               compte=compte, eleve=self.row_eleve(row), modes=modes,
+                               action_url=self.get_url(".gerer_post", id=row.id, op="nouveau"),
+                               back=back)
+        mode = request.form.get("notification") or None  # absent or empty: notify later
+        if mode is not None and mode not in modes:
+            raise DomainError("Mode de transmission invalide.")
+        done = notification_jobs.new_account(
+            self.etablissement_id(), compte, lien=row if self.kind == "responsable" else None,
+            mode=mode, today=today, by=getattr(current_user, "login", None),
+            out_dir=self.jobs_dir())
+        db.session.commit()
+        if done.remaining:
+            flash(f"Nouveau compte créé, l'ancien compte est fermé. {done.remaining}", "warning")
+        else:
+            flash(f"Nouveau compte créé et notifié : {done.compte.identifiant} (état « Notifié »"
+                  "). L'ancien compte est fermé.", "success")
+        if done.job is not None:
+            return redirect(url_for("taches.job_view", job_id=done.job.id))
+        return redirect(back)
 
     def _activation(self, row, compte, today, back):
         if self.kind != "responsable":

@@ -19,7 +19,7 @@ from .comptes import (
     LIST_COMPTE_COLUMNS,
     ComptesListView,
 )
-from .comptes_filtres import compte_filters
+from .comptes_filtres import ETAT_OPTIONS_ELEVES, compte_filters
 
 CATEGORY = "Accès des élèves"
 
@@ -56,7 +56,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
         **COMPTE_SORTS,
     }
     default_sort_key = "eleve"
-    column_filters = compte_filters()
+    column_filters = compte_filters(etats=ETAT_OPTIONS_ELEVES)
 
     def row_eleve(self, row):
         return row

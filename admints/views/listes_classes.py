@@ -13,13 +13,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, make_response, request, send_file
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    send_file,
+)
 from flask_admin import expose
 from flask_login import current_user
 
 from .. import bounded, clock, permissions
 from ..cache_control import no_store
-from ..comptes import class_lists, exports
+from ..comptes import activation, class_lists, exports
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Division
@@ -55,6 +64,8 @@ class ClassListsView(TenantBaseView):
         divisions = db.session.scalars(db.select(Division).where(
             Division.etablissement_id == etab_id).order_by(Division.code)).all()
         groupes = exports.groupes_with_pupils(etab_id, nom_groupe)
+        # R-SRV-1: no class list (it shows passwords) before activation; the page says why.
+        blocked = activation.blocked_reason(etab_id)
         try:
             ref = self._selection()
         except DomainError as exc:
@@ -63,12 +74,13 @@ class ClassListsView(TenantBaseView):
         division_id, groupe_id, title = (ref.division_id, ref.groupe_id, ref.title) if ref \
             else (None, None, None)
         rows = class_lists.class_list_rows(etab_id, division_id=division_id,
-                                         groupe_id=groupe_id) if ref else []
+                                         groupe_id=groupe_id) if ref and not blocked else []
         return (make_response(self.render(
             "admints/comptes/listes_classes.html", divisions=divisions, groupes=groupes,
             nom_groupe=nom_groupe, division_id=division_id, groupe_id=groupe_id, title=title,
             headers=class_lists.HEADERS, rows=[class_lists.class_list_values(r) for r in rows],
-            query={"division": division_id} if division_id else {"groupe": groupe_id})))
+            query={"division": division_id} if division_id else {"groupe": groupe_id},
+            activation_requise=blocked)))
 
     def _checked(self) -> class_lists.ClassRef:
         try:
@@ -79,14 +91,23 @@ class ClassListsView(TenantBaseView):
             abort(404)
         return ref
 
+    def _refused(self, exc: DomainError):
+        # e.g. R-SRV-1 (not activated): back to the page, which says why and links to it.
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(self.get_url(".index"))
+
     @expose("/pdf")
     @no_store
     def pdf(self):
         ref = self._checked()
-        data = class_lists.class_list_pdf(
-            self.etablissement_id(), ref,
-            out_dir=Path(current_app.config["OUTPUT_DIR"]) / "classes",
-            today=clock.today(), by=current_user.login)
+        try:
+            data = class_lists.class_list_pdf(
+                self.etablissement_id(), ref,
+                out_dir=Path(current_app.config["OUTPUT_DIR"]) / "classes",
+                today=clock.today(), by=current_user.login)
+        except DomainError as exc:
+            return self._refused(exc)
         db.session.commit()
         return send_file(_bytes_io(data), mimetype="application/pdf", as_attachment=True,
                          download_name=f"liste_{ref.title.replace(' ', '_')}.pdf")
@@ -95,7 +116,11 @@ class ClassListsView(TenantBaseView):
     @no_store
     def csv(self):
         ref = self._checked()
-        text = exports.class_list_csv_for(self.etablissement_id(), ref, by=current_user.login)
+        try:
+            text = exports.class_list_csv_for(self.etablissement_id(), ref,
+                                              by=current_user.login)
+        except DomainError as exc:
+            return self._refused(exc)
         db.session.commit()
         name = f"liste_{ref.title.replace(' ', '_')}.csv"
         return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
