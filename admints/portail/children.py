@@ -9,21 +9,19 @@ viewer's is « no such page », whatever it is.
 from __future__ import annotations
 
 from .. import bounded
-from ..extensions import db
 from ..models import Eleve
-from .identity import Viewer
+from .identity import Viewer, eleves_of
 
 
-def chosen_child(viewer: Viewer, raw: object = None) -> Eleve | None:
-    """The viewer's pupil `raw` (an id as typed in the URL), the first one when `raw` is empty,
-    None when it is not one of the viewer's pupils (the view answers 404)."""
+def chosen_child(viewer: Viewer, raw: object = None) -> tuple[Eleve | None, list[Eleve]]:
+    """(the viewer's pupil `raw` — an id as typed in the URL —, all the viewer's pupils).
+    The first pupil when `raw` is empty; None when `raw` is not one of the viewer's pupils
+    (the view answers 404)."""
+    eleves = eleves_of(viewer)  # the viewer's own, in its establishment, by name
     if raw is None or raw == "":
-        eleve_id = viewer.eleve_ids[0] if viewer.eleve_ids else None
-    else:
-        eleve_id = bounded.parse_id(raw)
-    if eleve_id is None or eleve_id not in viewer.eleve_ids:
-        return None
-    eleve = db.session.get(Eleve, eleve_id)
-    if eleve is None or eleve.etablissement_id != viewer.etablissement_id:
-        return None
-    return eleve
+        return (eleves[0] if eleves else None), eleves
+    eleve_id = bounded.parse_id(raw)
+    chosen = next((e for e in eleves if e.id == eleve_id), None) if eleve_id else None
+    if chosen is not None and chosen.etablissement_id != viewer.etablissement_id:
+        chosen = None
+    return chosen, eleves

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import joinedload
+
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Etablissement, Teleservice
@@ -85,8 +87,15 @@ def is_service_open(etab: Etablissement, code: str) -> Teleservice | None:
     return next((s for s in open_services(etab) if s.code == code), None)
 
 
-def home(viewer: Viewer, today: dt.date) -> Home:
-    etab = db.session.get(Etablissement, viewer.etablissement_id)
+def etablissement_of(viewer: Viewer) -> Etablissement:
+    """The viewer's establishment (never one named by the request), its académie loaded with
+    it (the mandatory services depend on it): one query for the whole page."""
+    return db.session.get(Etablissement, viewer.etablissement_id,
+                          options=[joinedload(Etablissement.academie)])
+
+
+def home(etab: Etablissement, today: dt.date) -> Home:
+    """What the home page of a family of `etab` shows on `today`."""
     settings = versions.in_force(etab.id, today)
     message = settings.get(welcome.KEY)
     return Home(message_html=message if isinstance(message, str) else "",
@@ -95,9 +104,8 @@ def home(viewer: Viewer, today: dt.date) -> Home:
                 ent=ent_link(settings.get(portal_links.ENT_KEY)))
 
 
-def contact(viewer: Viewer, today: dt.date) -> Contact:
+def contact(etab: Etablissement, today: dt.date) -> Contact:
     """R-PAR-5 (guide §3.3): address and telephone always; the email only when *Actif*."""
-    etab = db.session.get(Etablissement, viewer.etablissement_id)
     chosen = versions.get(etab.id, portal_links.CONTACT_KEY, today)
     email = None
     if isinstance(chosen, dict) and chosen.get("actif") and chosen.get("email") in (

@@ -1,7 +1,8 @@
 """The signed-in pages of the portal (R-POR-2): home, contact, Notes and the other open
 services. They parse the URL (`?eleve=`, the service code) and render; what they show comes from
 `admints.portail` (`pages`, `children`, `notes`), and a service page's visit is recorded by
-`portail.visits` (never for a read-only viewer, R-POR-4).
+`portail.visits` (never for a read-only viewer, R-POR-4). A service page is rendered before the
+visit is committed: the commit would expire the rows the template reads.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from flask import request
 
 from ...error_pages import refuse
 from ...extensions import db
-from ...models import Etablissement
 from ...portail import children, identity, notes, pages, visits
 from .blueprint import bp, render, today
 
@@ -18,22 +18,19 @@ NOT_OPEN = "Le service « {} » n'est pas ouvert par l'établissement."
 NOT_YOURS = "Cet élève n'est pas rattaché à votre compte."
 
 
-def _etab(viewer) -> Etablissement:
-    return db.session.get(Etablissement, viewer.etablissement_id)
-
-
 def _child(viewer):
-    eleve = children.chosen_child(viewer, request.args.get("eleve"))
+    eleve, eleves = children.chosen_child(viewer, request.args.get("eleve"))
     if eleve is None:
         refuse(404, NOT_YOURS)
-    return eleve
+    return eleve, eleves
 
 
 @bp.route("/")
 @identity.viewer_required
 def accueil():
     viewer = identity.current_viewer()
-    return render("accueil.html", home=pages.home(viewer, today()),
+    etab = pages.etablissement_of(viewer)  # kept: render() finds it in the session
+    return render("accueil.html", home=pages.home(etab, today()),
                   eleves=identity.eleves_of(viewer), nav="accueil")
 
 
@@ -41,22 +38,24 @@ def accueil():
 @identity.viewer_required
 def contact():
     viewer = identity.current_viewer()
-    return render("contact.html", contact=pages.contact(viewer, today()), nav="contact")
+    etab = pages.etablissement_of(viewer)
+    return render("contact.html", contact=pages.contact(etab, today()), nav="contact")
 
 
 @bp.route("/notes")
 @identity.viewer_required
 def notes_page():
     viewer = identity.current_viewer()
-    service = pages.is_service_open(_etab(viewer), notes.SERVICE_CODE)
+    etab = pages.etablissement_of(viewer)
+    service = pages.is_service_open(etab, notes.SERVICE_CODE)
     if service is None:
         refuse(404, NOT_OPEN.format("Notes"))
-    eleve = _child(viewer)
-    evaluations = notes.visible_for(eleve, today())
+    eleve, eleves = _child(viewer)
     visits.record_visit(viewer, service, eleve)
+    html = render("notes.html", service=service, eleve=eleve, eleves=eleves,
+                  evaluations=notes.visible_for(eleve, today()), endpoint="scolarite.notes_page")
     db.session.commit()
-    return render("notes.html", service=service, eleve=eleve, evaluations=evaluations,
-                  eleves=identity.eleves_of(viewer), endpoint="scolarite.notes_page")
+    return html
 
 
 @bp.route("/services/<code>")
@@ -65,11 +64,13 @@ def service_page(code: str):
     viewer = identity.current_viewer()
     if code == notes.SERVICE_CODE:
         refuse(404, NOT_OPEN.format("Notes"))  # its own page: one address per service
-    service = pages.is_service_open(_etab(viewer), code[:40])
+    etab = pages.etablissement_of(viewer)
+    service = pages.is_service_open(etab, code[:40])
     if service is None:
         refuse(404, "Ce service n'existe pas ou n'est pas ouvert par l'établissement.")
-    eleve = _child(viewer)
+    eleve, eleves = _child(viewer)
     visits.record_visit(viewer, service, eleve)
+    html = render("service.html", service=service, eleve=eleve, eleves=eleves,
+                  endpoint="scolarite.service_page")
     db.session.commit()
-    return render("service.html", service=service, eleve=eleve,
-                  eleves=identity.eleves_of(viewer), endpoint="scolarite.service_page")
+    return html
