@@ -217,3 +217,15 @@ def test_r_por_2_pages_need_a_family_session(client, family):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].endswith(
             "/scolarite/connexion"), path
+
+
+def test_r_por_4_a_simulation_session_sees_notes_and_counts_no_visit(db, client, family):
+    """The session of a read-only viewer (what the staff's simulation opens, R-POR-4)."""
+    evaluation(family.lea, "Mathématiques", TODAY - dt.timedelta(days=2))
+    signed_in(client, "lea.martin")
+    with client.session_transaction("/scolarite/") as session:
+        session["portail_viewer"] = {**session["portail_viewer"], "s": "assistance.0999001a"}
+    response = client.get("/scolarite/notes")
+    assert response.status_code == 200 and "Mathématiques" in body(response)
+    assert client.get("/scolarite/services/bourses").status_code == 200
+    assert db.session.scalar(db.select(db.func.count(AccesTeleservice.id))) == 0
