@@ -2,11 +2,13 @@
 FORCE on `today` (R-PAR-1, `parametrage.versions.in_force`: the welcome message and the ENT link
 apply at once, the contact link and the useful links from the next day).
 
-- `home(viewer, today)`: the welcome message (already sanitised when saved, R-PAR-2), the open
-  services of the establishment, the « Liens utiles » in creation order (R-PAR-6), the ENT link
-  of the letter type (R-PAR-3) and whether the contact page shows an email (R-PAR-5);
-- `contact(viewer, today)`: the establishment's address and telephone, plus the chosen email
-  address when the contact link is *Actif*.
+- `etablissement_of(viewer)`: the viewer's establishment — never one the request names;
+- `home(etab, today)`: the welcome message (already sanitised when saved, R-PAR-2), the open
+  services of the establishment (R-SRV-2), the « Liens utiles » in creation order (R-PAR-6)
+  and the ENT link of the letter type (R-PAR-3);
+- `contact(etab, today)`: the establishment's address and telephone, plus the chosen email
+  address when the contact link is *Actif* (R-PAR-5);
+- `open_services` / `is_service_open`: which service pages a family may open.
 Reads only; never writes.
 """
 
