@@ -229,3 +229,11 @@ def test_r_por_4_a_simulation_session_sees_notes_and_counts_no_visit(db, client,
     assert response.status_code == 200 and "Mathématiques" in body(response)
     assert client.get("/scolarite/services/bourses").status_code == 200
     assert db.session.scalar(db.select(db.func.count(AccesTeleservice.id))) == 0
+
+
+def test_r_par_2_a_raw_stored_message_is_sanitised_on_the_way_out(db, etab, family):
+    versions.set_value(etab.id, welcome.KEY, '<p onclick="x()">Salut<script>alert(1)</script>'
+                       '<a href="javascript:alert(2)">lien</a></p>', TODAY)
+    html = pages.home(etab, TODAY).message_html
+    assert "Salut" in html and "script" not in html and "onclick" not in html
+    assert "javascript" not in html

@@ -100,7 +100,9 @@ def home(etab: Etablissement, today: dt.date) -> Home:
     """What the home page of a family of `etab` shows on `today`."""
     settings = versions.in_force(etab.id, today)
     message = settings.get(welcome.KEY)
-    return Home(message_html=message if isinstance(message, str) else "",
+    # Sanitised when saved; once more here (nh3, cheap) so that a value written by any other
+    # path never reaches a family unfiltered (R-PAR-2).
+    return Home(message_html=welcome.sanitise(message) if isinstance(message, str) else "",
                 services=open_services(etab),
                 liens=useful_links(settings.get(portal_links.LIENS_KEY)),
                 ent=ent_link(settings.get(portal_links.ENT_KEY)))
