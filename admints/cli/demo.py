@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import clock
-from ..demo import loader
+from ..demo import families, loader
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Etablissement, StaffUser
@@ -112,7 +112,16 @@ def demo_command(uai, eleves, type_, seed, password, academie, xml_out, xml_only
     lines = report.lines_fr() + ["", "Connexion sur http://127.0.0.1:5000/login :"]
     lines += [f"  {login}" for login in report.logins]
     lines += _password_lines(report.password or shown, path, given)
+    lines += _family_lines(report.familles)
     emit(data, as_json, "\n".join(lines))
+
+
+def _family_lines(logins: list[str]) -> list[str]:
+    """The demo's family accounts (R-POR-2): same password as the staff users."""
+    if not logins:
+        return []
+    return ["", "Portail des familles, http://127.0.0.1:5000/scolarite/ (même mot de passe) :",
+            *[f"  {login}" for login in logins]]
 
 
 def _print_existing(uai: str, academie: str, password: str | None, path: Path,
@@ -128,10 +137,13 @@ def _print_existing(uai: str, academie: str, password: str | None, path: Path,
         select(StaffUser.id).where(StaffUser.login == login))]
     given = password is not None
     stored = None if given else _read_password(path)
+    familles = families.family_logins(etab.id)
     data = {"skipped": True, "uai": etab.uai, "nom": etab.nom, "logins": logins,
-            "password": stored, "password_file": None if given else str(path)}
+            "familles": familles, "password": stored,
+            "password_file": None if given else str(path)}
     lines = [f"La base contient déjà des données ({etab.nom}, {etab.uai}) : rien n'est chargé.",
              "Connexion sur http://127.0.0.1:5000/login :"]
     lines += [f"  {login}" for login in logins]
     lines += _password_lines(stored, path, given)
+    lines += _family_lines(familles)
     emit(data, as_json, "\n".join(lines))

@@ -32,6 +32,7 @@ from ..extensions import db
 from ..models import (
     ETAT_LABELS,
     Academie,
+    Compte,
     EntAcademique,
     Etablissement,
     EtatCompte,
@@ -44,7 +45,7 @@ from ..models import (
 )
 from ..secrets_store import hash_password
 from ..teleservices import catalogue, notes
-from . import animation, population, siecle_files
+from . import animation, families, population, siecle_files
 
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 TYPES = ("college", "lycee")
@@ -75,6 +76,8 @@ class DemoReport:
     dates_publication: int
     logins: list[str]
     logins_crees: list[str]
+    # A pupil's and a guardian's accounts, *Utilisé* with the demo password (R-POR-2).
+    familles: list[str] = field(default_factory=list)
     password: str | None = None  # only when generated, to be shown once
     tipi_numero: str | None = None  # the school's régie in the académie's TIPI référentiel
     notes_mode: str | None = None
@@ -221,6 +224,8 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
     activity = animation.animate(etab.id, seed_key=f"{uai}:{seed}:{type}", today=today,
                                      used_hash=used_hash, first_level_mef_ids=first_mefs)
     notes_mode = _notes_mode(etab, today) if activity.dates_publication else None
+    familles = families.make_family_accounts(etab.id, today, used_hash)
+    activity.comptes = _states(etab.id)
     tipi_numero = _academie_referentiels(aca, etab)
     lap("activite")
     created = _staff_users(etab, aca, used_hash)
@@ -234,11 +239,21 @@ def load_demo(uai: str, eleves: int, type: str = "college", seed: int = 0,
         responsables=counts["responsables"]["created"], comptes=activity.comptes,
         continuite=activity.continuite, acces=activity.acces,
         evaluations=activity.evaluations, dates_publication=activity.dates_publication,
-        logins=staff_logins(uai, aca.code), logins_crees=created,
+        logins=staff_logins(uai, aca.code), logins_crees=created, familles=familles,
         password=password if generated else None, tipi_numero=tipi_numero,
         notes_mode=notes_mode, import_summary=counts,
         xml_files=[str(p) for p in xml_paths], seconds=time.perf_counter() - started,
         timings=timings)
+
+
+def _states(etab_id: int) -> dict[str, dict[str, int]]:
+    """Accounts per kind and state, as they are once the demo is loaded."""
+    counts: dict[str, dict[str, int]] = {"eleve": {}, "responsable": {}}
+    for kind, etat, n in db.session.execute(
+            select(Compte.kind, Compte.etat, func.count()).where(
+                Compte.etablissement_id == etab_id).group_by(Compte.kind, Compte.etat)):
+        counts.setdefault(kind, {})[etat] = n
+    return counts
 
 
 def _create_etablissement(pop: population.Population, aca: Academie) -> Etablissement:

@@ -6,6 +6,10 @@
 - `lockout`: wrong birth dates at first connection lock that account's first connection;
 - `first_login`: first connection, activation email and link (R-POR-1);
 - `selfhelp`: forgotten identifier or password (R-POR-3);
-- `messages`: the emails these send.
+- `messages`: the emails these send;
+- `pages`: what the home and contact pages show, from the settings in force today (R-POR-2);
+- `children`: which of the viewer's pupils a page is about (a guardian switches children);
+- `notes`: the assessments of one pupil visible today (R-SRV-4);
+- `visits`: one visit row per service page (R-STA-3), never for a read-only viewer (R-POR-4).
 The views live in `admints.views.scolarite`.
 """

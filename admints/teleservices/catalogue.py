@@ -89,11 +89,17 @@ def default_open(service: Teleservice, etab: Etablissement) -> bool:
     return bool(service.ouvert_par_defaut)
 
 
-def services_for(etab: Etablissement) -> list[Teleservice]:
-    """National services plus the academic ones of the establishment's académie."""
+def offered_to(etab: Etablissement):
+    """The condition on `Teleservice`: national, or academic of the establishment's académie."""
     cond = Teleservice.academie_id.is_(None)
     if etab.academie_id is not None:
         cond = cond | (Teleservice.academie_id == etab.academie_id)
+    return cond
+
+
+def services_for(etab: Etablissement) -> list[Teleservice]:
+    """National services plus the academic ones of the establishment's académie."""
+    cond = offered_to(etab)
     return list(
         db.session.scalars(db.select(Teleservice).where(cond).order_by(Teleservice.position,
                                                                         Teleservice.id))

@@ -59,11 +59,15 @@ def _dates_for(evaluation: Evaluation, by_pair: Mapping) -> list[dt.date]:
             for d in dates]
 
 
-def echeances_by_pair(etablissement_id: int) -> dict[tuple[int, int], list[dt.date]]:
-    rows = db.session.execute(
-        select(DatePublication.mef_id, DatePublication.division_id, DatePublication.date)
-        .where(DatePublication.etablissement_id == etablissement_id)
-        .order_by(DatePublication.date))
+def echeances_by_pair(etablissement_id: int,
+                      division_id: int | None = None) -> dict[tuple[int, int], list[dt.date]]:
+    """{(mef_id, division_id): dates}, of one division only when `division_id` is given."""
+    stmt = (select(DatePublication.mef_id, DatePublication.division_id, DatePublication.date)
+            .where(DatePublication.etablissement_id == etablissement_id)
+            .order_by(DatePublication.date))
+    if division_id is not None:  # one pupil's page: its division's dates only
+        stmt = stmt.where(DatePublication.division_id == division_id)
+    rows = db.session.execute(stmt)
     result: dict[tuple[int, int], list[dt.date]] = {}
     for mef_id, division_id, date in rows:
         result.setdefault((mef_id, division_id), []).append(date)
@@ -78,7 +82,7 @@ def visible_evaluations(etablissement_id: int, day: dt.date,
                         division_id: int | None = None) -> list[Evaluation]:
     """The assessments families see on `day` (for the portal), with the mode in force that day."""
     mode = mode_on(etablissement_id, day)
-    by_pair = echeances_by_pair(etablissement_id) if mode == ECHEANCE else {}
+    by_pair = echeances_by_pair(etablissement_id, division_id) if mode == ECHEANCE else {}
     stmt = select(Evaluation).where(Evaluation.etablissement_id == etablissement_id)
     if division_id is not None:
         stmt = stmt.where(Evaluation.division_id == division_id)

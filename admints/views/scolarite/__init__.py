@@ -3,14 +3,15 @@
 They parse and render; the rules live in `admints.portail`. Pages extend
 `templates/portail/base.html` (DSFR); the portal's own session, viewer and steps come from
 `admints.portail.identity`. Modules: `blueprint` (the blueprint and shared helpers),
-`connexion` (login, logout, home), `activation` (first connection, activation link, address
-to validate), `oubli` (self-help, new password).
+`connexion` (login, logout), `pages` (home, contact, Notes and the other services),
+`activation` (first connection, activation link, address to validate), `oubli` (self-help,
+new password).
 """
 
 from __future__ import annotations
 
 # Importing the route modules registers their routes on the blueprint.
-from . import activation, connexion, oubli  # noqa: F401
+from . import activation, connexion, oubli, pages  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

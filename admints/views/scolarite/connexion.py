@@ -1,4 +1,4 @@
-"""Login, logout and the home page of the portal (R-POR-1, R-SEC-2, R-SEC-4).
+"""Login and logout of the portal (R-POR-1, R-SEC-2, R-SEC-4).
 
 Failed logins are limited per IP address (PORTAIL_LOGIN_RATE_LIMIT) and per identifier
 whatever the address (PORTAIL_ACCOUNT_RATE_LIMIT, audited « portail.blocage » when reached),
@@ -67,9 +67,3 @@ def deconnexion():
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("scolarite.connexion"))
 
-
-@bp.route("/")
-@identity.viewer_required
-def accueil():
-    viewer = identity.current_viewer()
-    return render("accueil.html", eleves=identity.eleves_of(viewer))
