@@ -5,25 +5,28 @@ which the guide gives to the establishment (`permissions.can_create_new_account`
 read through the list view's establishment-scoped query (`get_one`), so another school's id gives
 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass one, so
 its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side confirmation
-first.
+first. « Simuler l'accès de la famille » (R-POR-4) opens, in the same browser, a read-only portal
+session bound to the staff member (admints.portail.simulation); the staff session is untouched.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, permissions, sessions
 from ..comptes import notification, notification_jobs, writing
 from ..comptes.lifecycle import MODE_LABELS
 from ..comptes.recipients import pick_email
 from ..email_syntax import email_status
+from ..error_pages import refuse
 from ..errors import DomainError
 from ..extensions import db
 from ..models import EtatCompte
+from ..portail import identity, simulation
 
-OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau")
+OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau", "simuler")
 
 
 class GererMixin:
@@ -43,6 +46,7 @@ class GererMixin:
         compte = self.row_compte(row)
         eleve = self.row_eleve(row)
         responsable = getattr(row, "responsable", None)
+        user, etab_id = current_user._get_current_object(), self.etablissement_id()
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
@@ -53,6 +57,8 @@ class GererMixin:
                 responsable.email if responsable else None),
             return_url=self.return_url(),
             can_create_new=permissions.can_create_new_account(current_user, self.area),
+            can_simulate=simulation.may_simulate(user, compte, etab_id),
+            simulation_unavailable=simulation.unavailable(user, compte, etab_id),
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
@@ -79,6 +85,8 @@ class GererMixin:
                 return self._activation(row, compte, today, back)
             if op == "ecrire":
                 return self._ecrire(row, compte, today, back)
+            if op == "simuler":
+                return self._simuler(compte, back)
             if op == "nouveau":
                 if request.form.get("confirme") != "1":
                     return self.render("admints/comptes/confirmer_nouveau.html", row=row,
@@ -93,11 +101,27 @@ class GererMixin:
                 flash(f"Nouveau compte créé : {new.identifiant} (à notifier). "
                       "L'ancien compte est fermé.", "success")
                 return redirect(back)
+        except simulation.UnknownAccount:
+            db.session.rollback()
+            abort(404)
+        except simulation.SimulationForbidden as exc:
+            db.session.rollback()
+            refuse(403, exc.message)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
             return redirect(back)
         abort(404)
+
+    def _simuler(self, compte, back):
+        """R-POR-4: audited, committed, then the portal's cookie set on the redirect to it."""
+        binding = simulation.start(self.etablissement_id(), compte.id,
+                                   user=current_user._get_current_object(), retour=back)
+        db.session.commit()
+        response = redirect(url_for("scolarite.accueil"))
+        sessions.open_portal_session(current_app, identity.simulation_session(compte, binding),
+                                     response)
+        return response
 
     def _activation(self, row, compte, today, back):
         if self.kind != "responsable":
