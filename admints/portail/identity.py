@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from flask import g, redirect, session, url_for
 
 from .. import audit, clock, sessions
-from . import simulation
 from ..comptes.portal import fingerprint
 from ..extensions import db
 from ..models import Compte, Eleve, EtatCompte, KindCompte, ResponsableEleve
+from . import simulation
 
 _VIEWER = "portail_viewer"
 _STEP = "portail_etape"
