@@ -140,6 +140,20 @@ def test_r_sec_3_start_and_end_are_audited(client, auth, db, etab, family):
         assert entry.target == "marie.martin" and entry.at is not None
     assert debut.action == "portail.simulation.debut" and '"motif": "terminee"' in fin.after
     assert chef.id == debut.user_id == fin.user_id
+    journal = body(client.get("/journal/"))
+    assert "Début d'une simulation de l'accès à Scolarité services" in journal
+    assert "Fin d'une simulation de l'accès à Scolarité services" in journal
+
+
+def test_r_sec_2_start_needs_its_csrf_token(client, auth, db, etab, family):
+    """R-SEC-2: the start is a POST with its CSRF token; without it, 400 and nothing opened."""
+    eleve, _ = family
+    staff = Staff(client, auth, "chef.0999001a")
+    assert staff.gerer(ELEVES, eleve.id).status_code == 200
+    before = db_snapshot(db)
+    assert client.post(f"{gerer_url(ELEVES, eleve.id)}simuler/").status_code == 400
+    assert db_snapshot(db) == before and audit_actions() == []
+    assert client.get_cookie(PORTAL_COOKIE, path="/scolarite") is None
 
 
 def test_r_por_4_staff_session_stays_and_family_untouched(app, client, auth, db, etab, family):
