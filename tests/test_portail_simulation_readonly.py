@@ -230,3 +230,14 @@ def test_r_sec_4_tampered_or_unbound_simulation_session_opens_nothing(app, clien
         assert "zoe.martin" not in body(page) and page.status_code == 200
         assert 'href="/"' in body(page) and "evil" not in body(page)
         assert location(client.get("/scolarite/")) == "/scolarite/connexion"
+
+
+def test_r_sec_4_family_password_change_ends_the_simulation(client, db, simulating):
+    """R-SEC-4: a new password of the family (or a reset by the establishment) ends every
+    session of the account, the simulation too: journaled, back-office link shown."""
+    from admints import secrets_store
+
+    compte = _db.session.get(Compte, simulating.lien.compte_id)
+    compte.mot_de_passe_hash = secrets_store.hash_password("Nouveau-Secret-De-La-Famille-7")
+    db.session.commit()
+    _ended(client, "compte", simulating.lien)
