@@ -93,6 +93,9 @@ class Config:
     PORTAIL_VERROU_MINUTES = 15
     PORTAIL_ACTIVATION_MAX_AGE = 30 * 24 * 3600  # seconds an activation link stays valid
     PORTAIL_OUBLI_MAX_AGE = 3 * 24 * 3600  # seconds a self-help temporary password is valid
+    # Seconds a staff member's read-only simulation of a family's portal lasts (R-POR-4)
+    # before it ends by itself (admints.portail.simulation).
+    PORTAIL_SIMULATION_MAX_AGE = 20 * 60
 
 
 class TestConfig(Config):

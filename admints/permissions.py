@@ -66,6 +66,17 @@ def can_create_new_account(user: StaffUser | None, area: str) -> bool:
     return allowed(user, area) and not _is_helpdesk(user)
 
 
+# Guide §4.2.1: who may see the portal as a family does (R-POR-4). Not the académie, not the
+# comptable.
+SIMULATION_ROLES = (Role.CHEF, Role.DELEGUE, Role.ASSISTANCE)
+
+
+def can_simulate(user: StaffUser | None, area: str) -> bool:
+    """« Simuler l'accès de la famille » of an account of menu `area` (élèves / responsables):
+    the head, the délégués holding that menu and the helpdesk (R-POR-4)."""
+    return allowed(user, area) and getattr(user, "role", None) in SIMULATION_ROLES
+
+
 # Guide §1.3/§1.4: the head (or the académie acting for it) activates the services.
 ACTIVATION_ROLES = (Role.CHEF, Role.ACADEMIE)
 

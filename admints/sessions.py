@@ -192,6 +192,21 @@ def init_app(app: Flask) -> None:
                                        PortalDatabaseSessionInterface(app, PORTAL_KEY_PREFIX))
 
 
+def open_portal_session(app: Flask, data: dict, response) -> None:
+    """Open, from a back-office request, a new portal session holding `data`, and set its
+    cookie (`scolarite_session`, Path=/scolarite) on `response`: how a staff member's
+    simulation of a family's access (R-POR-4) reaches /scolarite/. The staff session of the
+    request is not touched; the session id never appears in a URL. Whatever uncommitted writes
+    the request holds are rolled back first on SQLite (`_release_sqlite_writer`): commit before.
+    """
+    interface = app.session_interface
+    portal = interface.portal if isinstance(interface, ByPath) else interface
+    new = portal.session_class(data, sid=portal._generate_sid(portal.sid_length),
+                               permanent=portal.permanent)
+    new.modified = True
+    portal.save_session(app, new, response)
+
+
 def renew(session) -> None:
     """A new session id at login and logout (no fixation); the old id is deleted from the store
     when the response is saved. (Flask-Session's `regenerate` skips an empty session, which is

@@ -13,6 +13,10 @@ For the portal's views and the helpdesk's simulation (R-POR-4):
 - `sign_out()` ends the session (its id is deleted from the store; audited, flushed: the
   caller commits);
 - `viewer_required` decorates a view: without a viewer, to the login page;
+- `simulation_session(compte, binding)`: the data of a portal session opened by a staff member's
+  read-only simulation (R-POR-4, admints.portail.simulation, which `current_viewer` asks on every
+  request whether it may go on: expiry, the staff user's sessions and rights);
+  `current_simulation()` its binding, `ended_simulation()` what ended during this request;
 - `eleves_of(viewer)`: its pupils (ORM rows), by name.
 
 Getting in takes steps before there is a viewer (first connection after the temporary
@@ -33,6 +37,7 @@ from .. import audit, clock, sessions
 from ..comptes.portal import fingerprint
 from ..extensions import db
 from ..models import Compte, Eleve, EtatCompte, KindCompte, ResponsableEleve
+from . import simulation
 
 _VIEWER = "portail_viewer"
 _STEP = "portail_etape"
@@ -44,14 +49,14 @@ STEP_MAX_AGE = 30 * 60
 class Viewer:
     """The family looking at the portal. `eleve_ids`: the pupils it may see (its own for a
     pupil; the children attached to a guardian's account in its establishment), by name.
-    `simulated_by`: the staff login of a read-only simulation (R-POR-4), else None."""
+    `simulated_by`: the staff user id of a read-only simulation (R-POR-4), else None."""
 
     compte_id: int
     kind: str  # KindCompte: "eleve" | "responsable"
     identifiant: str
     etablissement_id: int
     eleve_ids: tuple[int, ...]
-    simulated_by: str | None = None
+    simulated_by: int | None = None
 
     @property
     def read_only(self) -> bool:
@@ -82,7 +87,7 @@ def eleves_of(viewer: Viewer) -> list[Eleve]:
     return [rows[i] for i in viewer.eleve_ids if i in rows]
 
 
-def viewer_for(compte: Compte, *, simulated_by: str | None = None) -> Viewer:
+def viewer_for(compte: Compte, *, simulated_by: int | None = None) -> Viewer:
     return Viewer(compte_id=compte.id, kind=compte.kind, identifiant=compte.identifiant,
                   etablissement_id=compte.etablissement_id,
                   eleve_ids=visible_eleve_ids(compte), simulated_by=simulated_by)
@@ -127,12 +132,41 @@ def current_viewer() -> Viewer | None:
     viewer = None
     if isinstance(data, dict) and isinstance(data.get("c"), int):
         compte = db.session.get(Compte, data["c"])
-        if _may_view(compte) and fingerprint(compte.mot_de_passe_hash) == data.get("h"):
-            viewer = viewer_for(compte, simulated_by=data.get("s"))
-        else:  # the account changed since: this session is over
+        simulated_by = data.get("s") if isinstance(data.get("s"), int) else None
+        ended = None
+        if not _may_view(compte) or fingerprint(compte.mot_de_passe_hash) != data.get("h"):
+            ended = "compte"
+        elif data.get("s") is not None:
+            ended = simulation.end_reason(data.get("sim") if simulated_by else None, compte)
+        if ended is None:
+            viewer = viewer_for(compte, simulated_by=simulated_by)
+        else:  # the account (or the simulation) changed since: this session is over
             session.pop(_VIEWER, None)
+            if data.get("s") is not None:
+                g.portail_simulation_finie = (data.get("sim"), compte, ended)
     g.portail_viewer = viewer
     return viewer
+
+
+def simulation_session(compte: Compte, binding: dict) -> dict:
+    """The data of a new portal session showing `compte` to the staff member of `binding`
+    (simulation.start), read-only."""
+    return {_VIEWER: {"c": compte.id, "h": fingerprint(compte.mot_de_passe_hash),
+                      "s": binding["u"], "sim": binding}}
+
+
+def current_simulation() -> dict | None:
+    """The binding of this request's simulation, or None (no viewer, or a family's own)."""
+    viewer = current_viewer()
+    if viewer is None or not viewer.read_only:
+        return None
+    return session.get(_VIEWER, {}).get("sim")
+
+
+def ended_simulation() -> tuple | None:
+    """(binding, account, reason) when this request found its simulation over, else None."""
+    current_viewer()
+    return g.get("portail_simulation_finie")
 
 
 def viewer_required(view):

@@ -5,25 +5,28 @@ which the guide gives to the establishment (`permissions.can_create_new_account`
 read through the list view's establishment-scoped query (`get_one`), so another school's id gives
 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass one, so
 its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side confirmation
-first.
+first. « Simuler l'accès de la famille » (R-POR-4) opens, in the same browser, a read-only portal
+session bound to the staff member (admints.portail.simulation); the staff session is untouched.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, permissions, sessions
 from ..comptes import activation, notification, notification_jobs, writing
 from ..comptes.lifecycle import MODE_LABELS, expires_on
 from ..comptes.recipients import account_children, pick_email
 from ..email_syntax import email_status
+from ..error_pages import refuse
 from ..errors import DomainError
 from ..extensions import db
 from ..models import EtatCompte
+from ..portail import identity, simulation
 
-OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau")
+OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau", "simuler")
 
 
 class GererMixin:
@@ -45,6 +48,7 @@ class GererMixin:
         responsable = getattr(row, "responsable", None)
         # R-SRV-1: before activation, nothing that hands out a password is offered.
         blocked = activation.blocked_reason(self.etablissement_id())
+        user, etab_id = current_user._get_current_object(), self.etablissement_id()
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
@@ -60,6 +64,8 @@ class GererMixin:
             # A guardian account shared by siblings: every child it is for (one letter).
             enfants=account_children(self.etablissement_id(), compte.id) if responsable
             else [],
+            can_simulate=simulation.may_simulate(user, compte, etab_id),
+            simulation_unavailable=simulation.unavailable(user, compte, etab_id),
             EtatCompte=EtatCompte)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
@@ -86,8 +92,16 @@ class GererMixin:
                 return self._activation(row, compte, today, back)
             if op == "ecrire":
                 return self._ecrire(row, compte, today, back)
+            if op == "simuler":
+                return self._simuler(compte, back)
             if op == "nouveau":
                 return self._nouveau(row, compte, today, back)
+        except simulation.UnknownAccount:
+            db.session.rollback()
+            abort(404)
+        except simulation.SimulationForbidden as exc:
+            db.session.rollback()
+            refuse(403, exc.message)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -125,6 +139,16 @@ class GererMixin:
         if done.job is not None:
             return redirect(url_for("taches.job_view", job_id=done.job.id))
         return redirect(back)
+
+    def _simuler(self, compte, back):
+        """R-POR-4: audited, committed, then the portal's cookie set on the redirect to it."""
+        binding = simulation.start(self.etablissement_id(), compte.id,
+                                   user=current_user._get_current_object(), retour=back)
+        db.session.commit()
+        response = redirect(url_for("scolarite.accueil"))
+        sessions.open_portal_session(current_app, identity.simulation_session(compte, binding),
+                                     response)
+        return response
 
     def _activation(self, row, compte, today, back):
         if self.kind != "responsable":

@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "utilisateur.mot_de_passe": "Changement de mot de passe",
     "utilisateur.desactivation": "Désactivation d'utilisateur",
     "utilisateur.activation": "Réactivation d'utilisateur",
+    "portail.simulation.debut": "Début d'une simulation de l'accès à Scolarité services",
+    "portail.simulation.fin": "Fin d'une simulation de l'accès à Scolarité services",
 }
 
 
