@@ -16,6 +16,7 @@ from admints.teleservices import notes, opening
 
 from .portail_family import evaluation, household, signed_in
 from .portail_helpers import NOW, TODAY, body
+from .simulation_helpers import ELEVES, Staff
 
 TOMORROW = TODAY + dt.timedelta(days=1)
 
@@ -219,14 +220,15 @@ def test_r_por_2_pages_need_a_family_session(client, family):
             "/scolarite/connexion"), path
 
 
-def test_r_por_4_a_simulation_session_sees_notes_and_counts_no_visit(db, client, family):
-    """The session of a read-only viewer (what the staff's simulation opens, R-POR-4)."""
+def test_r_por_4_a_simulation_session_sees_notes_and_counts_no_visit(db, client, auth, family):
+    """The helpdesk's simulation (R-POR-4) of Léa's account: the Notes page and another service
+    page are shown as the family sees them, and no visit is counted."""
     evaluation(family.lea, "Mathématiques", TODAY - dt.timedelta(days=2))
-    signed_in(client, "lea.martin")
-    with client.session_transaction("/scolarite/") as session:
-        session["portail_viewer"] = {**session["portail_viewer"], "s": "assistance.0999001a"}
+    staff = Staff(client, auth, "assistance.0999001a")
+    assert staff.simulate(ELEVES, family.lea.id).status_code == 302
     response = client.get("/scolarite/notes")
     assert response.status_code == 200 and "Mathématiques" in body(response)
+    assert "Accès en consultation seule" in body(response)
     assert client.get("/scolarite/services/bourses").status_code == 200
     assert db.session.scalar(db.select(db.func.count(AccesTeleservice.id))) == 0
 
