@@ -99,6 +99,9 @@ class ParsedFile:
     annee: int | None = None
     nom_etablissement: str | None = None
     type_etablissement: str | None = None
+    # Details of the establishment for its Fiche (issue 12), when the export has them: field of
+    # `parametrage.fiche.FIELDS` -> raw value (checked when applied).
+    fiche_etablissement: dict = field(default_factory=dict)
     mefs: list[MefData] = field(default_factory=list)
     eleves: list[EleveData] = field(default_factory=list)
     personnes: list[PersonneData] = field(default_factory=list)
@@ -172,7 +175,7 @@ class _Eleves(_Reader):
         super().__init__(parsed)
         self.by_id: dict[str, EleveData] = {}
         self.structures: dict[str, list[tuple[str, str]]] = {}
-        self.schools: dict[str, tuple] = {}  # CODE_RNE -> (name, type) of last year
+        self.schools: dict[str, tuple] = {}  # CODE_RNE -> (name, type, details) of last year
 
     def handlers(self):
         return {("ELEVES", "ELEVE"): self.eleve,
@@ -216,8 +219,8 @@ class _Eleves(_Reader):
         self.p.eleves = list(self.by_id.values())
         # The export does not name the establishment, but a pupil who was already there last
         # year carries it in SCOLARITE_AN_DERNIER (CODE_RNE = our UAJ).
-        self.p.nom_etablissement, self.p.type_etablissement = self.schools.get(
-            self.p.uaj, (None, None))
+        (self.p.nom_etablissement, self.p.type_etablissement,
+         self.p.fiche_etablissement) = self.schools.get(self.p.uaj, (None, None, {}))
 
 
 def _previous_school(el: Element, schools: dict) -> None:
@@ -234,7 +237,18 @@ def _previous_school(el: Element, schools: dict) -> None:
     elif sigle.startswith("CLG") or "COLLEGE" in name.upper():
         kind = "college"
     if name:
-        schools[rne] = (name[:200], kind)
+        schools[rne] = (name[:200], kind, _school_details(prev))
+
+
+def _school_details(prev: Element) -> dict:
+    """Address, city, phone and email of last year's school, as the export gives them."""
+    lines = [_text(prev, f"LIGNE{n}_ADRESSE", 120) for n in (1, 2, 3, 4)]
+    details = {"adresse": " ".join(line for line in lines if line)[:300],
+               "code_postal": _text(prev, "CODE_POSTAL", 10),
+               "ville": _text(prev, "LL_COMMUNE_INSEE", 120),
+               "telephone": _text(prev, "TELEPHONE", 30),
+               "courriel": _text(prev, "MEL", 254)}
+    return {key: value for key, value in details.items() if value}
 
 
 def _niveau(lien: Element) -> int:

@@ -44,6 +44,7 @@ from ..models import (
     StaffUser,
 )
 from ..tenancy import require_etablissement_id
+from . import fiche
 from .base import (
     AcademieModelView,
     ScopedModelView,
@@ -358,6 +359,7 @@ def register(admin) -> None:
     admin.add_view(EtablissementsView(Etablissement, db, name="Établissements",
                                       category=CATEGORY, endpoint="etablissements",
                                       url="etablissements"))
+    fiche.register_academie(admin, CATEGORY)
     admin.add_view(UtilisateursAcademieView(name="Utilisateurs", category=CATEGORY,
                                             endpoint="utilisateurs", url="utilisateurs"))
     admin.add_view(UtilisateursEtablissementView(
