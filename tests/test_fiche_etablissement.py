@@ -302,3 +302,101 @@ def test_issue12_cli_unknown_or_bad_uai(runner, db, etab):
     for uai, message in (("0999999Z", "Établissement inconnu"), ("x" * 50, "UAI invalide")):
         result = runner.invoke(args=["admints", "etablissement", "--uai", uai])
         assert result.exit_code == 1 and message in result.output
+
+
+# --- SIECLE import: prefill and académie ---------------------------------------------------------
+
+def _import_sample(**kw):
+    from admints.siecle.importer import import_siecle
+
+    from .test_siecle_import import sample
+    return import_siecle([sample("eleves_avec_adresse_avec_double_structure.xml")],
+                         uai="0660864F", today=TODAY, create_missing=True, **kw)
+
+
+def test_issue12_import_prefills_fiche_and_attaches_to_academie_of_departement(db):
+    """Issue 12 pt 2 / R-DAT-1: a created establishment takes the details the export gives
+    (SCOLARITE_AN_DERNIER of its own UAI) and the académie of its département (066 →
+    Montpellier)."""
+    f.make_academie("demo", "Démo")
+    montpellier = f.make_academie("montpellier", "Montpellier")
+    db.session.commit()
+    summary = _import_sample()
+    db.session.commit()
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == "0660864F"))
+    assert etab.academie_id == montpellier.id and summary.academie == "Montpellier"
+    assert (etab.adresse, etab.ville, etab.telephone, etab.emails) == (
+        "Allée DE BARCELONE", "TOULOUGES", "04 68 39 49 40", ["ce.0660864F@ac-montpellier.fr"])
+    assert set(summary.fiche_completee) == {"adresse", "ville", "telephone", "courriel"}
+    assert "Rattaché à l'académie de Montpellier" in "\n".join(summary.lines_fr())
+    # No postal code in the export: the head must type it before any letter is printed.
+    assert fiche.missing_header_fields(etab) == ["Code postal", "Nom du chef d'établissement"]
+
+
+def test_issue12_import_never_overwrites_the_fiche(db):
+    f.make_academie("montpellier", "Montpellier")
+    _import_sample()
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == "0660864F"))
+    fiche.update_fiche(etab, {"ville": "Toulouges", "telephone": "04 68 00 00 00"})
+    db.session.commit()
+    summary = _import_sample()
+    db.session.commit()
+    db.session.expire_all()
+    etab = db.session.get(Etablissement, etab.id)
+    assert (etab.ville, etab.telephone) == ("Toulouges", "04 68 00 00 00")
+    assert summary.fiche_completee == []
+
+
+def test_issue12_import_unknown_academie_listed_to_attach(client, auth, db):
+    """Issue 12 pt 2: without the académie of its département in the product, the created
+    establishment is listed « à rattacher »; an académie administrator attaches it and it
+    appears in that académie's lists."""
+    aca = f.make_academie("demo", "Démo")
+    f.make_user("academie.demo", "academie", academie=aca)
+    db.session.commit()
+    summary = _import_sample()
+    db.session.commit()
+    assert summary.academie is None
+    assert "un administrateur académique doit le rattacher" in "\n".join(summary.lines_fr())
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == "0660864F"))
+    auth.login("academie.demo")
+    page = text(client.get("/academie/rattacher/"))
+    assert "0660864F" in page and "Montpellier" in page
+    assert "0660864F" not in text(client.get("/etablissements/"))
+    assert client.get(f"{FICHE}{etab.id}/").status_code == 404
+    before = db_snapshot(db)
+    for hostile in ("abc", "99999999999999999999", ""):
+        resp = post(client, auth, "/academie/rattacher/", {"etablissement_id": hostile})
+        assert resp.status_code == 404
+    assert db_snapshot(db) == before
+    resp = post(client, auth, "/academie/rattacher/", {"etablissement_id": str(etab.id)})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Etablissement, etab.id).academie_id == aca.id
+    assert "0660864F" in text(client.get("/etablissements/"))
+    assert client.get(f"{FICHE}{etab.id}/").status_code == 200
+    # Attached once: it never moves to another académie by this screen.
+    assert post(client, auth, "/academie/rattacher/",
+                {"etablissement_id": str(etab.id)}).status_code == 404
+
+
+def test_issue12_cli_attaches_an_unattached_establishment(runner, db):
+    f.make_academie("demo", "Démo")
+    db.session.commit()
+    _import_sample()
+    db.session.commit()
+    result = runner.invoke(args=["admints", "etablissement", "--uai", "0660864F",
+                                 "--academie", "demo", "--code-postal", "66350",
+                                 "--chef", "Jean Dupont", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["academie"] == "Démo" and data["en_tete_complet"] is True
+
+
+def test_issue12_departement_mapping():
+    from admints.academie import departements
+
+    assert departements.academie_name("0590001A") == "Lille"
+    assert departements.academie_name("6200001A") == "Corse"
+    assert departements.academie_name("9740001A") == "La Réunion"
+    assert departements.academie_name("0999001A") is None
