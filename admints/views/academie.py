@@ -44,7 +44,7 @@ from ..models import (
     StaffUser,
 )
 from ..tenancy import require_etablissement_id
-from . import fiche
+from . import fiche, mailto
 from .base import (
     AcademieModelView,
     ScopedModelView,
@@ -97,7 +97,7 @@ def _form_fields(form) -> dict:
 
 
 def _emails(view, context, model, name):
-    return ", ".join(model.emails or [])
+    return mailto.links(model.emails)
 
 
 class EtablissementsView(AcademieModelView):
