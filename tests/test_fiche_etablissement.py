@@ -400,3 +400,26 @@ def test_issue12_departement_mapping():
     assert departements.academie_name("6200001A") == "Corse"
     assert departements.academie_name("9740001A") == "La Réunion"
     assert departements.academie_name("0999001A") is None
+
+
+def test_issue12_academie_list_links_each_establishment_to_its_fiche(client, auth, etab):
+    f.make_user("academie.demo", "academie", academie=etab.academie)
+    db.session.commit()
+    auth.login("academie.demo")
+    page = text(client.get("/etablissements/"))
+    assert f'href="{FICHE}{etab.id}/"' in page
+
+
+def test_issue12_academie_establishment_form_checks_like_the_fiche(db, etab):
+    from admints.academie import etablissements
+
+    before = db_snapshot(db)
+    for key, value, message in (("code_postal", "ABCDE", "Code postal invalide"),
+                                ("telephone", "12", "Téléphone invalide"),
+                                ("ville", "Lille\nBcc", "caractère non autorisé")):
+        with pytest.raises(DomainError, match=message):
+            etablissements.update_etablissement(etab, **{key: value})
+        db.session.rollback()
+    assert db_snapshot(db) == before
+    etablissements.update_etablissement(etab, telephone="+33 3 20 00 00 09")
+    assert etab.telephone == "03 20 00 00 09"

@@ -13,6 +13,7 @@ from .. import audit
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, Etablissement
+from ..parametrage import fiche
 
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +57,10 @@ def _clean(fields: dict) -> dict:
         clean[key] = value
     if "nom" in clean and not clean["nom"]:
         raise DomainError("Le nom de l'établissement est obligatoire.")
+    # The details of the Fiche établissement are checked as on its screen (issue 12).
+    for key in ("nom", "adresse", "code_postal", "ville", "telephone", "chef_nom"):
+        if clean.get(key):
+            clean[key] = fiche.clean(key, clean[key]) or None
     if "type" in clean and clean["type"] not in TYPES:
         raise DomainError("Type d'établissement inconnu (collège ou lycée).")
     if "emails" in clean:

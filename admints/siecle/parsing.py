@@ -19,6 +19,8 @@ from xml.etree.ElementTree import Element
 
 from ..errors import ImportRefused
 from . import stream
+from .schools import previous_school
+from .schools import text as _text
 from .stream import Limits
 
 __all__ = ["Limits", "ParsedFile", "parse_file", "parse_files"]
@@ -109,18 +111,6 @@ class ParsedFile:
     structures: list[StructureData] = field(default_factory=list)
 
 
-def _text(el: Element | None, tag: str, limit: int | None = None) -> str | None:
-    if el is None:
-        return None
-    value = el.findtext(tag)
-    if value is None:
-        return None
-    value = " ".join(value.split())
-    if not value:
-        return None
-    return value[:limit] if limit else value
-
-
 def _date(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -195,7 +185,7 @@ class _Eleves(_Reader):
             date_sortie=_date(sortie),
             sortie_renseignee=bool(sortie),
         )
-        _previous_school(el, self.schools)
+        previous_school(el, self.schools)
 
     def structure(self, st: Element) -> None:
         codes = self.structures.setdefault((st.get("ELEVE_ID") or "").strip(), [])
@@ -221,34 +211,6 @@ class _Eleves(_Reader):
         # year carries it in SCOLARITE_AN_DERNIER (CODE_RNE = our UAJ).
         (self.p.nom_etablissement, self.p.type_etablissement,
          self.p.fiche_etablissement) = self.schools.get(self.p.uaj, (None, None, {}))
-
-
-def _previous_school(el: Element, schools: dict) -> None:
-    """The first name and type seen for the school of last year (SCOLARITE_AN_DERNIER)."""
-    prev = el.find("SCOLARITE_AN_DERNIER")
-    rne = (_text(prev, "CODE_RNE") or "").upper() if prev is not None else ""
-    if not rne or rne in schools:
-        return
-    name = " ".join(p for p in (_text(prev, "DENOM_PRINC"), _text(prev, "DENOM_COMPL")) if p)
-    sigle = (_text(prev, "SIGLE") or "").upper()
-    kind = None
-    if sigle.startswith("LY") or sigle in {"LP", "LPO", "LGT", "LEGT"}:
-        kind = "lycee"
-    elif sigle.startswith("CLG") or "COLLEGE" in name.upper():
-        kind = "college"
-    if name:
-        schools[rne] = (name[:200], kind, _school_details(prev))
-
-
-def _school_details(prev: Element) -> dict:
-    """Address, city, phone and email of last year's school, as the export gives them."""
-    lines = [_text(prev, f"LIGNE{n}_ADRESSE", 120) for n in (1, 2, 3, 4)]
-    details = {"adresse": " ".join(line for line in lines if line)[:300],
-               "code_postal": _text(prev, "CODE_POSTAL", 10),
-               "ville": _text(prev, "LL_COMMUNE_INSEE", 120),
-               "telephone": _text(prev, "TELEPHONE", 30),
-               "courriel": _text(prev, "MEL", 254)}
-    return {key: value for key, value in details.items() if value}
 
 
 def _niveau(lien: Element) -> int:
