@@ -423,3 +423,14 @@ def test_issue12_academie_establishment_form_checks_like_the_fiche(db, etab):
     assert db_snapshot(db) == before
     etablissements.update_etablissement(etab, telephone="+33 3 20 00 00 09")
     assert etab.telephone == "03 20 00 00 09"
+
+
+def test_issue12_demo_establishment_has_a_complete_fiche(db):
+    """R-DAT-2 / issue 12: the demo establishment prints letters: its Fiche is complete."""
+    from admints.demo import loader
+
+    loader.load_demo("0999777D", 10, "college", 3, "Demo-Passe-2026!", TODAY)
+    db.session.commit()
+    etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == "0999777D"))
+    assert fiche.missing_header_fields(etab) == []
+    fiche.check(fiche.values(etab))  # every value passes the screen's checks

@@ -25,7 +25,7 @@ from flask_mail import BadHeaderError, Connection, Message, email_dispatched
 from .. import clock
 from ..email_syntax import is_valid_email
 from ..parametrage import fiche
-from .mail_format import FastMessage, _address, _base64_lines  # noqa: F401 (tests use them)
+from .mail_format import FastMessage, _address, _base64_lines  # noqa: F401 (portail, tests)
 
 log = logging.getLogger(__name__)
 
