@@ -87,6 +87,13 @@ def can_activate_services(user: StaffUser | None) -> bool:
             and getattr(user, "role", None) in ACTIVATION_ROLES)
 
 
+def can_edit_fiche(user: StaffUser | None) -> bool:
+    """« Fiche établissement » (issue 12, guide §3.2.1): the head fills in its establishment's
+    details, the académie those of its establishments; a délégué of Paramétrage only reads."""
+    return (user is not None and bool(getattr(user, "is_authenticated", False))
+            and getattr(user, "role", None) in (Role.CHEF, Role.ACADEMIE))
+
+
 def job_kinds(user: StaffUser | None) -> list[str]:
     """The job kinds whose menu `user` may open."""
     return [kind for kind, area in JOB_AREAS.items() if allowed(user, area)]

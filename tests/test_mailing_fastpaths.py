@@ -6,6 +6,8 @@ R-ACC-7)."""
 
 import base64
 import email
+import email.header
+import email.utils
 import itertools
 from email import policy
 
@@ -50,12 +52,25 @@ def _leaves(parsed) -> list[tuple]:
             for p in parsed.walk() if not p.is_multipart()]
 
 
+def _flask_mail_bytes(message: Message) -> bytes:
+    """Flask-Mail's serialisation; a FastMessage's `sender_name` given as Flask-Mail takes a
+    display name (a tuple)."""
+    name = getattr(message, "sender_name", None)
+    if not name:
+        return Message.as_bytes(message)
+    address, message.sender = message.sender, (name, message.sender)
+    try:
+        return Message.as_bytes(message)
+    finally:
+        message.sender = address
+
+
 def _same_as_flask_mail(message: Message) -> bytes:
     """Both serialisations of `message`, read back: same headers, same leaf parts."""
     message.date = 1_800_000_000
     data = message.as_bytes()
-    ours, theirs = _parse(data), _parse(Message.as_bytes(message))
-    for name in ("From", "Date", "Message-ID"):
+    ours, theirs = _parse(data), _parse(_flask_mail_bytes(message))
+    for name in ("From", "Date", "Message-ID", "Reply-To"):
         assert str(ours[name]) == str(theirs[name]), name
     assert {(a.display_name, a.addr_spec) for a in ours["To"].addresses} == \
         {(a.display_name, a.addr_spec) for a in theirs["To"].addresses}
@@ -97,7 +112,7 @@ def test_r_acc_4_fast_message_equals_flask_mail_over_a_matrix(app, subject):
 
 
 @pytest.mark.parametrize("case", [
-    "charset", "alternative", "no_html", "no_body", "cc", "bcc", "reply_to", "extra_headers",
+    "charset", "alternative", "no_html", "no_body", "cc", "bcc", "extra_headers",
     "attachment", "encoded_word_lookalike", "folded_subject", "long_display_name",
 ])
 def test_r_acc_7_unhandled_shapes_go_to_flask_mail_nothing_dropped(app, case):
@@ -110,7 +125,6 @@ def test_r_acc_7_unhandled_shapes_go_to_flask_mail_nothing_dropped(app, case):
         "no_body": dict(body=None),
         "cc": dict(cc=["cc@example.org"]),
         "bcc": dict(bcc=["bcc@example.org"]),
-        "reply_to": dict(reply_to="secretariat@example.org"),
         "extra_headers": dict(extra_headers={"X-Etablissement": "0999001A"}),
         "attachment": dict(attachments=[Attachment("a.txt", "text/plain", b"piece jointe")]),
         "encoded_word_lookalike": dict(subject="Objet =?utf-8?q?x?= tel quel"),
@@ -173,3 +187,85 @@ def test_r_acc_4_builders_take_the_fast_path_and_equal_flask_mail(app, etab, nam
                                               text="Bonjour <b>&</b>\nLigne 2"),
     }
     assert b"==admints_" in _same_as_flask_mail(builders[name]())
+
+
+REPLY_TOS = [
+    "ce.0999001a@ac-lille.fr", ("Collège Victor-Hugo", "ce.0999001a@ac-lille.fr"),
+    ("Lycée « Les Iris », Saint-Étienne", "secretariat@lycee-les-iris.example.org"),
+    ("Ecole O'Brien, Paris", "ce@example.org"), "Zoé Dupont <zoe@example.org>",
+]
+ETAB_SENDERS = [
+    ("Collège Victor-Hugo", "ne-pas-repondre@admints.localhost"),
+    ("Collège Évariste-Galois de Sartrouville", "ne-pas-repondre@teleservices.ac-versailles.fr"),
+    ("LYCEE POLYVALENT \"JEAN MOULIN\"", "ne-pas-repondre@admints.localhost"),
+]
+
+
+@pytest.mark.parametrize("reply_to", REPLY_TOS)
+def test_issue12_reply_to_and_display_name_fast_path_equals_flask_mail(app, reply_to):
+    """Issue 12 pt 3: Reply-To (the establishment's address) and a From with the
+    establishment's name as display name stay on the fast path, read back as Flask-Mail's, and
+    keep every header line within 78 characters (folded at a space)."""
+    for sender, (body, html) in itertools.product(ETAB_SENDERS, BODIES[:2]):
+        message = mailing.FastMessage(subject="Vos accès à Scolarité services", body=body,
+                                      html=html, recipients=["marie@example.org"],
+                                      sender=sender, reply_to=reply_to)
+        data = _same_as_flask_mail(message)
+        assert b"==admints_" in data
+        assert all(len(line) <= 78 for line in data.split(b"\r\n"))
+        parsed = _parse(data)
+        # Flask-Mail drops the double quotes of a display name (both paths agree); the
+        # builders take them out of an establishment's name beforehand.
+        assert parsed["From"].addresses[0].display_name == sender[0].replace('"', "")
+        expected = reply_to if isinstance(reply_to, tuple) else \
+            email.utils.parseaddr(reply_to)
+        assert (parsed["Reply-To"].addresses[0].display_name,
+                parsed["Reply-To"].addresses[0].addr_spec) == expected
+
+
+def test_issue12_reply_to_with_line_break_goes_to_flask_mail(app):
+    """A Reply-To that cannot be one header line is never written by the fast path."""
+    message = mailing.FastMessage(subject="Objet", recipients=["a@example.org"], body="t",
+                                  html="<p>t</p>", reply_to=("Nom " * 30, "ce@example.org"))
+    message.date = 1_800_000_000
+    assert b"==admints_" not in message.as_bytes()
+
+
+SENDER_NAMES = [
+    "Collège Victor-Hugo", "College Jean Moulin", 'Lycée "Les Iris", Saint-Étienne',
+    "Lycée polyvalent « Les Iris » – Saint-Étienne-du-Rouvray, cité scolaire d'Élbeuf",
+    "É" * 120, "Ecole =?utf-8?q?x?= tel quel",
+]
+
+
+@pytest.mark.parametrize("name", SENDER_NAMES)
+def test_issue12_establishment_display_name_any_length_on_fast_path(app, name):
+    """Issue 12 pt 3: the establishment as the From display name (`sender_name`), the address
+    the configured sender: fast path at any length, lines within 78, decoded by RFC 2047 as
+    the name; where Flask-Mail's own output reads back right (short names), the same."""
+    message = mailing.FastMessage(subject="Objet", recipients=["a@example.org"], body="t",
+                                  html="<p>t</p>", sender="ne-pas-repondre@admints.localhost",
+                                  reply_to="ce.0999001a@ac-lille.fr")
+    message.sender_name = name
+    message.date = 1_800_000_000
+    data = message.as_bytes()
+    assert b"==admints_" in data
+    head = data.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 78 for line in head.split(b"\r\n"))
+    raw = email.message_from_bytes(data, policy=policy.compat32)["From"]
+    decoded = str(email.header.make_header(email.header.decode_header(raw)))
+    assert decoded == f"{name} <ne-pas-repondre@admints.localhost>"
+    assert message.sender == "ne-pas-repondre@admints.localhost"  # the envelope sender
+    if len(name.encode()) <= 39 and "=?" not in name:  # else Flask-Mail writes it raw
+        _same_as_flask_mail(message)
+
+
+def test_issue12_display_name_kept_when_flask_mail_writes_the_message(app):
+    """An attachment sends the message to Flask-Mail: the display name is still there."""
+    message = mailing.FastMessage(subject="Objet", recipients=["a@example.org"], body="t",
+                                  html="<p>t</p>", sender="ne-pas-repondre@admints.localhost",
+                                  attachments=[Attachment("a.txt", "text/plain", b"x")])
+    message.sender_name = "Collège Victor-Hugo"
+    parsed = _parse(message.as_bytes())
+    assert parsed["From"].addresses[0].display_name == "Collège Victor-Hugo"
+    assert message.sender == "ne-pas-repondre@admints.localhost"

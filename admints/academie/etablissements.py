@@ -13,6 +13,7 @@ from .. import audit
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, Etablissement
+from ..parametrage import fiche
 
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +57,10 @@ def _clean(fields: dict) -> dict:
         clean[key] = value
     if "nom" in clean and not clean["nom"]:
         raise DomainError("Le nom de l'établissement est obligatoire.")
+    # The details of the Fiche établissement are checked as on its screen (issue 12).
+    for key in ("nom", "adresse", "code_postal", "ville", "telephone", "chef_nom"):
+        if clean.get(key):
+            clean[key] = fiche.clean(key, clean[key]) or None
     if "type" in clean and clean["type"] not in TYPES:
         raise DomainError("Type d'établissement inconnu (collège ou lycée).")
     if "emails" in clean:
@@ -102,3 +107,29 @@ def update_etablissement(etab: Etablissement, **fields) -> Etablissement:
                      before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.flush()
     return etab
+
+
+# --- Establishments without académie (created by a SIECLE import, issue 12) --------------------
+
+def unattached() -> list[Etablissement]:
+    """Establishments created by an import whose département's académie the product does not
+    know: every académie administrator sees them, to attach the ones of its académie."""
+    return list(db.session.scalars(db.select(Etablissement)
+                                   .where(Etablissement.academie_id.is_(None))
+                                   .order_by(Etablissement.uai)))
+
+
+def attach_to_academie(etab: Etablissement | None, academie_id: int, *,
+                       by: str | None = None) -> None:
+    """An establishment without académie (created by an import from an unknown département) is
+    attached by an académie administrator to its académie; an attached one never moves."""
+    if etab is None:
+        raise DomainError("Établissement inconnu.")
+    if etab.academie_id is not None:
+        if etab.academie_id == academie_id:
+            return
+        raise DomainError(f"L'établissement {etab.uai} est déjà rattaché à une autre académie.")
+    etab.academie_id = academie_id
+    audit.record("etablissement.rattachement", etablissement_id=etab.id, target=etab.uai,
+                 after={"academie_id": academie_id}, login=by)
+    db.session.flush()

@@ -42,6 +42,7 @@ from ..models import (
     Groupe,
     eleve_groupe,
 )
+from ..parametrage import fiche
 from ..pdf import FONT, FONT_BOLD, atomic_output, register_fonts
 from . import activation, lifecycle
 
@@ -151,7 +152,8 @@ def write_class_list(etab, title: str, rows: Iterable[ClassListRow | Mapping], p
         canvas.drawRightString(doc.pagesize[0] - 15 * mm, 8 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
-    story = [Paragraph(escape(clean_value(title)), titre), Spacer(1, 4 * mm), table]
+    story = [Paragraph(escape(clean_value(title)), titre),
+             Paragraph(escape(header_line(etab)), cell), Spacer(1, 4 * mm), table]
     if not ordered:
         story.append(Paragraph("Aucun élève.", cell))
     with atomic_output(path) as tmp:
@@ -160,6 +162,18 @@ def write_class_list(etab, title: str, rows: Iterable[ClassListRow | Mapping], p
                                 title=clean_value(title), author=clean_value(etab.nom))
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return len(ordered)
+
+
+def header_line(etab) -> str:
+    """The establishment's details from its Fiche, under the title (issue 12 point 2)."""
+    academie = getattr(etab, "academie", None)
+    details = fiche.values(etab)
+    parts = [f"Académie de {academie.nom}" if academie is not None else "",
+             details["nom"], details["adresse"],
+             f"{details['code_postal']} {details['ville']}".strip(),
+             f"Tél : {details['telephone']}" if details["telephone"] else "",
+             f"Courriel : {details['courriel']}" if details["courriel"] else ""]
+    return " – ".join(clean_value(p) for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -202,6 +216,7 @@ def class_list_pdf(etablissement_id: int, ref: ClassRef, *, out_dir: str | Path,
     rows = class_list_rows(etablissement_id, division_id=ref.division_id,
                            groupe_id=ref.groupe_id)
     etab = db.session.get(Etablissement, etablissement_id)
+    fiche.require_letter_header(etab)  # before anything is written or audited
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         path = Path(tmp) / "liste.pdf"

@@ -11,30 +11,21 @@ One builder per message kind, French text + HTML from `templates/emails/`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
 import logging
-import re
-import secrets
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import formatdate
+from email.utils import parseaddr
 
 from flask import current_app
-from flask_mail import (
-    BadHeaderError,
-    Connection,
-    Message,
-    email_dispatched,
-    force_text,
-    sanitize_address,
-)
+from flask_mail import BadHeaderError, Connection, Message, email_dispatched
 
 from .. import clock
+from ..email_syntax import is_valid_email
+from ..parametrage import fiche
+from .mail_format import FastMessage, _address, _base64_lines  # noqa: F401 (portail, tests)
 
 log = logging.getLogger(__name__)
 
@@ -102,142 +93,6 @@ class SafeConnection(Connection):
             if self.host:
                 self.host.quit()
                 self.host = self.configure_host()
-
-
-# A bare ASCII dot-atom address (what accounts hold): Flask-Mail's `sanitize_address` returns
-# it unchanged, so it is passed as is; anything else (display name, IDN, quotes) goes through
-# Flask-Mail, cached since a batch repeats its sender.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z")
-
-
-def _address(addr: str | tuple[str, str]) -> str:
-    if isinstance(addr, str):
-        return addr if _PLAIN_ADDRESS.match(addr) else _sanitized(addr)
-    return sanitize_address(addr)
-
-
-@functools.lru_cache(maxsize=256)
-def _sanitized(addr: str) -> str:
-    return sanitize_address(addr)
-
-
-# RFC 5322 §2.1.1: header lines SHOULD stay within 78 characters and MUST within 998.
-_FOLD_AT, _LINE_MAX = 78, 998
-# RFC 2047 §2: a line holding an encoded word stays within 76 characters; « Subject: » and a
-# word of 39 UTF-8 bytes (64 characters once encoded) make 73.
-_WORD_BYTES = 39
-
-
-def _fold(name: str, items: Sequence[str], sep: str = "") -> list[str] | None:
-    """`name:` and `items`, each after `sep` and a space; a line that would pass 78 characters
-    is folded, CRLF taking the place of that space's left (RFC 5322 §2.2.3: unfolding gives the
-    same text back). Never before an empty item (no line of blanks). None when a line still
-    passes 998 characters."""
-    lines, line = [], f"{name}:"
-    for n, item in enumerate(items):
-        glue = sep if n else ""
-        if n and item and len(line) + len(glue) + 1 + len(item) > _FOLD_AT:
-            lines.append(line + glue)
-            line = " " + item
-        else:
-            line += f"{glue} {item}"
-    lines.append(line)
-    return None if any(len(x) > _LINE_MAX for x in lines) else lines
-
-
-@functools.lru_cache(maxsize=256)  # a batch repeats its subject
-def _subject_lines(text: str) -> tuple[str, ...] | None:
-    """The folded `Subject:` header lines of `text` (none for an empty subject, as Flask-Mail),
-    or None for a subject this path does not handle (a line break; ASCII that a reader would
-    decode as an encoded word): Flask-Mail then writes the whole message.
-
-    ASCII text is folded before spaces; other text, or a word too long for a 78-character line,
-    becomes RFC 2047 « B » encoded words cut between characters, never at spaces only, so that
-    the spaces (which sit inside the words) survive decoding."""
-    if not text:
-        return ()
-    if "\r" in text or "\n" in text:
-        return None
-    if text.isascii():
-        if "=?" in text:
-            return None
-        lines = _fold("Subject", text.split(" "))
-        if lines is not None and all(len(x) <= _FOLD_AT for x in lines):
-            return tuple(lines)
-    words, chunk = [], b""
-    try:
-        for ch in text:
-            data = ch.encode("utf-8")
-            if len(chunk) + len(data) > _WORD_BYTES:
-                words.append(chunk)
-                chunk = b""
-            chunk += data
-    except UnicodeEncodeError:  # a lone surrogate: Flask-Mail's business
-        return None
-    words.append(chunk)
-    encoded = [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
-    return (f"Subject: {encoded[0]}", *(f" {w}" for w in encoded[1:]))
-
-
-def _header_safe(value: str) -> bool:
-    return value.isascii() and "\r" not in value and "\n" not in value
-
-
-class FastMessage(Message):
-    """A Flask-Mail message whose text + HTML body is serialised directly.
-
-    Flask-Mail goes through `email.generator` with `policy.SMTP`, which re-parses every header
-    through the header registry: measured at ~80 % of a batch's time. Our messages always have
-    the same shape (multipart/alternative, UTF-8 text and HTML, base64), so they are written
-    with plain string operations, headers folded at 78 characters. Anything else falls back to
-    Flask-Mail's own serialisation, never dropped: attachments, cc, bcc, reply-to, extra
-    headers, another charset, a missing text or HTML part, another alternative, a subject with
-    a line break, an address that does not sanitise to one line of ASCII.
-    tests/test_mailing_fastpaths.py compares both over a matrix of inputs.
-    """
-
-    def as_bytes(self) -> bytes:
-        head = self._fast_head()
-        if head is None:
-            return super().as_bytes()
-        boundary = "==admints_" + secrets.token_hex(12)
-        head += ["Content-Type: multipart/alternative;", f' boundary="{boundary}"']
-        out = ["\r\n".join(head), "\r\n\r\n"]
-        for subtype, text in (("plain", self.body), ("html", self.html)):
-            out.append(f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
-                       "MIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-            canonical = text.replace("\r\n", "\n").replace("\n", "\r\n")  # RFC 2045 §6.8
-            out.append(_base64_lines(canonical.encode("utf-8")))
-        out.append(f"--{boundary}--\r\n")
-        return "".join(out).encode("ascii")
-
-    def _fast_head(self) -> list[str] | None:
-        """The headers of the handled shape, or None for Flask-Mail's serialisation."""
-        if self.attachments or self.cc or self.bcc or self.extra_headers or self.reply_to \
-                or (self.charset or "utf-8").lower() != "utf-8" or self.alts.keys() != {"html"} \
-                or not isinstance(self.body, str) or not isinstance(self.html, str):
-            return None
-        subject = _subject_lines(force_text(self.subject) if self.subject else "")
-        sender = _address(self.sender)
-        # Flask-Mail writes each sanitised recipient once.
-        recipients = list(dict.fromkeys(_address(a) for a in self.recipients))
-        if subject is None or not all(map(_header_safe, (sender, *recipients))):
-            return None
-        sender_lines = _fold("From", [sender])
-        to_lines = _fold("To", recipients, ",")
-        if sender_lines is None or to_lines is None:
-            return None
-        return [*subject, *sender_lines, *to_lines,
-                f"Date: {formatdate(self.date, localtime=True)}",
-                f"Message-ID: {self.msgId}", "MIME-Version: 1.0"]
-
-
-def _base64_lines(data: bytes) -> str:
-    """`base64.encodebytes(data)` with CRLF line ends (76 characters a line, each for 57 bytes),
-    in one C call instead of one per line."""
-    text = binascii.b2a_base64(data, newline=False).decode("ascii")
-    return "".join([text[i:i + 76] + "\r\n" for i in range(0, len(text), 76)])
 
 
 def connect() -> SafeConnection:
@@ -358,13 +213,37 @@ def portal_url(etablissement_id: int, today) -> str:
     return letter_type(etablissement_id, today)["url"]
 
 
+def sender_of(etab) -> tuple[str, str]:
+    """Issue 12 pt 3: the establishment as the sender's display name; the address stays the
+    configured sender (the one the mail server may send from). Line breaks and runs of blanks
+    of a name become one space (a header is one logical line)."""
+    _, address = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")
+    name = " ".join(str(getattr(etab, "nom", "") or "").split())
+    return (name[:200], address)
+
+
+def reply_to_of(etab) -> str | None:
+    """Issue 12 pt 3: replies go to the establishment's contact address (Fiche établissement),
+    when it has a valid one."""
+    address = fiche.courriel(etab)
+    return address if is_valid_email(address) else None
+
+
 def _message(subject: str, to: str, template: str, **ctx) -> Message:
     # Template.render, not flask.render_template: the context processors need a request (jobs
     # and the CLI have none) and would cost more than the rendering itself on 4,000 emails.
     env = current_app.jinja_env
-    return FastMessage(subject=subject, recipients=[to],
-                       body=env.get_template(f"emails/{template}.txt").render(**ctx),
-                       html=env.get_template(f"emails/{template}.html").render(**ctx))
+    etab = ctx["etab"]
+    reply_to = reply_to_of(etab)
+    name, address = sender_of(etab)
+    message = FastMessage(subject=subject, recipients=[to], sender=address or None,
+                          reply_to=reply_to,
+                          body=env.get_template(f"emails/{template}.txt").render(
+                              reply_to=reply_to, **ctx),
+                          html=env.get_template(f"emails/{template}.html").render(
+                              reply_to=reply_to, **ctx))
+    message.sender_name = name or None
+    return message
 
 
 def notification_message(etab, to: str, *, identifiant: str, password: str | None,

@@ -29,6 +29,7 @@ from ..email_syntax import invalid_reason
 from ..errors import DomainError
 from ..extensions import db
 from ..models import OPEN_STATUSES, EtatCompte, Job, KindCompte
+from ..parametrage import fiche
 from . import activation, lifecycle, mailing, outbox, outbox_marks
 from .recipients import Item, etablissement, load_items
 
@@ -216,6 +217,9 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
     check(kind, mode)
     etab = etablissement(etablissement_id)
     activation.require_activated(etab.id)  # R-SRV-1: no letter before activation
+    # Issue 12: no letter (nor email signed by the establishment) with a hole in its header;
+    # refused here, before the outbox or any account changes.
+    fiche.require_letter_header(etab)
     today = dt.date.fromisoformat(params["today"])
     if mode != PAPIER:
         mailing.portal_url(etab.id, today)  # « ENT seul » without address: refused up front

@@ -99,4 +99,4 @@ def preview(etab: Etablissement, key: str, text: object, path: Path, *, today: d
     value = check_text(key, text)
     sample_key = "responsable_nouveau" if key == "entete" else key
     return letters.write_letters(etab, [sample_letter(sample_key)], path, today=today,
-                                 texts={key: value})
+                                 texts={key: value}, specimen=True)

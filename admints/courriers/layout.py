@@ -61,7 +61,7 @@ BOTTOM = 12 * mm
 # Fields that are the same on every letter of a PDF: lines using only these are drawn once.
 STATIC_FIELDS = frozenset({"url", "mention_ent", "academie", "etablissement",
                            "adresse_etablissement", "code_postal", "ville", "telephone", "fax",
-                           "courriel", "date", "chef"})
+                           "courriel", "date", "chef", "chef_titre"})
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:

@@ -17,7 +17,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from ..errors import DomainError
-from ..parametrage import versions
+from ..parametrage import fiche, versions
 from ..pdf import FONT, SharedResourcesCanvas, atomic_output, register_fonts
 from . import templating, wording
 from .layout import (
@@ -101,15 +101,15 @@ def effective_texts(etablissement_id: int, today: dt.date,
 
 
 def static_fields(etab, today: dt.date, ent: Mapping[str, str]) -> dict[str, str]:
-    emails = etab.emails or []
     academie = getattr(etab, "academie", None)
     return {k: templating.clean_value(v) for k, v in {
         "url": ent["url"], "mention_ent": ent["mention_ent"],
         "academie": academie.nom if academie is not None else "",
         "etablissement": etab.nom, "adresse_etablissement": etab.adresse,
         "code_postal": etab.code_postal, "ville": etab.ville, "telephone": etab.telephone,
-        "fax": etab.fax, "courriel": emails[0] if emails else "",
+        "fax": etab.fax, "courriel": fiche.courriel(etab),
         "date": f"{today:%d/%m/%Y}", "chef": etab.chef_nom,
+        "chef_titre": fiche.signature_title(etab),
     }.items()}
 
 
@@ -160,15 +160,19 @@ def _draw(layout: Layout, letter: Letter) -> None:
 def write_letters(etab, letters: Iterable[Letter], path, *, today: dt.date,
                   texts: Mapping[str, str] | None = None,
                   progress: Callable[[int], None] | None = None,
-                  invariant: bool = False) -> int:
+                  invariant: bool = False, specimen: bool = False) -> int:
     """Write every letter into one PDF at `path`, atomically; return the number of pages.
 
     One page per letter unless an edited text is longer than a page. With no letter at all,
     nothing is written and 0 is returned. Raises `DomainError` (and leaves `path` untouched)
     on a letter without identifier or, for a new account, without temporary password, on a
     text that lost a required field, or an « ENT seul » type without ENT address.
-    `invariant=True` gives byte-identical output for identical input (tests).
+    `invariant=True` gives byte-identical output for identical input (tests). A letter is never
+    printed with a hole in its header (Fiche établissement); only the editor's specimen
+    (`specimen=True`) shows the holes, so that the head sees what is missing.
     """
+    if not specimen:
+        fiche.require_letter_header(etab)
     register_fonts()
     ent = letter_type(etab.id, today)
     static = static_fields(etab, today, ent)

@@ -38,6 +38,7 @@ PLACEHOLDERS: dict[str, str] = {
     "courriel": "Courriel de l'établissement",
     "date": "Date du courrier",
     "chef": "Nom du chef d'établissement",
+    "chef_titre": "Titre du chef d'établissement",
 }
 
 # Control characters (newlines, tabs, NUL…) inside a value would break a printed line or the

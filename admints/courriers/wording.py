@@ -144,7 +144,8 @@ PIED = (
     "",
     "Avec mes encouragements.",
 )
-SIGNATURE = ("Le chef d'établissement", "${chef}")
+# The head's title from the Fiche établissement (« Le chef d'établissement » when none).
+SIGNATURE = ("${chef_titre}", "${chef}")
 MENTION_CNIL = (
     "¹ Les services en ligne ont fait l'objet de déclarations auprès de la commission nationale "
     "de l'informatique et des libertés en application de la loi n°78-17 du 6 janvier 1978 "

@@ -111,6 +111,8 @@ class Etablissement(db.Model):
     # The establishment's email addresses (a list), among which the contact link is chosen.
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     chef_nom: Mapped[str | None] = mapped_column(String(200))
+    # Printed above the head's name in letters (« La principale », « Le proviseur »…).
+    chef_titre: Mapped[str | None] = mapped_column(String(120))
     # Starting year of the current school year: 2026 means 2026/2027.
     annee_scolaire: Mapped[int] = mapped_column(Integer, default=2026)
     module_notes_initialise: Mapped[bool] = mapped_column(Boolean, default=False)

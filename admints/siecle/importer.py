@@ -59,9 +59,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from .. import audit, gc_batch
+from ..academie import departements
 from ..errors import ImportRefused
 from ..extensions import db
 from ..models import Etablissement
+from ..parametrage import fiche
 from . import parsing, stream
 from .departures import Departures, check_departures, plan_departures
 from .writer import State, Writer
@@ -94,6 +96,8 @@ class ImportSummary:
     ignores: dict[str, int] = field(default_factory=lambda: dict.fromkeys(IGNORE_LABELS, 0))
     comptes_rouverts: int = 0  # kept accounts given back to a pupil or link that came back
     departures: Departures | None = None
+    academie: str | None = None  # académie of a created establishment (None: to be attached)
+    fiche_completee: list[str] = field(default_factory=list)  # Fiche fields filled from SIECLE
 
     def add(self, kind: str, what: str, n: int = 1) -> None:
         self.counts[kind][what] += n
@@ -102,12 +106,20 @@ class ImportSummary:
         data: dict = {k: dict(v) for k, v in self.counts.items()}
         data.update(uai=self.uai, etablissement_cree=self.etablissement_cree,
                     fichiers=list(self.fichiers), ignores=dict(self.ignores),
-                    comptes_rouverts=self.comptes_rouverts)
+                    comptes_rouverts=self.comptes_rouverts, academie=self.academie,
+                    fiche_completee=list(self.fiche_completee))
         return data
 
     def lines_fr(self) -> list[str]:
         lines = [f"Import SIECLE de l'établissement {self.uai}"
                  + (" (établissement créé)" if self.etablissement_cree else "") + " :"]
+        if self.etablissement_cree:
+            lines.append(f"  Rattaché à l'académie de {self.academie}" if self.academie else
+                         "  Sans académie : un administrateur académique doit le rattacher "
+                         "(Établissements).")
+        if self.fiche_completee:
+            lines.append("  Fiche établissement complétée depuis SIECLE : "
+                         + ", ".join(self.fiche_completee))
         for kind in KINDS:
             c = self.counts[kind]
             lines.append(f"  {KIND_LABELS[kind]} : {c['created']} créé(s), "
@@ -150,6 +162,9 @@ def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportS
         if etab is None:
             etab = _create_etablissement(target, parsed, today)
             summary.etablissement_cree = True
+            summary.academie = etab.academie.nom if etab.academie is not None else None
+        found = next((p.fiche_etablissement for p in parsed if p.fiche_etablissement), {})
+        summary.fiche_completee = fiche.prefill(etab, found)
         summary.etablissement_id = etab.id
         Writer(etab.id, state, plan, summary, today).run()
         audit.record("import.siecle", etablissement_id=etab.id, target=target,
@@ -201,6 +216,10 @@ def _create_etablissement(uai: str, parsed: list[parsing.ParsedFile], today: dt.
         type=(named.type_etablissement if named else None) or "college",
         annee_scolaire=today.year if today.month >= 8 else today.year - 1, emails=[],
     )
+    # Attached to the académie of the UAI's département when the product knows it; else an
+    # académie administrator attaches it (it is listed to them as « à rattacher »).
+    academie = departements.academie_for_uai(uai)
+    etab.academie = academie
     db.session.add(etab)
     db.session.flush()
     return etab

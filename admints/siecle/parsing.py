@@ -19,6 +19,8 @@ from xml.etree.ElementTree import Element
 
 from ..errors import ImportRefused
 from . import stream
+from .schools import previous_school
+from .schools import text as _text
 from .stream import Limits
 
 __all__ = ["Limits", "ParsedFile", "parse_file", "parse_files"]
@@ -99,23 +101,14 @@ class ParsedFile:
     annee: int | None = None
     nom_etablissement: str | None = None
     type_etablissement: str | None = None
+    # Details of the establishment for its Fiche (issue 12), when the export has them: field of
+    # `parametrage.fiche.FIELDS` -> raw value (checked when applied).
+    fiche_etablissement: dict = field(default_factory=dict)
     mefs: list[MefData] = field(default_factory=list)
     eleves: list[EleveData] = field(default_factory=list)
     personnes: list[PersonneData] = field(default_factory=list)
     liens: list[LienData] = field(default_factory=list)
     structures: list[StructureData] = field(default_factory=list)
-
-
-def _text(el: Element | None, tag: str, limit: int | None = None) -> str | None:
-    if el is None:
-        return None
-    value = el.findtext(tag)
-    if value is None:
-        return None
-    value = " ".join(value.split())
-    if not value:
-        return None
-    return value[:limit] if limit else value
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -172,7 +165,7 @@ class _Eleves(_Reader):
         super().__init__(parsed)
         self.by_id: dict[str, EleveData] = {}
         self.structures: dict[str, list[tuple[str, str]]] = {}
-        self.schools: dict[str, tuple] = {}  # CODE_RNE -> (name, type) of last year
+        self.schools: dict[str, tuple] = {}  # CODE_RNE -> (name, type, details) of last year
 
     def handlers(self):
         return {("ELEVES", "ELEVE"): self.eleve,
@@ -192,7 +185,7 @@ class _Eleves(_Reader):
             date_sortie=_date(sortie),
             sortie_renseignee=bool(sortie),
         )
-        _previous_school(el, self.schools)
+        previous_school(el, self.schools)
 
     def structure(self, st: Element) -> None:
         codes = self.structures.setdefault((st.get("ELEVE_ID") or "").strip(), [])
@@ -216,25 +209,8 @@ class _Eleves(_Reader):
         self.p.eleves = list(self.by_id.values())
         # The export does not name the establishment, but a pupil who was already there last
         # year carries it in SCOLARITE_AN_DERNIER (CODE_RNE = our UAJ).
-        self.p.nom_etablissement, self.p.type_etablissement = self.schools.get(
-            self.p.uaj, (None, None))
-
-
-def _previous_school(el: Element, schools: dict) -> None:
-    """The first name and type seen for the school of last year (SCOLARITE_AN_DERNIER)."""
-    prev = el.find("SCOLARITE_AN_DERNIER")
-    rne = (_text(prev, "CODE_RNE") or "").upper() if prev is not None else ""
-    if not rne or rne in schools:
-        return
-    name = " ".join(p for p in (_text(prev, "DENOM_PRINC"), _text(prev, "DENOM_COMPL")) if p)
-    sigle = (_text(prev, "SIGLE") or "").upper()
-    kind = None
-    if sigle.startswith("LY") or sigle in {"LP", "LPO", "LGT", "LEGT"}:
-        kind = "lycee"
-    elif sigle.startswith("CLG") or "COLLEGE" in name.upper():
-        kind = "college"
-    if name:
-        schools[rne] = (name[:200], kind)
+        (self.p.nom_etablissement, self.p.type_etablissement,
+         self.p.fiche_etablissement) = self.schools.get(self.p.uaj, (None, None, {}))
 
 
 def _niveau(lien: Element) -> int:

@@ -15,6 +15,7 @@ from . import (
     donnees,
     eleves,
     journal,
+    mailto,
     parametrage,
     responsables,
     services,
@@ -36,6 +37,7 @@ def init_admin(app: Flask) -> Admin:
     )
     for module in AREA_MODULES:
         module.register(admin)
+    app.jinja_env.filters["mailto"] = mailto.link  # issue 12 pt 3: addresses are links
 
     @app.context_processor
     def _shell_context():

@@ -12,7 +12,7 @@ Every change goes through `etablissements` / `users`, which write the audit (R-S
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual, FilterLike
 from flask_admin.form import BaseForm
@@ -44,6 +44,7 @@ from ..models import (
     StaffUser,
 )
 from ..tenancy import require_etablissement_id
+from . import fiche, mailto
 from .base import (
     AcademieModelView,
     ScopedModelView,
@@ -95,8 +96,14 @@ def _form_fields(form) -> dict:
     return fields
 
 
+def _fiche_link(view, context, model, name):
+    """The name opens the establishment's « Fiche établissement » (issue 12 pt 2)."""
+    return Markup('<a href="{}" title="Fiche établissement">{}</a>').format(
+        url_for("param_fiche.of", etablissement_id=model.id), model.nom)
+
+
 def _emails(view, context, model, name):
-    return ", ".join(model.emails or [])
+    return mailto.links(model.emails)
 
 
 class EtablissementsView(AcademieModelView):
@@ -119,7 +126,8 @@ class EtablissementsView(AcademieModelView):
         "telephone": "Téléphone", "fax": "Fax", "emails": "Adresses électroniques",
         "module_notes_initialise": "Module Notes", "created_at": "Créé le",
     }
-    column_formatters = {"type": lambda v, c, m, n: etablissements.TYPES.get(m.type, m.type)}
+    column_formatters = {"type": lambda v, c, m, n: etablissements.TYPES.get(m.type, m.type),
+                         "nom": _fiche_link}
     column_formatters_detail = {**column_formatters, "emails": _emails}
     column_searchable_list = ("uai", "nom", "ville")
     column_sortable_list = ("uai", "nom", "type", "ville", "annee_scolaire", "active_le")
@@ -358,6 +366,7 @@ def register(admin) -> None:
     admin.add_view(EtablissementsView(Etablissement, db, name="Établissements",
                                       category=CATEGORY, endpoint="etablissements",
                                       url="etablissements"))
+    fiche.register_academie(admin, CATEGORY)
     admin.add_view(UtilisateursAcademieView(name="Utilisateurs", category=CATEGORY,
                                             endpoint="utilisateurs", url="utilisateurs"))
     admin.add_view(UtilisateursEtablissementView(

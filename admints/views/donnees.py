@@ -32,6 +32,7 @@ from ..siecle import pending
 from ..siecle.departures import DeparturesToConfirm
 from ..siecle.importer import import_siecle
 from ..tenancy import current_etablissement
+from . import mailto
 from .base import TenantBaseView, TenantModelView, scoped_options
 
 CATEGORY = "Données SIECLE"
@@ -172,7 +173,8 @@ class ResponsablesSiecleView(TenantModelView):
     column_searchable_list = ("nom", "prenom", "email")
     column_sortable_list = ("nom", "prenom", "email")
     column_default_sort = [("nom", False), ("prenom", False)]
-    column_formatters = {"eleves": _responsable_eleves, "adresse": _adresse}
+    column_formatters = {"eleves": _responsable_eleves, "adresse": _adresse,
+                         "email": lambda v, c, m, n: mailto.link(m.email)}
     column_filters = [
         FilterLike(Responsable.commune, "Commune"),
         FilterEmpty(Responsable.email, "Courriel"),

@@ -190,8 +190,9 @@ class LiensUtilesView(TenantModelView):
 
 
 def register(admin) -> None:
-    from . import courriers
+    from . import courriers, fiche
 
+    fiche.register(admin, CATEGORY)
     admin.add_view(MessageAccueilView(name="Message d'accueil", category=CATEGORY,
                                       endpoint="param_message", url="/parametrage/message"))
     admin.add_view(EntView(name="ENT et courrier de notification", category=CATEGORY,

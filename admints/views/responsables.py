@@ -14,7 +14,7 @@ from ..comptes.selection import NIVEAUX_LISTES
 from ..email_syntax import email_status
 from ..extensions import db
 from ..models import Division, Eleve, Responsable, ResponsableEleve
-from . import comptes_actions, comptes_gerer, taches
+from . import comptes_actions, comptes_gerer, mailto, taches
 from .comptes import (
     COMPTE_COLUMN_LABELS,
     COMPTE_FORMATTERS,
@@ -36,7 +36,7 @@ def _adresse(view, context, row, name):
                 '<span class="email-invalide" title="Format d\'adresse de messagerie invalide">'
                 '<span aria-hidden="true">⚠</span> {}</span>'
             ).format(row.email)
-        return row.email
+        return mailto.link(row.email)
     parts = [row.adresse_ligne1, f"{row.code_postal or ''} {row.commune or ''}".strip()]
     return ", ".join(p for p in parts if p)
 
