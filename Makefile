@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg bench lint migrate clean dsfr
+.PHONY: run test test-pg bench lint migrate clean dsfr translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check admints tests bench scripts app.py
+
+# The product's corrections of Flask-Admin's French messages (admints/i18n.py); the .mo is committed.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d admints/translations -D admin -l fr
 
 migrate: $(VENV)/.runtime
 	$(FLASK) db migrate -m "$(m)"
