@@ -36,6 +36,7 @@ from .. import bounded, permissions
 from ..academie import etablissements, users
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import school_year
 from ..models import (
     ROLE_LABELS,
     Academie,
@@ -119,7 +120,8 @@ class EtablissementsView(AcademieModelView):
         "telephone": "Téléphone", "fax": "Fax", "emails": "Adresses électroniques",
         "module_notes_initialise": "Module Notes", "created_at": "Créé le",
     }
-    column_formatters = {"type": lambda v, c, m, n: etablissements.TYPES.get(m.type, m.type)}
+    column_formatters = {"type": lambda v, c, m, n: etablissements.TYPES.get(m.type, m.type),
+                         "annee_scolaire": lambda v, c, m, n: school_year(m.annee_scolaire)}
     column_formatters_detail = {**column_formatters, "emails": _emails}
     column_searchable_list = ("uai", "nom", "ville")
     column_sortable_list = ("uai", "nom", "type", "ville", "annee_scolaire", "active_le")
