@@ -116,7 +116,8 @@ def test_r_sta_2_guardian_accounts_sibling_counted_once(known):
     # g2 is shared by e3 (6EME) and e4 (5EME): 5 distinct accounts, not 6.
     assert _counts(synthese.etablissement, RESP_FIELDS) == ("Établissement", 5, 1, 3, 1, 1, 5, 2)
     assert summaries.format_pourcentage(synthese.etablissement.pct_comptes_utilises) == "20\u202f%"
-    assert summaries.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise) == "40\u202f%"
+    assert (summaries.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise)
+            == "40\u202f%")
     six, cinq = synthese.mefs
     assert [_counts(li, RESP_FIELDS) for li in six.lignes] == [
         ("6A", 1, 1, 0, 0, 0, 2, 0),  # e2 has no guardian: counts as a pupil, not an account
@@ -171,7 +172,8 @@ def test_one_percentage_format_also_in_templates(app):
     assert app.jinja_env.filters["percent_fr"] is summaries.format_pourcentage
     template = app.jinja_env.from_string("{{ a|percent_fr }} / {{ b|percent_fr }} / "
                                          "{{ c|percent_fr }}")
-    assert template.render(a=summaries.pourcentage(1, 63), b=100.0, c=None) == "1,59\u202f% / 100\u202f% / —"
+    assert (template.render(a=summaries.pourcentage(1, 63), b=100.0, c=None)
+            == "1,59\u202f% / 100\u202f% / —")
 
 
 def test_r_sta_1_isolation_other_establishment_counts_apart(known):

@@ -57,7 +57,7 @@ def test_r_sta_1_screen_shows_guide_tables(client, auth, known):  # noqa: F811
     assert "Somme :" in html and ">5Z<" not in html
     fig = figure(html, "chart-comptes")
     assert fig["data"][2]["name"] == "Utilisés" and fig["data"][2]["y"] == [1, 1]
-    assert "%{y}" in fig["data"][0]["hovertemplate"]
+    assert "%{y:,d}" in fig["data"][0]["hovertemplate"]
 
 
 def test_r_sta_2_screen_and_structure_csv(client, auth, known):  # noqa: F811
@@ -65,7 +65,8 @@ def test_r_sta_2_screen_and_structure_csv(client, auth, known):  # noqa: F811
     html = client.get("/statistiques/responsables/").get_data(as_text=True)
     assert cells(html, "stats-etablissement") == {
         "comptes": "5", "non_notifies": "1", "notifies": "3", "notifies_annee": "1",
-        "utilises": "1", "pct_comptes_utilises": "20\u202f%", "pct_eleves_resp_utilise": "40\u202f%"}
+        "utilises": "1", "pct_comptes_utilises": "20\u202f%",
+        "pct_eleves_resp_utilise": "40\u202f%"}
     rows = read_csv(client.get("/statistiques/responsables/csv/structure"))
     assert rows[0][:3] == ["MEF", "Division", "Nombre de comptes responsables"]
     assert rows[1:] == [
@@ -98,7 +99,7 @@ def test_r_sta_3_screen_charts_and_period(client, auth, known):  # noqa: F811
     fig = figure(html, "chart-mois")
     assert fig["data"][0]["x"] == ["septembre 2026", "octobre 2026", "novembre 2026"]
     assert fig["data"][0]["y"] == [2, 1, 1]
-    assert "%{y} accès" in fig["data"][0]["hovertemplate"]
+    assert "%{y:,d} accès" in fig["data"][0]["hovertemplate"]
     assert figure(html, "chart-categorie")["data"][0]["y"] == [3, 1]
     assert f"/vendor/plotly-{PLOTLY_VERSION}.min.js" in html
     assert "cdn" not in html.lower()

@@ -83,7 +83,7 @@ def csv_response(name: str, header, rows, suffix: str | None = None) -> Response
     if suffix is None:
         etab = current_etablissement()
         suffix = etab.uai if etab else "etablissement"
-    return Response(csv_text(header, rows).encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    return Response(csv_text(header, rows).encode("utf-8"), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}_{suffix}.csv"',
                              "Cache-Control": "no-store"})
 
