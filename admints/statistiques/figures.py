@@ -14,6 +14,7 @@ MODEBAR_BUTTONS = [["toImage", "resetScale2d"]]
 FRENCH = {
     "dictionary": {
         "Download plot as a png": "Télécharger le graphique (PNG)",
+        "Download plot as a PNG": "Télécharger le graphique (PNG)",  # plotly.js 3
         "Download plot": "Télécharger le graphique",
         "Reset axes": "Réinitialiser les axes",
         "Autoscale": "Échelle automatique",
