@@ -40,5 +40,9 @@ def use_own_admin_catalogue() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from . import clock, help_pages
+
     use_own_admin_catalogue()
     formatting.register_filters(app)
+    # The shell's « Aide » link and the print header's date (admints/_outils.html).
+    app.jinja_env.globals.update(help_topic_for=help_pages.topic_for, maintenant=clock.now)

@@ -12,6 +12,7 @@ from . import (
     academie,
     academie_listes,
     accueil,
+    aide,
     donnees,
     eleves,
     journal,
@@ -23,7 +24,7 @@ from . import (
 
 # Menu areas in the guide's order, then the product's own.
 AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal,
-                academie, academie_listes)
+                academie, academie_listes, aide)
 
 
 def init_admin(app: Flask) -> Admin:
