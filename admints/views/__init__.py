@@ -12,7 +12,6 @@ from . import (
     academie,
     academie_listes,
     accueil,
-    aide,
     donnees,
     eleves,
     journal,
@@ -24,7 +23,7 @@ from . import (
 
 # Menu areas in the guide's order, then the product's own.
 AREA_MODULES = (services, parametrage, responsables, eleves, statistiques, donnees, journal,
-                academie, academie_listes, aide)
+                academie, academie_listes)
 
 
 def init_admin(app: Flask) -> Admin:

@@ -1,38 +1,27 @@
 """« Aide » and « Quoi de neuf » (issue 12 point 10): the help page of each screen and this
-version's changes, for every signed-in staff user; not in the menu (the shell links them)."""
+version's changes. Routes of the home view (`AideMixin`, mixed into `accueil.HomeView`): open
+to every signed-in staff user like the home page; the texts hold no data of anyone."""
 
 from __future__ import annotations
 
 from flask import abort
-from flask_admin import BaseView, expose
+from flask_admin import expose
 
 from .. import help_pages
-from .base import HomeView
 
 
-class AideView(BaseView):
-    # Same access as the home page: any signed-in staff user; the texts hold no data.
-    is_accessible = HomeView.is_accessible
-    inaccessible_callback = HomeView.inaccessible_callback
-
-    def is_visible(self) -> bool:
-        return False
-
-    @expose("/")
-    def index(self):
+class AideMixin:
+    @expose("/aide/")
+    def aide_index(self):
         return self.render("admints/aide/sommaire.html", topics=help_pages.TOPICS)
 
-    @expose("/<sujet>")
-    def topic(self, sujet: str):
+    @expose("/aide/<sujet>")
+    def aide_topic(self, sujet: str):
         topic = help_pages.TOPICS.get(sujet)
         if topic is None:
             abort(404)
         return self.render("admints/aide/page.html", topic=topic, topics=help_pages.TOPICS)
 
-    @expose("/quoi-de-neuf")
-    def news(self):
+    @expose("/aide/quoi-de-neuf")
+    def aide_news(self):
         return self.render("admints/aide/quoi_de_neuf.html", news=help_pages.NEWS)
-
-
-def register(admin) -> None:
-    admin.add_view(AideView(name="Aide", endpoint="aide", url="/aide"))
