@@ -32,3 +32,10 @@ def test_r_a11y_1_establishment_visible_on_a_phone(page, live_server, known):  #
     assert page.evaluate("document.documentElement.lang") == "fr"
     box = page.locator("[data-testid=etablissement]").bounding_box()
     assert box["x"] + box["width"] <= 390
+
+
+def test_r_a11y_1_select2_messages_in_french(page, live_server, known):  # noqa: F811
+    login(page, live_server, "chef.0999001a", PASSWORD)
+    page.goto(f"{live_server}/journal/")
+    assert page.evaluate("jQuery.fn.select2.defaults.formatNoMatches()") == "Aucun résultat"
+    assert page.evaluate("jQuery.fn.select2.defaults.formatSearching()") == "Recherche en cours…"
