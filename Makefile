@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg bench lint migrate clean dsfr purge-expired
+.PHONY: run test test-pg bench lint migrate clean dsfr purge-expired translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -47,6 +47,10 @@ purge-expired:
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check admints tests bench scripts app.py
+
+# The product's corrections of Flask-Admin's French messages (admints/i18n.py); the .mo is committed.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d admints/translations -D admin -l fr
 
 migrate: $(VENV)/.runtime
 	$(FLASK) db migrate -m "$(m)"

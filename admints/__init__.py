@@ -71,18 +71,19 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
     login_manager.login_message_category = "warning"
-    i18n.register_filters(app)
+    i18n.init_app(app)
     fragments.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import error_pages
+    from . import error_pages, favicon
     from .auth import bp as auth_bp
     from .security_headers import register as register_headers
     from .views.scolarite import bp as scolarite_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(scolarite_bp)  # the families' portal, /scolarite/
+    favicon.register(app)
     register_headers(app)
     error_pages.register(app)
 

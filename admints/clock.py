@@ -44,6 +44,12 @@ def local_date(stored: dt.datetime) -> dt.date:
     return stored.replace(tzinfo=dt.UTC).astimezone(PARIS).date()
 
 
+def utc_start_of(day: dt.date) -> dt.datetime:
+    """Midnight of a Paris day as the columns store it (naive UTC): the bound of a day filter."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=PARIS)
+    return start.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def set_now(moment: dt.datetime | None) -> None:
     """Fix the clock at `moment` (aware), or give it back to the system with None. Tests."""
     global _fixed

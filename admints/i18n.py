@@ -1,38 +1,48 @@
-"""French everywhere: locale selection for Flask-Babel (Flask-Admin's own strings) and the
-date/number filters templates use."""
+"""French everywhere: the locale of Flask-Babel (Flask-Admin's and WTForms' own strings), the
+corrections of Flask-Admin's French catalogue, and the formatting filters of the templates
+(admints.formatting, re-exported here for the modules that import them from this one).
+
+Flask-Admin ships a French catalogue with a few awkward or missing messages (« L'objet a bien
+été détruit. », « 20 items », « Export »). `admints/translations/fr/LC_MESSAGES/admin.po`
+holds the product's wording of those messages; `make translations` compiles it. Flask-Babel
+merges the catalogues of a domain in the order of its directories, the later one winning: ours
+is put after Flask-Admin's.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from pathlib import Path
 
 from flask import Flask
+
+from . import formatting
+from .formatting import format_date, format_datetime, format_percent
+
+__all__ = ["format_date", "format_datetime", "format_percent", "select_locale",
+           "TRANSLATIONS", "init_app"]
+
+TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
     return "fr"
 
 
-def format_date(value: dt.date | dt.datetime | None) -> str:
-    """JJ/MM/AAAA. Built by hand: strftime costs several times more, and the account lists
-    format two dates per row."""
-    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}" if value else ""
+def use_own_admin_catalogue() -> None:
+    """Flask-Admin's catalogue, then ours on top of it (ours wins on the messages it has)."""
+    from flask_admin import babel as admin_babel
+    from flask_admin import translations as admin_translations
+
+    directories = [admin_translations.__path__[0], str(TRANSLATIONS)]
+    if admin_babel.domain._translation_directories != directories:
+        admin_babel.domain._translation_directories = directories
+        admin_babel.domain.cache.clear()
 
 
-def format_datetime(value: dt.datetime | None) -> str:
-    return value.strftime("%d/%m/%Y %H:%M") if value else ""
+def init_app(app: Flask) -> None:
+    from . import clock, help_pages
 
-
-def format_percent(value: float | None) -> str:
-    """The one percentage format of the application (issue 5 point 4): at most two decimals,
-    trailing zeros dropped, decimal comma — « 1,59 % », « 33,33 % », « 100 % » — and « — » when
-    there is nothing to divide. `summaries.format_pourcentage` and the `percent_fr` filter are this
-    very function."""
-    if value is None:
-        return "—"
-    return f"{round(value, 2):g}".replace(".", ",") + " %"
-
-
-def register_filters(app: Flask) -> None:
-    app.jinja_env.filters["date_fr"] = format_date
-    app.jinja_env.filters["datetime_fr"] = format_datetime
-    app.jinja_env.filters["percent_fr"] = format_percent
+    use_own_admin_catalogue()
+    formatting.register_filters(app)
+    # The shell's « Aide » link and the print header's date (admints/_outils.html).
+    app.jinja_env.globals.update(help_topic_for=help_pages.topic_for, maintenant=clock.now)

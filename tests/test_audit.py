@@ -97,9 +97,10 @@ def test_r_sec_3_journal_lists_own_entries_newest_first(client, auth, journal):
     auth.login("chef.0999001a")
     page = client.get("/journal/").get_data(as_text=True)
     assert "VOISINCIBLE" not in page
-    positions = [page.index(t) for t in ("message_accueil", "DUPONT Jeanne", "20/11/2026 08:00")]
+    # Stored in UTC, shown in Paris time (issue 12 point 9): 08:00 UTC is 09:00 in November.
+    positions = [page.index(t) for t in ("message_accueil", "DUPONT Jeanne", "20/11/2026 09:00")]
     assert positions == sorted(positions)
-    assert "Date et heure (UTC)" in page and "10.1.2.3" in page
+    assert "Date et heure" in page and "(UTC)" not in page and "10.1.2.3" in page
 
 
 def test_r_sec_3_journal_filters(app, client, auth, journal):
@@ -111,23 +112,22 @@ def test_r_sec_3_journal_filters(app, client, auth, journal):
     arg = _filter_arg(app, "journal", "Utilisateur", "vaut")
     page = client.get(f"/journal/?flt0_{arg}=delegue.a").get_data(as_text=True)
     assert "DUPONT Jeanne" in page and "message_accueil" not in page
-    arg = _filter_arg(app, "journal", "Date et heure (UTC)", "entre")
-    page = client.get(f"/journal/?flt0_{arg}=2026-11-21 00:00:00 to 2026-11-22 00:00:00"
-                      ).get_data(as_text=True)
+    arg = _filter_arg(app, "journal", "Date", "entre (JJ/MM/AAAA au JJ/MM/AAAA)")
+    page = client.get(f"/journal/?flt0_{arg}=21/11/2026 au 21/11/2026").get_data(as_text=True)
     assert "DUPONT Jeanne" in page and "message_accueil" not in page
-    assert "20/11/2026 08:00" not in page
+    assert "20/11/2026 09:00" not in page
     arg = _filter_arg(app, "journal", "Cible", "contient")
     page = client.get(f"/journal/?flt0_{arg}=accueil").get_data(as_text=True)
     assert "message_accueil" in page and "DUPONT Jeanne" not in page
     # The action filter's options are this establishment's actions only.
     page = client.get("/journal/").get_data(as_text=True)
-    assert "parametre.modification" in page
+    assert "Paramétrage : modification" in page
 
 
 def test_r_sec_3_journal_sortable_and_searchable(client, auth, journal):
     auth.login("chef.0999001a")
     page = client.get("/journal/?sort=0").get_data(as_text=True)  # by date, ascending
-    assert page.index("20/11/2026 08:00") < page.index("message_accueil")
+    assert page.index("20/11/2026 09:00") < page.index("message_accueil")
     page = client.get("/journal/?search=DUPONT").get_data(as_text=True)
     assert "DUPONT Jeanne" in page and "message_accueil" not in page
 

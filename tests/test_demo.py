@@ -258,7 +258,7 @@ def test_r_dat_2_staff_users_log_in(loaded, db, client, auth):
     assert users["academie.demo"].role == "academie"
     assert users["chef.0999998y"].etablissement.uai == UAI
     assert auth.login("chef.0999998y", PW).status_code == 302
-    assert "Année 2026/2027" in client.get("/").get_data(as_text=True)
+    assert "Année scolaire 2026/2027" in client.get("/").get_data(as_text=True)
     auth.logout()
     assert auth.login("assistance.0999998y", "mauvais-mot-de-passe").status_code != 302
 

@@ -35,7 +35,7 @@ def test_home_shows_establishment_and_year(client, etab, auth):
     auth.login("chef.0999001a")
     page = client.get("/").get_data(as_text=True)
     assert "Collège Victor-Hugo" in page
-    assert "Année 2026/2027" in page
+    assert "Année scolaire 2026/2027" in page
 
 
 def test_anonymous_is_sent_to_login(client, etab):

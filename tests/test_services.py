@@ -131,7 +131,8 @@ def test_r_srv_2_mandatory_lsl_for_lycee_disabled_and_crafted_post_refused(clien
     html = text(client.get("/services/ouverture/"))
     row = html[html.index('data-service="lsl"'):]
     row = row[:row.index("</tr>")]
-    assert "(Obligatoire)" in row and row.count("disabled") == 2
+    # Issue 12 pt 11: no pale disabled buttons; the state and « Toujours ouvert », no button.
+    assert "(Obligatoire)" in row and "Toujours ouvert" in row and "<button" not in row
     token = csrf(auth, "/services/ouverture/")
     resp = client.post("/services/ouverture/", data={
         "csrf_token": token, "teleservice_id": _service("lsl").id, "ouvert": "0"},

@@ -79,16 +79,16 @@ RESP_FIELDS = ("libelle", "comptes", "non_notifies", "notifies", "notifies_annee
 def test_r_sta_1_establishment_line_and_tables_per_mef(known):
     synthese = summaries.synthese_eleves(known["etab"].id)
     assert _counts(synthese.etablissement, ELEVE_FIELDS) == ("Établissement", 5, 2, 1, 2)
-    assert summaries.format_pourcentage(synthese.etablissement.pct_utilises) == "40 %"
+    assert summaries.format_pourcentage(synthese.etablissement.pct_utilises) == "40\u202f%"
     # MEF order by code (6e before 5e, as the guide orders 5EME before 4EME).
     assert [t.libelle for t in synthese.mefs] == ["6EME", "5EME"]
     six, cinq = synthese.mefs
     assert [_counts(li, ELEVE_FIELDS) for li in six.lignes] == [
         ("6A", 2, 1, 1, 0), ("6B", 1, 0, 0, 1)]
     assert _counts(six.somme, ELEVE_FIELDS) == ("Somme :", 3, 1, 1, 1)
-    assert summaries.format_pourcentage(six.somme.pct_utilises) == "33,33 %"
+    assert summaries.format_pourcentage(six.somme.pct_utilises) == "33,33\u202f%"
     assert [_counts(li, ELEVE_FIELDS) for li in cinq.lignes] == [("5A", 2, 1, 0, 1)]
-    assert summaries.format_pourcentage(cinq.lignes[0].pct_utilises) == "50 %"
+    assert summaries.format_pourcentage(cinq.lignes[0].pct_utilises) == "50\u202f%"
 
 
 def test_r_sta_1_division_without_pupil_does_not_appear(known):
@@ -115,15 +115,16 @@ def test_r_sta_2_guardian_accounts_sibling_counted_once(known):
     synthese = summaries.synthese_responsables(known["etab"].id)
     # g2 is shared by e3 (6EME) and e4 (5EME): 5 distinct accounts, not 6.
     assert _counts(synthese.etablissement, RESP_FIELDS) == ("Établissement", 5, 1, 3, 1, 1, 5, 2)
-    assert summaries.format_pourcentage(synthese.etablissement.pct_comptes_utilises) == "20 %"
-    assert summaries.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise) == "40 %"
+    assert summaries.format_pourcentage(synthese.etablissement.pct_comptes_utilises) == "20\u202f%"
+    assert (summaries.format_pourcentage(synthese.etablissement.pct_eleves_resp_utilise)
+            == "40\u202f%")
     six, cinq = synthese.mefs
     assert [_counts(li, RESP_FIELDS) for li in six.lignes] == [
         ("6A", 1, 1, 0, 0, 0, 2, 0),  # e2 has no guardian: counts as a pupil, not an account
         ("6B", 2, 0, 1, 1, 1, 1, 1),
     ]
     assert _counts(six.somme, RESP_FIELDS) == ("Somme :", 3, 1, 1, 1, 1, 3, 1)
-    assert summaries.format_pourcentage(six.somme.pct_eleves_resp_utilise) == "33,33 %"
+    assert summaries.format_pourcentage(six.somme.pct_eleves_resp_utilise) == "33,33\u202f%"
     # g4 was notified last school year and g5 the year before: not « année courante ».
     assert [_counts(li, RESP_FIELDS) for li in cinq.lignes] == [("5A", 3, 0, 2, 0, 1, 2, 1)]
     assert _counts(cinq.somme, RESP_FIELDS) == ("Somme :", 3, 0, 2, 0, 1, 2, 1)
@@ -157,9 +158,9 @@ def test_r_sta_1_r_sta_2_zero_pupils_gives_dash_not_division_error(db, etab):
 def test_one_percentage_function():
     assert summaries.pourcentage(0, 0) is None
     assert summaries.pourcentage(1, 63) == pytest.approx(1.5873, rel=1e-3)
-    assert summaries.format_pourcentage(summaries.pourcentage(1, 63)) == "1,59 %"
-    assert summaries.format_pourcentage(100.0) == "100 %"
-    assert summaries.format_pourcentage(0.0) == "0 %"
+    assert summaries.format_pourcentage(summaries.pourcentage(1, 63)) == "1,59\u202f%"
+    assert summaries.format_pourcentage(100.0) == "100\u202f%"
+    assert summaries.format_pourcentage(0.0) == "0\u202f%"
     assert summaries.format_pourcentage(None) == "—"
 
 
@@ -171,7 +172,8 @@ def test_one_percentage_format_also_in_templates(app):
     assert app.jinja_env.filters["percent_fr"] is summaries.format_pourcentage
     template = app.jinja_env.from_string("{{ a|percent_fr }} / {{ b|percent_fr }} / "
                                          "{{ c|percent_fr }}")
-    assert template.render(a=summaries.pourcentage(1, 63), b=100.0, c=None) == "1,59 % / 100 % / —"
+    assert (template.render(a=summaries.pourcentage(1, 63), b=100.0, c=None)
+            == "1,59\u202f% / 100\u202f% / —")
 
 
 def test_r_sta_1_isolation_other_establishment_counts_apart(known):

@@ -47,7 +47,7 @@ def test_r_sta_1_screen_shows_guide_tables(client, auth, known):  # noqa: F811
     html = client.get("/statistiques/eleves/").get_data(as_text=True)
     assert cells(html, "stats-etablissement") == {
         "eleves": "5", "non_notifies": "2", "notifies": "1", "utilises": "2",
-        "pct_utilises": "40 %"}
+        "pct_utilises": "40\u202f%"}
     # Guide's column order.
     heads = re.findall(r"<th class=\"text-right\">([^<]*)</th>", html)
     assert heads[:5] == ["Nombre d&#39;élèves", "Nombre de comptes non notifiés",
@@ -57,7 +57,7 @@ def test_r_sta_1_screen_shows_guide_tables(client, auth, known):  # noqa: F811
     assert "Somme :" in html and ">5Z<" not in html
     fig = figure(html, "chart-comptes")
     assert fig["data"][2]["name"] == "Utilisés" and fig["data"][2]["y"] == [1, 1]
-    assert "%{y}" in fig["data"][0]["hovertemplate"]
+    assert "%{y:,d}" in fig["data"][0]["hovertemplate"]
 
 
 def test_r_sta_2_screen_and_structure_csv(client, auth, known):  # noqa: F811
@@ -65,15 +65,16 @@ def test_r_sta_2_screen_and_structure_csv(client, auth, known):  # noqa: F811
     html = client.get("/statistiques/responsables/").get_data(as_text=True)
     assert cells(html, "stats-etablissement") == {
         "comptes": "5", "non_notifies": "1", "notifies": "3", "notifies_annee": "1",
-        "utilises": "1", "pct_comptes_utilises": "20 %", "pct_eleves_resp_utilise": "40 %"}
+        "utilises": "1", "pct_comptes_utilises": "20\u202f%",
+        "pct_eleves_resp_utilise": "40\u202f%"}
     rows = read_csv(client.get("/statistiques/responsables/csv/structure"))
     assert rows[0][:3] == ["MEF", "Division", "Nombre de comptes responsables"]
     assert rows[1:] == [
-        ["6EME", "6A", "1", "1", "0", "0", "0", "0 %", "0 %"],
-        ["6EME", "6B", "2", "0", "1", "1", "1", "50 %", "100 %"],
-        ["6EME", "Somme :", "3", "1", "1", "1", "1", "33,33 %", "33,33 %"],
-        ["5EME", "5A", "3", "0", "2", "0", "1", "33,33 %", "50 %"],
-        ["5EME", "Somme :", "3", "0", "2", "0", "1", "33,33 %", "50 %"],
+        ["6EME", "6A", "1", "1", "0", "0", "0", "0\u202f%", "0\u202f%"],
+        ["6EME", "6B", "2", "0", "1", "1", "1", "50\u202f%", "100\u202f%"],
+        ["6EME", "Somme :", "3", "1", "1", "1", "1", "33,33\u202f%", "33,33\u202f%"],
+        ["5EME", "5A", "3", "0", "2", "0", "1", "33,33\u202f%", "50\u202f%"],
+        ["5EME", "Somme :", "3", "0", "2", "0", "1", "33,33\u202f%", "50\u202f%"],
     ]
 
 
@@ -85,9 +86,9 @@ def test_r_sta_1_csv_exports_and_formula_neutralised(client, auth, known, db):  
     rows = read_csv(client.get("/statistiques/eleves/csv/etablissement"))
     assert rows == [["Nombre d'élèves", "Nombre de comptes non notifiés",
                      "Nombre de comptes notifiés", "Nombre de comptes utilisés",
-                     "% d'élèves avec comptes utilisés"], ["6", "3", "1", "2", "33,33 %"]]
+                     "% d'élèves avec comptes utilisés"], ["6", "3", "1", "2", "33,33\u202f%"]]
     rows = read_csv(client.get("/statistiques/eleves/csv/structure"))
-    assert ["5EME", "'=HYPERLINK(1)", "1", "1", "0", "0", "0 %"] in rows
+    assert ["5EME", "'=HYPERLINK(1)", "1", "1", "0", "0", "0\u202f%"] in rows
     assert client.get("/statistiques/eleves/csv/inconnue").status_code == 404
 
 
@@ -98,7 +99,7 @@ def test_r_sta_3_screen_charts_and_period(client, auth, known):  # noqa: F811
     fig = figure(html, "chart-mois")
     assert fig["data"][0]["x"] == ["septembre 2026", "octobre 2026", "novembre 2026"]
     assert fig["data"][0]["y"] == [2, 1, 1]
-    assert "%{y} accès" in fig["data"][0]["hovertemplate"]
+    assert "%{y:,d} accès" in fig["data"][0]["hovertemplate"]
     assert figure(html, "chart-categorie")["data"][0]["y"] == [3, 1]
     assert f"/vendor/plotly-{PLOTLY_VERSION}.min.js" in html
     assert "cdn" not in html.lower()
@@ -226,7 +227,7 @@ def test_r_sta_cli_establishment_and_academie(runner, known):  # noqa: F811
     assert data["acces"]["total"] == 4
     result = runner.invoke(args=["admints", "stats", "--uai", "0999001A"])
     assert result.exit_code == 0
-    assert ("Établissement : 5 élèves, 2 non notifiés, 1 notifiés, 2 utilisés (40 %)"
+    assert ("Établissement : 5 élèves, 2 non notifiés, 1 notifiés, 2 utilisés (40\u202f%)"
             in result.output)
     result = runner.invoke(args=["admints", "stats", "--academie", "demo", "--json"])
     data = json.loads(result.output)

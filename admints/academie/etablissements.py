@@ -18,6 +18,7 @@ from ..parametrage import fiche
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TYPES = {"college": "Collège", "lycee": "Lycée"}
+TYPES_PLURIEL = {"college": "collèges", "lycee": "lycées"}
 # Fields an académie administrator may change after creation.
 EDITABLE = ("nom", "type", "adresse", "code_postal", "ville", "telephone", "fax", "emails",
             "chef_nom", "annee_scolaire", "module_notes_initialise")

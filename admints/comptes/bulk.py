@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from .. import audit
 from ..extensions import db
+from ..formatting import format_number
 from . import activation, lifecycle, outbox
 from .recipients import load_comptes
 
@@ -31,5 +32,5 @@ def reset_passwords(etablissement_id: int, kind: str | None, compte_ids: Sequenc
             done.append(compte.id)
     db.session.flush()
     audit.record(f"{kind or 'compte'}.reinitialiser", etablissement_id=etablissement_id,
-                 login=by, target=f"{len(done)} compte(s)", rows=done)
+                 login=by, target=f"{format_number(len(done))} compte(s)", rows=done)
     return len(done)

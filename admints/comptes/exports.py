@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from .. import audit
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import format_number
 from ..i18n import format_date
 from ..models import (
     ETAT_LABELS,
@@ -144,7 +145,7 @@ def export_accounts_csv(etablissement_id: int, kind: str, compte_ids: Sequence[i
     Flushes, never commits."""
     text = export_csv(etablissement_id, kind, compte_ids)
     audit.record(f"{kind}.export_csv", etablissement_id=etablissement_id, login=by,
-                 target=f"{len(compte_ids)} compte(s)", rows=list(compte_ids))
+                 target=f"{format_number(len(compte_ids))} compte(s)", rows=list(compte_ids))
     return text
 
 

@@ -28,6 +28,7 @@ from .. import audit, jobs, secrets_store
 from ..email_syntax import invalid_reason
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import format_number
 from ..models import OPEN_STATUSES, EtatCompte, Job, KindCompte
 from ..parametrage import fiche
 from . import activation, lifecycle, mailing, outbox, outbox_marks
@@ -339,7 +340,7 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     if pdf_path is None and recap.by_mode["courrier"] and Path(params["out_path"]).is_file():
         recap.pdf_path = params["out_path"]  # written by an earlier attempt of this job
     audit.record(f"{kind}.notifier", etablissement_id=etablissement_id, login=by,
-                 target=f"{len(recap.notified)} compte(s) notifié(s), "
+                 target=f"{format_number(len(recap.notified))} compte(s) notifié(s), "
                         f"{len(recap.failed)} échec(s)",
                  rows=recap.notified,
                  after={"mode": mode, "tache": job_id, "reset_used": params.get("reset_used"),

@@ -12,9 +12,9 @@
       var source = document.getElementById(el.getAttribute("data-chart"));
       if (!source) { continue; }
       var figure = JSON.parse(source.textContent);
-      window.Plotly.newPlot(el, figure.data, figure.layout, {
-        responsive: true, displaylogo: false,
-        modeBarButtonsToRemove: ["select2d", "lasso2d"]
+      // The config (French toolbar, no cloud button) comes with the figure: figures.CONFIG.
+      window.Plotly.newPlot(el, figure.data, figure.layout, figure.config || {
+        responsive: true, displaylogo: false, showSendToCloud: false
       }).then(function (gd) { gd.setAttribute("data-ready", "1"); });
     }
   }

@@ -7,6 +7,49 @@ CDN (school networks filter them). Every trace shows its count in the hover tool
 
 from __future__ import annotations
 
+# Plotly's config (issue 12 point 8): French toolbar, only the buttons that help (download as
+# PNG, reset the axes), no logo, and nothing that sends the chart's data to an outside service
+# (the « Share chart » / Chart Studio buttons and links).
+MODEBAR_BUTTONS = [["toImage", "resetScale2d"]]
+FRENCH = {
+    "dictionary": {
+        "Download plot as a png": "Télécharger le graphique (PNG)",
+        "Download plot as a PNG": "Télécharger le graphique (PNG)",  # plotly.js 3
+        "Download plot": "Télécharger le graphique",
+        "Reset axes": "Réinitialiser les axes",
+        "Autoscale": "Échelle automatique",
+        "Zoom": "Zoom",
+        "Double-click to zoom back out": "Double-cliquez pour revenir à la vue d'origine",
+        "Taking snapshot - this may take a few seconds": "Capture en cours…",
+        "Snapshot succeeded": "Capture enregistrée",
+        "Sorry, there was a problem downloading your snapshot!":
+            "Le graphique n'a pas pu être téléchargé.",
+        "trace": "série",
+    },
+    "format": {
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                   "septembre", "octobre", "novembre", "décembre"],
+        "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+                        "sept.", "oct.", "nov.", "déc."],
+        "date": "%d/%m/%Y",
+        "decimal": ",",
+        "thousands": "\u202f",
+    },
+}
+CONFIG = {
+    "responsive": True,
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "modeBarButtons": MODEBAR_BUTTONS,
+    "toImageButtonOptions": {"filename": "statistiques", "format": "png"},
+    "locale": "fr",
+    "locales": {"fr": FRENCH},
+}
+
 COLOURS = {"non_notifies": "#6c757d", "notifies": "#17a2b8", "utilises": "#28a745",
            "acces": "#2fa4e7"}
 
@@ -18,7 +61,7 @@ def _nombre(unit: str) -> str:
 def _layout(title: str, y_title: str, **extra) -> dict:
     return {
         "title": {"text": title, "font": {"size": 15}},
-        "separators": ", ",  # French: decimal comma, thin thousands separator
+        "separators": ",\u202f",  # French: decimal comma, narrow no-break space for thousands
         "margin": {"l": 50, "r": 20, "t": 45, "b": 80},
         "height": 320,
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", "tickformat": ",d"},
@@ -34,9 +77,10 @@ def bar(labels: list[str], values: list[int], title: str, unit: str = "accès") 
         "data": [{
             "type": "bar", "x": list(labels), "y": list(values), "name": unit,
             "marker": {"color": COLOURS["acces"]},
-            "hovertemplate": f"%{{x}} : %{{y}} {unit}<extra></extra>",
+            "hovertemplate": f"%{{x}} : %{{y:,d}} {unit}<extra></extra>",
         }],
         "layout": _layout(title, _nombre(unit)),
+        "config": CONFIG,
     }
 
 
@@ -47,10 +91,11 @@ def stacked(labels: list[str], series: list[tuple[str, str, list[int]]], title: 
         "data": [{
             "type": "bar", "x": list(labels), "y": list(values), "name": name,
             "marker": {"color": COLOURS.get(key, "#999")},
-            "hovertemplate": f"%{{x}}<br>{name} : %{{y}} {unit}<extra></extra>",
+            "hovertemplate": f"%{{x}}<br>{name} : %{{y:,d}} {unit}<extra></extra>",
         } for key, name, values in series],
         "layout": _layout(title, _nombre(unit), barmode="stack",
                           legend={"orientation": "h", "y": -0.3}),
+        "config": CONFIG,
     }
 
 

@@ -18,6 +18,7 @@ from .. import audit
 from ..email_syntax import is_valid_email
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import format_money
 from ..models import Academie, Etablissement, TipiRegie
 from ..parametrage import versions
 from ..parametrage.portal_links import check_plain_label
@@ -98,7 +99,7 @@ def save(etab: Etablissement, numero: object, montant: object, email: object, *,
 def format_amount(value: str | None) -> str:
     if not value:
         return ""
-    return f"{Decimal(value):,.2f}".replace(",", "\u202f").replace(".", ",") + " €"
+    return format_money(Decimal(value))
 
 
 # --- Référentiel TIPI (académie) -------------------------------------------------------------

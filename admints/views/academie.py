@@ -36,6 +36,7 @@ from .. import bounded, permissions
 from ..academie import etablissements, users
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import school_year
 from ..models import (
     ROLE_LABELS,
     Academie,
@@ -64,8 +65,19 @@ DROIT_LABELS = {
 }
 
 
+class CheckboxListWidget(widgets.ListWidget):
+    """A list of checkboxes. Flask-Admin gives every field `class="form-control"`, whose fixed
+    height made the list overflow onto the password field below (issue 12 point 11): the list
+    drops that class and keeps its natural height."""
+
+    def __call__(self, field, **kwargs):
+        classes = [c for c in kwargs.pop("class", "").split() if c != "form-control"]
+        kwargs["class"] = " ".join([*classes, "list-unstyled", "admints-checkboxes", "mb-0"])
+        return super().__call__(field, **kwargs)
+
+
 class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
+    widget = CheckboxListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
@@ -127,7 +139,8 @@ class EtablissementsView(AcademieModelView):
         "module_notes_initialise": "Module Notes", "created_at": "Créé le",
     }
     column_formatters = {"type": lambda v, c, m, n: etablissements.TYPES.get(m.type, m.type),
-                         "nom": _fiche_link}
+                         "nom": _fiche_link,
+                         "annee_scolaire": lambda v, c, m, n: school_year(m.annee_scolaire)}
     column_formatters_detail = {**column_formatters, "emails": _emails}
     column_searchable_list = ("uai", "nom", "ville")
     column_sortable_list = ("uai", "nom", "type", "ville", "annee_scolaire", "active_le")

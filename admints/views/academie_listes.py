@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms import validators
 
 from .. import clock, permissions
+from ..academie import etablissements
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Academie, EntAcademique, Teleservice, TipiRegie
@@ -89,6 +90,7 @@ class ServicesObligatoiresView(AreaAccessMixin, BaseView):
         chosen = set(academie.services_obligatoires or []) | {
             s.code for s in rows if s.academie_id is not None and s.obligatoire}
         return self.render("admints/academie/services_obligatoires.html", rows=rows,
+                           types_pluriel=etablissements.TYPES_PLURIEL,
                            chosen=chosen, national=opening.nationally_mandatory)
 
 

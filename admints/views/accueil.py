@@ -12,10 +12,11 @@ from ..errors import DomainError
 from ..extensions import db
 from ..teleservices import opening
 from ..tenancy import current_etablissement
+from .aide import AideMixin
 from .base import HomeView as _BaseHome
 
 
-class HomeView(_BaseHome):
+class HomeView(AideMixin, _BaseHome):
     @expose("/")
     def index(self):
         etab = current_etablissement()

@@ -10,6 +10,7 @@ académie administrator's académie. Views only declare columns, filters and for
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABCMeta, abstractmethod
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
@@ -20,6 +21,7 @@ from flask_admin.base import AdminViewMeta
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.tools import get_query_for_ids
+from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Integer
@@ -29,6 +31,7 @@ from wtforms import validators
 from .. import audit, bounded, permissions
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import GroupedCount, format_date, format_datetime
 from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
 from .bounded_lists import BoundedListMixin
@@ -117,6 +120,15 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return super().get_list(str(term or "")[:200], offset, limit)
 
 
+# Every list and detail page writes dates « JJ/MM/AAAA », times in Paris and booleans in
+# French (issue 12 point 9): Flask-Admin's defaults are ISO text and a « true » tooltip.
+FRENCH_TYPES = {
+    dt.datetime: lambda view, value, name: format_datetime(value),
+    dt.date: lambda view, value, name: format_date(value),
+    bool: lambda view, value, name: "Oui" if value else "Non",
+}
+
+
 def neutralise_formula(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -137,6 +149,14 @@ class ScopedModelView(AreaAccessMixin, BoundedListMixin, ModelView,
     fast_mass_delete = False
     page_size = 50
     can_set_page_size = True
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, **FRENCH_TYPES}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, **FRENCH_TYPES}
+
+    def render(self, template, **kwargs):
+        # Flask-Admin's list writes « Liste ({{ count }}) »: a grouped count (« 1 129 »).
+        if isinstance(kwargs.get("count"), int) and template == "admin/model/list.html":
+            kwargs["count"] = GroupedCount(kwargs["count"])
+        return super().render(template, **kwargs)
 
     @abstractmethod
     def scope_clause(self):

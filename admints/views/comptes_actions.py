@@ -110,7 +110,7 @@ class MassActionsMixin:
                                              by=getattr(current_user, "login", None))
         db.session.commit()
         name = f"comptes_{self.kind}s_{clock.today():%Y%m%d}.csv"
-        return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+        return Response(text.encode("utf-8"), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
     # -- Écrire à plusieurs responsables (R-ACC-7) ----------------------------------------

@@ -8,9 +8,12 @@ administrators; never another académie's. No create, edit, delete, action or ex
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from flask import g, has_request_context
 from flask_admin.contrib.sqla.filters import (
-    DateTimeBetweenFilter,
+    BaseSQLAFilter,
     FilterEqual,
     FilterLike,
     IntEqualFilter,
@@ -18,8 +21,10 @@ from flask_admin.contrib.sqla.filters import (
 from markupsafe import Markup
 from sqlalchemy import or_
 
-from .. import permissions
+from .. import bounded, clock, permissions
+from ..audit_labels import action_label, readable
 from ..extensions import db
+from ..formatting import format_datetime, format_number
 from ..models import AuditEntry, Etablissement, Role, StaffUser
 from .base import (
     AcademieModelView,
@@ -30,43 +35,80 @@ from .base import (
 
 CATEGORY = "Journal"
 
-ACTION_LABELS = {
-    "connexion": "Connexion",
-    "connexion.echec": "Échec de connexion",
-    "connexion.blocage": "Connexions bloquées (trop d'échecs pour cet identifiant)",
-    "deconnexion": "Déconnexion",
-    "etablissement.choix": "Choix de l'établissement",
-    "etablissement.creation": "Création d'établissement",
-    "etablissement.modification": "Modification d'établissement",
-    "utilisateur.creation": "Création d'utilisateur",
-    "utilisateur.modification": "Modification d'utilisateur",
-    "utilisateur.mot_de_passe": "Changement de mot de passe",
-    "utilisateur.desactivation": "Désactivation d'utilisateur",
-    "utilisateur.activation": "Réactivation d'utilisateur",
-    "portail.simulation.debut": "Début d'une simulation de l'accès à Scolarité services",
-    "portail.simulation.fin": "Fin d'une simulation de l'accès à Scolarité services",
-}
+# The journal reads « JJ/MM/AAAA » days, Paris time; the typed value is bounded.
+DAY_RANGE = re.compile(r"^\s*(\S{1,10})\s*(?:au\s*(\S{1,10})\s*)?$")
+LIST_PAIRS = 4  # before/after pairs shown per row in the list (all of them in the details)
 
 
 def _action_label(view, context, model, name):
-    label = ACTION_LABELS.get(model.action)
-    return f"{label} ({model.action})" if label else model.action
+    return Markup('<span data-code="{}">{}</span>').format(model.action,
+                                                          action_label(model.action))
 
 
-def _short(view, context, model, name):
-    value = getattr(model, name) or ""
+def _pairs(pairs, limit=None):
+    shown = pairs if limit is None else pairs[:limit]
+    items = [Markup("<li>{}{}</li>").format(Markup("<strong>{}</strong> : ").format(label)
+                                            if label else "", _clip(value))
+             for label, value in shown]
+    if limit is not None and len(pairs) > limit:
+        items.append(Markup("<li>… ({} de plus)</li>").format(len(pairs) - limit))
+    return Markup('<ul class="list-unstyled mb-0">{}</ul>').format(Markup("").join(items))
+
+
+def _clip(value: str) -> str:
     return value if len(value) <= 120 else value[:119] + "…"
+
+
+def _readable(view, context, model, name):
+    return _pairs(readable(getattr(model, name)), LIST_PAIRS)
+
+
+def _readable_detail(view, context, model, name):
+    return _pairs(readable(getattr(model, name)))
 
 
 def _rows(view, context, model, name):
     rows = model.rows or []
     if len(rows) > 10:
-        return f"{len(rows)} lignes"
+        return f"{format_number(len(rows))} lignes"
     return ", ".join(str(r) for r in rows)
 
 
 def _at(view, context, model, name):
-    return Markup("<time>{}</time>").format(f"{model.at:%d/%m/%Y %H:%M:%S}") if model.at else ""
+    if not model.at:
+        return ""
+    return Markup('<time datetime="{}Z">{}</time>').format(model.at.isoformat(timespec="seconds"),
+                                                         format_datetime(model.at))
+
+
+class DayRangeFilter(BaseSQLAFilter):
+    """« Date » between two days typed JJ/MM/AAAA (« 01/09/2026 au 30/09/2026 », or one day),
+    days of Europe/Paris: a plain text field, no English date picker (issue 12 point 8)."""
+
+    def operation(self):
+        return "entre (JJ/MM/AAAA au JJ/MM/AAAA)"
+
+    def _days(self, value):
+        match = DAY_RANGE.match(str(value or "")[:40])
+        if not match:
+            return None
+        first = bounded.parse_date(match.group(1), ("%d/%m/%Y",))
+        last = bounded.parse_date(match.group(2) or match.group(1), ("%d/%m/%Y",))
+        if first is None or last is None or last < first:
+            return None
+        return first, last
+
+    def validate(self, value):
+        return self._days(value) is not None
+
+    def clean(self, value):
+        return self._days(value)
+
+    def apply(self, query, value, alias=None):
+        first, last = value
+        column = self.get_column(alias)
+        return query.filter(column >= clock.utc_start_of(first),
+                            column < clock.utc_start_of(last + dt.timedelta(days=1)))
 
 
 class _JournalBase:
@@ -85,7 +127,7 @@ class _JournalBase:
     column_sortable_list = ("at", "login", "ip", "action", "target")
     column_searchable_list = ("action", "login", "target")
     column_labels = {
-        "at": "Date et heure (UTC)",
+        "at": "Date et heure",
         "login": "Utilisateur",
         "ip": "Adresse IP",
         "action": "Action",
@@ -98,18 +140,19 @@ class _JournalBase:
     column_formatters = {
         "at": _at,
         "action": _action_label,
-        "before": _short,
-        "after": _short,
+        "before": _readable,
+        "after": _readable,
         "rows": _rows,
     }
-    column_formatters_detail = {"at": _at, "action": _action_label, "rows": _rows}
+    column_formatters_detail = {"at": _at, "action": _action_label, "rows": _rows,
+                                "before": _readable_detail, "after": _readable_detail}
 
     def _action_options(self):
         if not has_request_context():
             return []
         stmt = (db.select(AuditEntry.action).where(self.scope_clause())
                 .distinct().order_by(AuditEntry.action))
-        return [(a, ACTION_LABELS.get(a, a)) for a in db.session.scalars(stmt)]
+        return [(a, action_label(a)) for a in db.session.scalars(stmt)]
 
     def _filters(self):
         return [
@@ -117,7 +160,7 @@ class _JournalBase:
             FilterLike(AuditEntry.action, "Action"),
             FilterLike(AuditEntry.login, "Utilisateur"),
             FilterEqual(AuditEntry.login, "Utilisateur"),
-            DateTimeBetweenFilter(AuditEntry.at, "Date et heure (UTC)"),
+            DayRangeFilter(AuditEntry.at, "Date"),
             FilterLike(AuditEntry.target, "Cible"),
             FilterLike(AuditEntry.ip, "Adresse IP"),
         ]
@@ -132,7 +175,8 @@ class JournalView(_JournalBase, TenantModelView):
     export_types = ["csv"]
     export_max_rows = 50000
     column_export_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
-    column_formatters_export = {"action": lambda v, c, m, n: m.action}
+    column_formatters_export = {"action": lambda v, c, m, n: m.action,
+                                "at": lambda v, c, m, n: format_datetime(m.at)}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = self._filters()

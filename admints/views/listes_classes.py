@@ -123,7 +123,7 @@ class ClassListsView(TenantBaseView):
             return self._refused(exc)
         db.session.commit()
         name = f"liste_{ref.title.replace(' ', '_')}.csv"
-        return Response(text.encode("utf-8"), mimetype="text/csv; charset=utf-8",
+        return Response(text.encode("utf-8"), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
 
 

@@ -22,6 +22,7 @@ from flask_login import current_user
 from .. import clock, permissions
 from ..comptes.exports import csv_text
 from ..errors import DomainError
+from ..formatting import format_number
 from ..models import Role
 from ..statistiques import figures, rollups, summaries, visits
 from ..tenancy import current_etablissement
@@ -69,13 +70,20 @@ def cell(ligne, key: str) -> str:
     return summaries.format_pourcentage(value) if key.startswith("pct_") else str(value)
 
 
+def shown_cell(ligne, key: str) -> str:
+    """A table cell as the page shows it: counts grouped (« 1 703 »), percentages by the one
+    rule; the CSV keeps plain counts (`cell`) for spreadsheets."""
+    value = getattr(ligne, key)
+    return summaries.format_pourcentage(value) if key.startswith("pct_") else format_number(value)
+
+
 def csv_response(name: str, header, rows, suffix: str | None = None) -> Response:
     """The CSV download (cells neutralised by the project's CSV helper), named after the
     establishment, or the académie for a roll-up."""
     if suffix is None:
         etab = current_etablissement()
         suffix = etab.uai if etab else "etablissement"
-    return Response(csv_text(header, rows).encode("utf-8"), mimetype="text/csv; charset=utf-8",
+    return Response(csv_text(header, rows).encode("utf-8"), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}_{suffix}.csv"',
                              "Cache-Control": "no-store"})
 
@@ -110,7 +118,7 @@ class StatsView(TenantBaseView):
                                           request.args.get("ordre") == "desc", allowed)
 
     def page(self, **kwargs):
-        return self.render(self.template, cell=cell, plotly_version=PLOTLY_VERSION,
+        return self.render(self.template, cell=shown_cell, plotly_version=PLOTLY_VERSION,
                            est_academie=current_user.role == Role.ACADEMIE,
                            args=request.args.to_dict(), **kwargs)
 
