@@ -5,7 +5,8 @@ which the guide gives to the establishment (`permissions.can_create_new_account`
 read through the list view's establishment-scoped query (`get_one`), so another school's id gives
 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass one, so
 its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side confirmation
-first.
+first, and so does « Renotifier et réinitialiser le mot de passe » of an *Utilisé* account
+(its chosen password is lost).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, confirmations, permissions
 from ..comptes import notification, notification_jobs, writing
 from ..comptes.lifecycle import MODE_LABELS
 from ..comptes.recipients import pick_email
@@ -22,6 +23,7 @@ from ..email_syntax import email_status
 from ..errors import DomainError
 from ..extensions import db
 from ..models import EtatCompte
+from .confirmation import ask, confirmed
 
 OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau")
 
@@ -70,6 +72,11 @@ class GererMixin:
                 mode = request.form.get("mode", "papier")
                 if mode not in self.modes():
                     raise DomainError("Mode de transmission invalide.")
+                if (op == "renotifier_reinit" and compte.etat == EtatCompte.UTILISE
+                        and not confirmed()):
+                    # The chosen password is lost: confirmed on the server first (issue 12).
+                    return ask(self, confirmations.reset_used_account(
+                        self.kind, compte.identifiant, mode), cancel_url=back)
                 job = notification_jobs.start_notification(
                     self.etablissement_id(), self.kind, [compte.id], mode=mode,
                     reset_all=op == "renotifier_reinit", today=today,
@@ -80,7 +87,7 @@ class GererMixin:
             if op == "ecrire":
                 return self._ecrire(row, compte, today, back)
             if op == "nouveau":
-                if request.form.get("confirme") != "1":
+                if not confirmed():
                     return self.render("admints/comptes/confirmer_nouveau.html", row=row,
                                        compte=compte, eleve=self.row_eleve(row),
                                        action_url=self.get_url(".gerer_post", id=id, op="nouveau"),

@@ -15,12 +15,13 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, confirmations, permissions
 from ..courriers import editor, templating, wording
 from ..errors import DomainError
 from ..parametrage import versions
 from ..tenancy import current_etablissement
 from .base import TenantBaseView, run
+from .confirmation import ask, confirmed
 
 
 def _send_pdf(etab, key, text) -> Response:
@@ -98,6 +99,9 @@ class CourriersView(TenantBaseView):
     def reset(self, key):
         key = self._key(key)
         etab_id = self.etablissement_id()
+        if not confirmed():
+            return ask(self, confirmations.reset_letter(wording.LABELS[key]),
+                       cancel_url=url_for(".index"))
         run(lambda: editor.reset_text(etab_id, key, today=clock.today(), by=current_user.login),
             f"« {wording.LABELS[key]} » : texte prédéfini rétabli.")
         return redirect(url_for(".index"))
