@@ -10,10 +10,11 @@ of a sample account, with the edited text, nothing saved), « Valider », « Ann
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
-from flask import Response, abort, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -38,6 +39,16 @@ def _send_pdf(etab, key, text) -> Response:
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="apercu-{key}.pdf"',
         "Cache-Control": "no-store"})
+
+
+def _json(data: dict, status: int = 200) -> Response:
+    """JSON whose `<`, `>` and `&` are escaped too: typed markup never appears as such, even in
+    a response read as something else than JSON."""
+    text = json.dumps(data, ensure_ascii=False)
+    for char, code in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+        text = text.replace(char, code)
+    return Response(text, status=status, mimetype="application/json",
+                    headers={"Cache-Control": "no-store"})
 
 
 class CourriersView(TenantBaseView):
@@ -94,10 +105,9 @@ class CourriersView(TenantBaseView):
             lines = editor.preview_lines(etab, key, request.form.get("texte", ""),
                                          today=clock.today())
         except DomainError as exc:
-            return jsonify(ok=False, erreur=exc.message), 400
-        return jsonify(ok=True, lignes=[None if line is None else {"style": line[0],
-                                                                    "texte": line[1]}
-                                        for line in lines])
+            return _json({"ok": False, "erreur": exc.message}, 400)
+        return _json({"ok": True, "lignes": [None if line is None else {
+            "style": line[0], "texte": line[1]} for line in lines]})
 
     @expose("/entete.pdf")
     def header(self):
