@@ -47,6 +47,17 @@ PDF_ADVICE = ("Les courriers papier forment un seul document PDF, trié par divi
               "à enregistrer puis à supprimer du serveur après usage.")
 
 
+WRITE_EFFECT = ("Un courriel séparé sera envoyé à chaque compte sélectionné ayant une adresse de "
+                "messagerie.")
+
+
+def mass_reset(count: int) -> str:
+    """« Réinitialiser les mots de passe » of the ticked accounts."""
+    return (f"Un nouveau mot de passe provisoire sera attribué à ces {count} compte(s) ; les "
+            "mots de passe actuels ne fonctionneront plus. Notifiez ensuite les comptes pour "
+            "transmettre les nouveaux mots de passe.")
+
+
 def mode_effect(mode: str) -> str:
     return MODE_EFFECTS.get(mode, "")
 

@@ -281,3 +281,14 @@ def test_issue12_wording_lives_in_the_domain_not_in_templates():
     assert "confirmation.title" in generic and "supprim" not in generic.lower()
     mass = (root / "comptes" / "confirmer.html").read_text(encoding="utf-8")
     assert "avec précaution" not in mass and "reset_warning" in mass
+
+
+def test_issue12_r_acc_5_mass_reset_confirmation_words_from_the_domain(client, auth, etab):
+    s = school(etab, n_6a=1, n_6b=0, with_guardians=False)
+    auth.login("chef.0999001a")
+    before = db_snapshot(db)
+    body = _text(client.post("/eleves/action/", data={
+        "csrf_token": _token(client, "/eleves/"), "action": "reinitialiser",
+        "rowid": [str(s["eleves"][0].id)], "url": "/eleves/"}))
+    assert confirmations.mass_reset(1) in body
+    assert db_snapshot(db) == before

@@ -43,7 +43,8 @@ class MassActionsMixin:
             "admints/comptes/confirmer.html", sel=sel, action=action, title=title,
             state=self.selection_form_state(sel), mode_effects=confirmations.MODE_EFFECTS,
             reset_warning=confirmations.ELEVE_RESET_WARNING,
-            pdf_advice=confirmations.PDF_ADVICE, **extra)
+            pdf_advice=confirmations.PDF_ADVICE, mass_reset_effect=confirmations.mass_reset,
+            write_effect=confirmations.WRITE_EFFECT, **extra)
 
     def _confirmed(self) -> bool:
         return confirmed()
