@@ -92,3 +92,37 @@ def test_issue12_reset_asks_first_and_cancel_changes_nothing(page, live_server, 
     page.locator("text=texte prédéfini rétabli").wait_for()
     db.session.expire_all()
     assert editor.stored_text(etab.id, "entete") is None
+
+
+def test_issue12_each_act_asks_first_and_cancel_changes_nothing(page, live_server, etab):
+    """Closing a service, « − » on a publication date and a list's delete button: each shows
+    the confirmation page, and « Annuler » leaves everything as it was."""
+    from admints.models import LienUtile
+    from admints.teleservices import catalogue, notes
+
+    from .. import factories
+
+    catalogue.ensure_etablissement_services(etab)
+    mef = factories.make_mef(etab, code="31016", libelle="1-STMG 31016")
+    div = factories.make_division(etab, code="1STMG 1")
+    factories.make_eleve(etab, mef=mef, division=div)
+    notes.add_date(etab.id, mef.id, div.id, "2027-01-15")
+    db.session.add(LienUtile(etablissement_id=etab.id, libelle="CDI du collège",
+                             url="https://cdi.example.org/"))
+    db.session.commit()
+    login(page, live_server, "chef.0999001a", PASSWORD)
+    before = db_snapshot(db)
+    acts = [
+        ("/services/ouverture/", "[data-testid=fermer-vie_scolaire]", "Vie scolaire"),
+        ("/services/notes/dates/", "form.date-publication button", "15/01/2027"),
+        ("/parametrage/liens/", "form.icon button[aria-label=Supprimer]", "CDI du collège"),
+    ]
+    for path, button, names in acts:
+        page.goto(f"{live_server}{path}")
+        page.locator(button).first.click()
+        confirmation = page.locator("[data-testid=confirmation]")
+        confirmation.wait_for()
+        assert names in confirmation.inner_text(), path
+        page.click("[data-testid=annuler]")
+        page.wait_for_url(f"{live_server}{path}*")
+        assert db_snapshot(db) == before, path
