@@ -26,15 +26,16 @@ from reportlab.pdfgen.canvas import Canvas
 FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
+FONT_ITALIC = "DejaVuSans-Oblique"  # the letters' « Italique » lines (R-PAR-4)
 
 
 def register_fonts() -> None:
     """Register the TTF fonts once per process (ReportLab's registry is global)."""
     registered = pdfmetrics.getRegisteredFontNames()
-    for name in (FONT, FONT_BOLD):
+    for name in (FONT, FONT_BOLD, FONT_ITALIC):
         if name not in registered:
             pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / f"{name}.ttf")))
-    # so that <b> in Paragraph markup picks the bold face (no italic face is shipped)
+    # so that <b> in Paragraph markup picks the bold face (<i> stays upright there)
     for bold, italic in ((0, 0), (0, 1), (1, 0), (1, 1)):
         addMapping(FONT, bold, italic, FONT_BOLD if bold else FONT)
 

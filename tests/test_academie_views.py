@@ -318,13 +318,15 @@ def test_bulk_delete_that_deleted_nothing_says_so(client, auth, db, etab, other_
     for rowid in ([str(foreign_id)], ["x", "9" * 30]):
         token = auth.csrf("/parametrage/liens/")
         client.post("/parametrage/liens/action/",
-                    data={"action": "delete", "rowid": rowid, "csrf_token": token})
+                    data={"action": "delete", "rowid": rowid, "csrf_token": token,
+                          "confirme": "1"})
         page = client.get("/parametrage/liens/").get_data(as_text=True)
         assert "Aucun élément n&#39;a été supprimé" in page and "détruit" not in page
     assert db.session.get(LienUtile, foreign_id) is not None
     token = auth.csrf("/parametrage/liens/")
     client.post("/parametrage/liens/action/",
-                data={"action": "delete", "rowid": [str(own_id)], "csrf_token": token})
+                data={"action": "delete", "rowid": [str(own_id)], "csrf_token": token,
+                      "confirme": "1"})
     assert "1 élément(s) supprimé(s)" in client.get("/parametrage/liens/").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(LienUtile, own_id) is None

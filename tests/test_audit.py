@@ -142,9 +142,9 @@ def test_r_sec_3_journal_is_read_only(client, auth, db, journal, etab):
     client.post("/journal/new/", data={"action": "faux", "target": "FAUX", "csrf_token": token})
     assert client.get(f"/journal/edit/?id={own.id}").status_code == 302
     client.post(f"/journal/edit/?id={own.id}", data={"target": "MODIFIE", "csrf_token": token})
-    client.post("/journal/delete/", data={"id": own.id, "csrf_token": token})
+    client.post("/journal/delete/", data={"id": own.id, "csrf_token": token, "confirme": "1"})
     client.post("/journal/action/", data={"action": "delete", "rowid": own.id,
-                                          "csrf_token": token})
+                                          "csrf_token": token, "confirme": "1"})
     db.session.expire_all()
     own = db.session.get(AuditEntry, own.id)
     assert own is not None and (own.action, own.target, own.login, own.at) == before
@@ -268,7 +268,8 @@ def test_r_sec_3_generic_changes_through_model_forms_are_audited(client, auth, d
     created = _entries(db, "lien_utile.creation")
     assert created and created[0].etablissement_id == etab.id
     assert created[0].login == "chef.0999001a" and created[0].target == "CDI du collège"
-    client.post("/parametrage/liens/delete/", data={"id": lien.id, "csrf_token": token})
+    client.post("/parametrage/liens/delete/", data={"id": lien.id, "csrf_token": token,
+                                                    "confirme": "1"})
     assert db.session.get(LienUtile, lien.id) is None
     deleted = _entries(db, "lien_utile.suppression")
     assert deleted and deleted[0].rows == [lien.id]

@@ -276,7 +276,8 @@ def test_r_sec_1_no_view_leaks_or_changes_foreign_rows(app, db, client, auth, wo
             form = {"csrf_token": token, "nom": "PIRATE", "libelle": "PIRATE", "code": "PIRATE",
                     "actif": "", "url": "https://pirate.example/", "uai": "0999009Z"}
             _no_leak(client.post(f"{base}/edit/?id={oid}", data=form), markers, f"POST edit {oid}")
-            _no_leak(client.post(f"{base}/delete/", data={"id": oid, "csrf_token": token}),
+            _no_leak(client.post(f"{base}/delete/", data={"id": oid, "csrf_token": token,
+                                                          "confirme": "1"}),
                      markers, f"delete {oid}")
             for name, _label in getattr(view, "_actions", None) or []:
                 response = client.post(f"{base}/action/", data={
@@ -396,7 +397,8 @@ def test_r_sec_1_bulk_delete_removes_only_own_ticked_rows(client, auth, db, worl
     auth.login("chef.0999001a")
     token = auth.csrf("/")
     response = client.post("/parametrage/liens/action/", data={
-        "action": "delete", "rowid": [str(own_id), str(foreign_id), "x"], "csrf_token": token})
+        "action": "delete", "rowid": [str(own_id), str(foreign_id), "x"], "csrf_token": token,
+        "confirme": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(LienUtile, own_id) is None

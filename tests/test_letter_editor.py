@@ -98,7 +98,7 @@ def test_r_par_4_screen_edit_preview_cancel_reset(client, auth, etab):
     resp = client.get("/parametrage/courriers/apercu/entete")
     assert "Permanencelemercredi" in _compact(_pdf_text(resp.data))
     # Reset.
-    resp = post(client, auth, "/parametrage/courriers/reinitialiser/entete", {},
+    resp = post(client, auth, "/parametrage/courriers/reinitialiser/entete", {"confirme": "1"},
                 page="/parametrage/courriers/", follow_redirects=True)
     assert "texte prédéfini rétabli" in text(resp)
     assert editor.stored_text(etab.id, "entete") is None

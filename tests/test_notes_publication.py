@@ -145,8 +145,9 @@ def test_r_srv_4_screens_plus_minus_and_bulk_action(client, auth, classe):
     # « − »
     row = db.session.scalar(db.select(DatePublication).where(
         DatePublication.division_id == div2.id))
-    resp = post(client, auth, "/services/notes/dates/supprimer", {"date_id": row.id},
-                page="/services/notes/dates/", follow_redirects=True)
+    resp = post(client, auth, "/services/notes/dates/supprimer",
+                {"date_id": row.id, "confirme": "1"}, page="/services/notes/dates/",
+                follow_redirects=True)
     assert "Date de publication supprimée" in text(resp)
     assert (mef.id, div2.id) not in notes.echeances_by_pair(etab.id)
 
@@ -160,7 +161,8 @@ def test_r_srv_4_configuration_only_while_notes_open_and_kept_when_closed(client
     assert client.get("/services/notes/").status_code == 200
     assert "Configuration Notes" in text(client.get("/services/ouverture/"))
     notes_id = db.session.scalar(db.select(Teleservice.id).where(Teleservice.code == "notes"))
-    post(client, auth, "/services/ouverture/", {"teleservice_id": notes_id, "ouvert": "0"})
+    post(client, auth, "/services/ouverture/", {"teleservice_id": notes_id, "ouvert": "0",
+                                                   "confirme": "1"})
     db.session.expire_all()
     assert not opening.is_open(etab, "notes")
     resp = client.get("/services/notes/", follow_redirects=True)

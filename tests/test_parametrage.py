@@ -227,7 +227,7 @@ def test_r_par_6_create_edit_delete_in_creation_order(client, auth, etab):
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(LienUtile, first.id).url == "https://college.fr"
-    resp = post(client, auth, "/parametrage/liens/delete/", {"id": second.id},
+    resp = post(client, auth, "/parametrage/liens/delete/", {"id": second.id, "confirme": "1"},
                 page="/parametrage/liens/")
     assert resp.status_code == 302
     db.session.expire_all()
@@ -263,7 +263,8 @@ def test_r_par_6_other_establishment_link_untouchable(client, auth, etab, other_
     db.session.commit()
     auth.login("chef.0999001a")
     assert client.get(f"/parametrage/liens/edit/?id={lien.id}").status_code in (302, 404)
-    post(client, auth, "/parametrage/liens/delete/", {"id": lien.id}, page="/parametrage/liens/")
+    post(client, auth, "/parametrage/liens/delete/", {"id": lien.id, "confirme": "1"},
+         page="/parametrage/liens/")
     post(client, auth, "/parametrage/liens/deplacer", {"id": lien.id, "sens": "1"},
          page="/parametrage/liens/")
     db.session.expire_all()

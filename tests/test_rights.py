@@ -52,7 +52,7 @@ def walk(client, job) -> dict[str, object]:
     answers = {name: client.get(url) for name, url in urls.items()}
     token = csrf_of(client, "/")
     answers["supprimer"] = client.post(f"/taches/{job.id}/supprimer/",
-                                       data={"csrf_token": token})
+                                       data={"csrf_token": token, "confirme": "1"})
     return answers
 
 
@@ -102,7 +102,7 @@ def test_r_sec_5_job_of_its_own_menu_open_pdf_no_store(app, client, auth, db, et
     assert pdf.headers["Cache-Control"] == "no-store"
     token = csrf_of(client, "/")
     assert client.post(f"/taches/{job.id}/supprimer/",
-                       data={"csrf_token": token}).status_code == 302
+                       data={"csrf_token": token, "confirme": "1"}).status_code == 302
     assert not Path(job.file_path).exists()
 
 

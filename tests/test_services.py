@@ -109,7 +109,8 @@ def test_r_srv_2_toggle_service_by_screen(client, auth, ready):
     sid = _service("vie_scolaire").id
     token = csrf(auth, "/services/ouverture/")
     resp = client.post("/services/ouverture/", data={"csrf_token": token, "teleservice_id": sid,
-                                                      "ouvert": "0"}, follow_redirects=True)
+                                                      "ouvert": "0", "confirme": "1"},
+                       follow_redirects=True)
     assert "est fermé" in text(resp)
     db.session.expire_all()
     assert _row(ready, "vie_scolaire").ouvert is False

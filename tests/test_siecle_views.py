@@ -150,7 +150,7 @@ def test_r_dat_1_lists_are_read_only_and_searchable(client, chef, db, etab, othe
                  "/donnees/mef/new/", "/donnees/divisions/edit/?id=1"):
         assert client.get(path).status_code in (302, 403, 404)
     token = chef.csrf(URL)
-    client.post("/donnees/eleves/delete/", data={"id": "1", "csrf_token": token})
+    client.post("/donnees/eleves/delete/", data={"id": "1", "csrf_token": token, "confirme": "1"})
     assert db.session.get(Eleve, 1) is not None
 
 

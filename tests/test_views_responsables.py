@@ -211,7 +211,8 @@ def test_r_acc_8_single_renotify_by_email_and_with_reset(client, auth, etab, smt
     assert resp.status_code == 302 and "/taches/" in resp.headers["Location"]
     assert len(smtp.messages) == 1
     assert etats([lien.compte_id]) == [EtatCompte.UTILISE]  # Utilisé keeps its password
-    resp = client.post(f"{page}renotifier_reinit/", data={"csrf_token": token, "mode": "papier"})
+    resp = client.post(f"{page}renotifier_reinit/", data={"csrf_token": token, "mode": "papier",
+                                                          "confirme": "1"})
     job_url = resp.headers["Location"]
     assert "Télécharger le document PDF" in client.get(job_url).get_data(as_text=True)
     assert etats([lien.compte_id]) == [EtatCompte.NOTIFIE]  # new temporary password
@@ -239,7 +240,7 @@ def test_r_acc_4_courriel_et_papier_email_when_valid_paper_otherwise(client, aut
     assert all_state(_ids(s["liens"]) + [l_typo.compte_id, l_sans.compte_id], EtatCompte.NOTIFIE)
     # The PDF can be deleted from the server once saved (it holds passwords).
     token = csrf_of(client, job_url)
-    client.post(f"/taches/{job_id}/supprimer/", data={"csrf_token": token})
+    client.post(f"/taches/{job_id}/supprimer/", data={"csrf_token": token, "confirme": "1"})
     assert client.get(f"/taches/{job_id}/pdf").status_code == 404
 
 

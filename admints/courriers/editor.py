@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import DomainError
 from ..models import Etablissement
 from ..parametrage import versions
-from . import letters, templating, wording
+from . import letters, markup, templating, wording
 
 MAX_CHARS = 6000
 
@@ -54,6 +54,12 @@ def check_text(key: str, text: object) -> str:
     if missing:
         names = ", ".join(f"« {templating.PLACEHOLDERS[m]} » (${{{m}}})" for m in missing)
         raise DomainError(f"Texte refusé : le courrier doit contenir le champ {names}.")
+    marks = markup.check(value)
+    if marks:
+        raise DomainError("Texte refusé : " + " ; ".join(marks[:3])
+                          + (" ; …" if len(marks) > 3 else "")
+                          + ". Sélectionnez la ligne et utilisez les boutons « Gras » ou "
+                          "« Italique ».")
     unknown = templating.unknown_placeholders(value)
     if unknown:
         raise DomainError("Texte refusé : champ inconnu " + ", ".join(unknown)
@@ -91,6 +97,34 @@ def sample_letter(key: str) -> letters.Letter:
                           eleve_prenom="Camille", division="3A",
                           identifiant="dominique.exemple",
                           mot_de_passe=None if continuite else "3QMS5X2P")
+
+
+def preview_lines(etab: Etablissement, key: str, text: object, *,
+                  today: dt.date) -> list[tuple[str, str] | None]:
+    """The editor's live preview: the lines of `text` as the PDF prints them for the sample
+    account, `(style, text)` with `markup` styles, None for a vertical space. Same rules as
+    the PDF (fields from `letters.letter_fields`, marks from `markup`, a line whose fields all
+    came out empty left out); `check_text` first, so a refused text says why instead."""
+    key = check_key(key)
+    value = check_text(key, text)
+    sample_key = "responsable_nouveau" if key == "entete" else key
+    static = letters.static_fields(etab, today, letters.letter_type(etab.id, today))
+    fields = letters.letter_fields(static, sample_letter(sample_key))
+    lines: list[tuple[str, str] | None] = []
+    for raw in value.split("\n"):
+        line, style = markup.parse_line(raw.rstrip())
+        if not line.strip():
+            lines.append(None)
+            continue
+        filled = templating.fill_line(line, fields)
+        if filled is not None:
+            lines.append((style, filled))
+    return lines
+
+
+def header_pdf(etab: Etablissement, path: Path, *, today: dt.date) -> int:
+    """« Visualiser en-tête » (guide §3.2): the header in force, alone on a page."""
+    return letters.write_header(etab, path, today=today)
 
 
 def preview(etab: Etablissement, key: str, text: object, path: Path, *, today: dt.date) -> int:

@@ -23,8 +23,8 @@ from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import DomainError
-from ..pdf import FONT, FONT_BOLD
-from . import templating, wording
+from ..pdf import FONT, FONT_BOLD, FONT_ITALIC
+from . import markup, templating, wording
 
 # The fast path uses ReportLab internals (`Canvas._doc`, `TTFont.splitString` and
 # `getSubsetInternalName`, `_setXObjects`, `PDFPage` formatting in pdf_utils): checked against
@@ -120,14 +120,16 @@ class _Var:
         """The line filled in; None when it has fields and they all came out empty."""
         if self.names and not any(fields.get(n) for n in self.names):
             return None
-        return "".join(p if isinstance(p, str) else fields.get(p[0], "") for p in self.parts)
+        return templating.join(self.parts, fields)
+
+
+_FONTS = {markup.NORMAL: FONT, markup.BOLD: FONT_BOLD, markup.ITALIC: FONT_ITALIC}
 
 
 def _parse_line(line: str) -> tuple[str, str]:
-    """Bold markup is read on the text, before substitution: a value can never set it."""
-    if len(line) >= 4 and line.startswith("**") and line.endswith("**"):
-        return line[2:-2], FONT_BOLD
-    return line, FONT
+    """Marks are read on the text, before substitution: a value can never set them."""
+    text, style = markup.parse_line(line)
+    return text, _FONTS[style]
 
 
 def _run(items: list) -> _Run:

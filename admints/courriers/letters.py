@@ -113,6 +113,25 @@ def static_fields(etab, today: dt.date, ent: Mapping[str, str]) -> dict[str, str
     }.items()}
 
 
+def letter_fields(static: Mapping[str, str], letter: Letter) -> dict[str, str]:
+    """Every field of one letter: the establishment's (`static`) and the account's."""
+    clean = templating.clean_value
+    fields = dict(static)
+    fields.update(
+        identifiant=clean(letter.identifiant),
+        # R-ACC-3: a used or continuity account's chosen password is never communicated.
+        mot_de_passe="" if letter.continuite else clean(letter.mot_de_passe),
+        civilite=wording.civilite_label(clean(letter.civilite)),
+        nom=clean(letter.nom or letter.eleve_nom),
+        prenom=clean(letter.prenom or letter.eleve_prenom),
+        # A guardian account shared by siblings: one letter naming every child (issue 12).
+        eleve_nom=wording.names_list([clean(letter.eleve_nom or letter.nom),
+                                      *(clean(n) for n in letter.autres_enfants)]),
+        eleve_prenom=clean(letter.eleve_prenom or letter.prenom),
+        division=clean(letter.division))
+    return fields
+
+
 def _check(letter: Letter) -> None:
     if letter.kind not in ("eleve", "responsable"):
         raise DomainError(f"Type de courrier inconnu : {letter.kind!r}.")
@@ -130,19 +149,8 @@ def _draw(layout: Layout, letter: Letter) -> None:
                           WIDTH, SIZE, LEADING)
     head = layout.compile("entete", HEAD_W, HEAD_SIZE, HEAD_LEADING)
     clean = templating.clean_value
-    nom = clean(letter.nom or letter.eleve_nom)
-    prenom = clean(letter.prenom or letter.eleve_prenom)
-    civilite = wording.civilite_label(clean(letter.civilite))
-    fields = dict(layout.static)
-    fields.update(
-        identifiant=clean(letter.identifiant),
-        # R-ACC-3: a used or continuity account's chosen password is never communicated.
-        mot_de_passe="" if letter.continuite else clean(letter.mot_de_passe),
-        civilite=civilite, nom=nom, prenom=prenom,
-        eleve_nom=wording.names_list([clean(letter.eleve_nom or letter.nom),
-                                      *(clean(n) for n in letter.autres_enfants)]),
-        eleve_prenom=clean(letter.eleve_prenom or letter.prenom),
-        division=clean(letter.division))
+    fields = letter_fields(layout.static, letter)
+    civilite, prenom, nom = fields["civilite"], fields["prenom"], fields["nom"]
     layout.place("date")
     y_head = layout.flow(head, LEFT, TOP, HEAD_W, HEAD_SIZE, HEAD_LEADING, fields, None)
     y_rcpt = RCPT_TOP
@@ -199,6 +207,24 @@ def write_letters(etab, letters: Iterable[Letter], path, *, today: dt.date,
     return layout.pages
 
 
+def write_header(etab, path, *, today: dt.date, texts: Mapping[str, str] | None = None) -> int:
+    """« Visualiser en-tête » (guide §3.2): the header alone (date line and establishment block)
+    on one page, with the text in force or `texts["entete"]`."""
+    register_fonts()
+    static = static_fields(etab, today, letter_type(etab.id, today))
+    chosen = effective_texts(etab.id, today, texts)
+    with atomic_output(path) as tmp:
+        canvas = SharedResourcesCanvas(tmp, pagesize=A4)
+        canvas.setTitle("En-tête des courriers de notification")
+        layout = Layout(canvas, static, chosen)
+        head = layout.compile("entete", HEAD_W, HEAD_SIZE, HEAD_LEADING)
+        layout.place("date")
+        layout.flow(head, LEFT, TOP, HEAD_W, HEAD_SIZE, HEAD_LEADING, dict(static), None)
+        layout.end_page()
+        canvas.save()
+    return 1
+
+
 class _NoLetter(Exception):
     """Internal: nothing to print, so the temporary file is discarded."""
 
@@ -206,6 +232,8 @@ class _NoLetter(Exception):
 __all__ = [
     "Letter",
     "write_letters",
+    "write_header",
+    "letter_fields",
     "letter_type",
     "effective_texts",
     "portal_url",

@@ -119,3 +119,18 @@ def split(text: str) -> list[str | tuple[str]]:
     if pos < len(text):
         parts.append(text[pos:])
     return parts
+
+
+def join(parts: list[str | tuple[str]], fields: Mapping[str, str]) -> str:
+    """`split` parts filled from `fields` (a field absent from `fields` is empty)."""
+    return "".join(p if isinstance(p, str) else fields.get(p[0], "") for p in parts)
+
+
+def fill_line(line: str, fields: Mapping[str, str]) -> str | None:
+    """One line of a letter filled in, or None when it has fields and they all came out empty
+    (« Fax : ${fax} » without fax is left out): the rule of the PDF, for the live preview."""
+    parts = split(line)
+    names = [p[0] for p in parts if isinstance(p, tuple)]
+    if names and not any(fields.get(n) for n in names):
+        return None
+    return join(parts, fields)

@@ -3,7 +3,7 @@
  *   « N/2000 caractères » counter that counts the TEXT like the server does (text characters,
  *   a line break counts one), and a preview built from an allow-list (the server sanitises again).
  * - ENT (R-PAR-3): shows the ENT choice for Mixte / ENT seul, « Aperçu du lien » follows the URL.
- * - Courriers (R-PAR-4): « Insérer un champ » inserts ${name} at the caret.
+ * (The letter editor, R-PAR-4, has its own courrier_editor.js.)
  */
 (function () {
   "use strict";
@@ -133,25 +133,10 @@
     refresh();
   }
 
-  function initInsertField(select) {
-    var target = document.getElementById(select.getAttribute("data-target"));
-    select.addEventListener("change", function () {
-      if (!select.value) { return; }
-      var token = "${" + select.value + "}";
-      var start = target.selectionStart, end = target.selectionEnd;
-      target.value = target.value.slice(0, start) + token + target.value.slice(end);
-      target.focus();
-      target.selectionStart = target.selectionEnd = start + token.length;
-      select.value = "";
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var rich = document.querySelector("[data-rich-form]");
     if (rich) { initMessage(rich); }
     var ent = document.querySelector("[data-ent-form]");
     if (ent) { initEnt(ent); }
-    var insert = document.getElementById("inserer-champ");
-    if (insert) { initInsertField(insert); }
   });
 })();

@@ -168,12 +168,18 @@ def add_date(etablissement_id: int, mef_id: object, division_id: object,
     return row
 
 
-def remove_date(etablissement_id: int, date_id: object) -> None:
-    """« − »: remove one échéance date of the establishment."""
+def find_date(etablissement_id: int, date_id: object) -> DatePublication:
+    """One échéance date of the establishment (another school's id is « introuvable »)."""
     pk = bounded.parse_id(date_id)
     row = db.session.get(DatePublication, pk) if pk is not None else None
     if row is None or row.etablissement_id != etablissement_id:
         raise DomainError("Date de publication introuvable.")
+    return row
+
+
+def remove_date(etablissement_id: int, date_id: object) -> None:
+    """« − »: remove one échéance date of the establishment."""
+    row = find_date(etablissement_id, date_id)
     audit.record("notes.date_publication.suppression", etablissement_id=etablissement_id,
                  target=f"{row.mef.code}/{row.division.code}", before=row.date.isoformat(),
                  after=None)

@@ -121,6 +121,19 @@ def _offered(etab: Etablissement, teleservice_id: object) -> Teleservice:
     return service
 
 
+def closing_target(etab: Etablissement, teleservice_id: object) -> Teleservice | None:
+    """The service that closing `teleservice_id` would really close (open, not mandatory), for
+    the confirmation asked first; None when `set_open` would refuse it or change nothing."""
+    try:
+        service = _offered(etab, teleservice_id)
+    except DomainError:
+        return None
+    if is_mandatory(service, etab):
+        return None
+    state = next((s for s in service_states(etab) if s.service.id == service.id), None)
+    return service if state is not None and state.ouvert else None
+
+
 def set_open(etab: Etablissement, teleservice_id: object, ouvert: bool, *,
              today: dt.date) -> TeleserviceEtablissement:
     """R-SRV-2/3: open or close one service (effective at once, see the module docstring)."""

@@ -35,6 +35,7 @@ from ..formatting import GroupedCount, format_date, format_datetime
 from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
 from .bounded_lists import BoundedListMixin
+from .confirmed_delete import ConfirmedDeleteMixin
 
 
 class AbstractViewMeta(AdminViewMeta, ABCMeta):
@@ -135,7 +136,7 @@ def neutralise_formula(value):
     return value
 
 
-class ScopedModelView(AreaAccessMixin, BoundedListMixin, ModelView,
+class ScopedModelView(AreaAccessMixin, BoundedListMixin, ConfirmedDeleteMixin, ModelView,
                       metaclass=AbstractViewMeta):
     """What every scoped model view shares: `scope_clause()` filters the list, the count, the
     single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
@@ -199,8 +200,7 @@ class ScopedModelView(AreaAccessMixin, BoundedListMixin, ModelView,
         # exported text is neutralised with a leading apostrophe.
         return neutralise_formula(super().get_export_value(model, name))
 
-    @action("delete", lazy_gettext("Delete"),
-            lazy_gettext("Are you sure you want to delete selected records?"))
+    @action("delete", lazy_gettext("Delete"))  # confirmed on the server, not by confirm()
     def action_delete(self, ids):
         """Flask-Admin's bulk delete, scoped, and honest about the count: its French message for
         0 is « L'objet a bien été détruit. » (French plural rules make 0 singular)."""
@@ -209,6 +209,8 @@ class ScopedModelView(AreaAccessMixin, BoundedListMixin, ModelView,
         pk = sa_inspect(self.model).primary_key
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
             ids = tuple(bounded.parse_ids(ids))
+        if ids and (page := self.bulk_delete_confirmation(ids)) is not None:
+            return page
         count = 0
         if ids:
             for model in get_query_for_ids(self.get_query(), self.model, ids).all():

@@ -15,11 +15,12 @@ from flask import Response, flash, redirect, request, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
-from .. import clock
+from .. import clock, confirmations
 from ..comptes import activation, bulk, exports, notification, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
+from .confirmation import confirmed
 
 
 class MassActionsMixin:
@@ -40,10 +41,13 @@ class MassActionsMixin:
     def _confirm(self, sel: Selection, action: str, title: str, **extra):
         return self.render(
             "admints/comptes/confirmer.html", sel=sel, action=action, title=title,
-            state=self.selection_form_state(sel), **extra)
+            state=self.selection_form_state(sel), mode_effects=confirmations.MODE_EFFECTS,
+            reset_warning=confirmations.ELEVE_RESET_WARNING,
+            pdf_advice=confirmations.PDF_ADVICE, mass_reset_effect=confirmations.mass_reset,
+            write_effect=confirmations.WRITE_EFFECT, **extra)
 
     def _confirmed(self) -> bool:
-        return request.form.get("confirme") == "1"
+        return confirmed()
 
     def _not_activated(self):
         """R-SRV-1: refuse before the confirmation page too (the operation refuses again)."""

@@ -5,8 +5,10 @@ which the guide gives to the establishment (`permissions.can_create_new_account`
 read through the list view's establishment-scoped query (`get_one`), so another school's id gives
 404. Single notification runs as a (small, so inline: see JOB_THRESHOLD) job like the mass one, so
 its PDF, recap and scoping are the same; « Nouveau compte » asks for a server-side confirmation
-first. « Simuler l'accès de la famille » (R-POR-4) opens, in the same browser, a read-only portal
-session bound to the staff member (admints.portail.simulation); the staff session is untouched.
+first, and so does « Renotifier et réinitialiser le mot de passe » of an *Utilisé* account
+(its chosen password is lost). « Simuler l'accès de la famille » (R-POR-4) opens, in the same
+browser, a read-only portal session bound to the staff member (admints.portail.simulation); the
+staff session is untouched.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions, sessions
+from .. import clock, confirmations, permissions, sessions
 from ..comptes import activation, notification, notification_jobs, writing
 from ..comptes.lifecycle import MODE_LABELS, expires_on
 from ..comptes.recipients import account_children, pick_email
@@ -25,6 +27,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import EtatCompte
 from ..portail import identity, simulation
+from .confirmation import ask, confirmed
 
 OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau", "simuler")
 
@@ -83,6 +86,11 @@ class GererMixin:
                 mode = request.form.get("mode", "papier")
                 if mode not in self.modes():
                     raise DomainError("Mode de transmission invalide.")
+                if (op == "renotifier_reinit" and compte.etat == EtatCompte.UTILISE
+                        and not confirmed()):
+                    # The chosen password is lost: confirmed on the server first (issue 12).
+                    return ask(self, confirmations.reset_used_account(
+                        self.kind, compte.identifiant, mode), cancel_url=back)
                 job = notification_jobs.start_notification(
                     self.etablissement_id(), self.kind, [compte.id], mode=mode,
                     reset_all=op == "renotifier_reinit", today=today,
@@ -118,7 +126,7 @@ class GererMixin:
         the same step (its letter or email: *Notifié*) or later (it says what remains)."""
         modes = self._modes(row, compte)
         activation.require_activated(self.etablissement_id())  # R-SRV-1, before confirming
-        if request.form.get("confirme") != "1":
+        if not confirmed():
             return self.render("admints/comptes/confirmer_nouveau.html", row=row,
                                compte=compte, eleve=self.row_eleve(row), modes=modes,
                                action_url=self.get_url(".gerer_post", id=row.id, op="nouveau"),

@@ -16,13 +16,15 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from .. import bounded, clock, permissions
+from .. import bounded, clock, confirmations, permissions
+from ..errors import DomainError
 from ..extensions import db
 from ..models import Division, Mef
 from ..parametrage import versions
 from ..teleservices import notes, opening
 from ..tenancy import current_etablissement, require_etablissement_id
 from .base import TenantBaseView, TenantModelView, run, scoped_options
+from .confirmation import ask, confirmed
 
 
 def _options(model, label, order_by):
@@ -179,6 +181,14 @@ class DatesPublicationView(NotesGateMixin, TenantModelView):
     @expose("/supprimer", methods=["POST"])
     def remove_date(self):
         etab_id = require_etablissement_id()
+        if not confirmed():
+            try:
+                row = notes.find_date(etab_id, request.form.get("date_id"))
+            except DomainError as exc:
+                flash(exc.message, "error")
+                return redirect(self._back_to_list())
+            return ask(self, confirmations.remove_publication_date(
+                row.date, row.mef.libelle, row.division.code), cancel_url=self._back_to_list())
         run(lambda: notes.remove_date(etab_id, request.form.get("date_id")),
             "Date de publication supprimée.")
         return redirect(self._back_to_list())

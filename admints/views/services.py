@@ -12,13 +12,14 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import clock, permissions
+from .. import clock, confirmations, permissions
 from ..errors import DomainError
 from ..parametrage import versions
 from ..teleservices import opening, paiement
 from ..tenancy import current_etablissement
 from . import configuration_notes
 from .base import TenantBaseView, run
+from .confirmation import ask, confirmed
 
 CATEGORY = "Gestion des services"
 
@@ -38,6 +39,11 @@ class OuvertureView(TenantBaseView):
             return redirect(url_for("admin.index"))
         if request.method == "POST":
             ouvert = request.form.get("ouvert") == "1"
+            closing = None if ouvert else opening.closing_target(
+                etab, request.form.get("teleservice_id"))
+            if closing is not None and not confirmed():
+                return ask(self, confirmations.close_service(closing.libelle),
+                           cancel_url=url_for(".index"))
             row, ok = run(lambda: opening.set_open(
                 etab, request.form.get("teleservice_id"), ouvert, today=clock.today()))
             if ok:

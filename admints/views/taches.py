@@ -21,13 +21,14 @@ from flask import abort, current_app, flash, jsonify, redirect, send_file
 from flask_admin import expose
 from flask_login import current_user
 
-from .. import job_recovery, jobs, permissions
+from .. import confirmations, job_recovery, jobs, permissions
 from ..cache_control import no_store
 from ..comptes import notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from ..models import Job, Role
 from .base import TenantBaseView
+from .confirmation import ask, confirmed
 
 
 class TachesView(TenantBaseView):
@@ -122,6 +123,9 @@ class TachesView(TenantBaseView):
     def job_pdf_delete(self, job_id: int):
         """The guide asks to delete the letters' PDF after use (it holds passwords)."""
         job = self._job(job_id)
+        if self._pdf_path(job) is not None and not confirmed():
+            return ask(self, confirmations.delete_job_pdf(),
+                       cancel_url=self.get_url(".job_view", job_id=job.id))
         if notification_jobs.delete_pdf(job, current_app.config["OUTPUT_DIR"],
                                         by=current_user.login):
             db.session.commit()

@@ -31,6 +31,9 @@ def test_r_srv_2_r_par_2_toggle_service_and_edit_welcome_message(page, live_serv
     row = page.locator("tr[data-service=vie_scolaire]")
     assert row.locator(".etat-service").inner_text() == "Ouvert"
     row.locator("[data-testid=fermer-vie_scolaire]").click()
+    # Issue 12: closing is confirmed on a page of its own first.
+    page.wait_for_selector("[data-testid=confirmation]")
+    page.click("[data-testid=confirmer]")
     page.wait_for_selector("text=Le téléservice « Vie scolaire » est fermé.")
     assert page.locator("tr[data-service=vie_scolaire] .etat-service").inner_text() == "Fermé"
     assert _ouvert(etab, "vie_scolaire") is False
