@@ -69,6 +69,20 @@ TOPICS = {
     "contact": Topic("Lien de contact établissement", "§3.3", (
         "L'adresse électronique choisie est affichée aux familles dans la page « Contact » de "
         "« Scolarité services » quand le lien est actif.")),
+    "fiche": Topic("Fiche établissement", "§3.2.1", (
+        "La fiche établissement donne l'en-tête de chaque courrier de notification et des "
+        "listes de classes : nom, adresse, code postal, ville, téléphone, adresse électronique, "
+        "nom et titre du chef d'établissement.",
+        "Elle est préremplie par l'import SIECLE quand l'export contient ces informations ; "
+        "ce que l'établissement saisit n'est jamais écrasé par un import.",
+        "Un courrier n'est jamais imprimé avec un en-tête incomplet : la notification indique "
+        "le champ à remplir. L'adresse électronique de la fiche reçoit les réponses des "
+        "familles aux courriels envoyés par l'établissement.")),
+    "rattachement": Topic("Établissements à rattacher", "§8", (
+        "Un établissement créé par un import SIECLE est rattaché à l'académie de son "
+        "département. Quand l'académie n'est pas connue, il apparaît ici pour chaque "
+        "administrateur académique, qui le rattache à son académie.",
+        "Un établissement rattaché ne peut plus changer d'académie.")),
     "liens": Topic("Liens utiles", "§3.4", (
         "Les liens utiles (libellé et adresse http ou https, tous deux obligatoires) sont "
         "affichés aux familles dans l'ordre de leur création.")),
@@ -128,7 +142,8 @@ ENDPOINTS = {
     "admin": "accueil", "services_ouverture": "services", "services_notes": "notes",
     "services_dates_publication": "notes", "services_paiement": "paiement",
     "param_message": "message", "param_ent": "courriers", "param_courriers": "courriers",
-    "param_contact": "contact", "param_liens": "liens", "responsables": "responsables",
+    "param_contact": "contact", "param_liens": "liens", "param_fiche": "fiche",
+    "rattacher": "rattachement", "responsables": "responsables",
     "eleves": "eleves", "listes_classes": "listes", "taches": "taches",
     "stats_eleves": "statistiques", "stats_responsables": "statistiques",
     "stats_acces": "statistiques", "import_siecle": "donnees", "donnees_eleves": "donnees",

@@ -219,7 +219,7 @@ def test_r_dat_3_screen_shows_plan_then_second_post_applies(client, auth, db, sc
     assert status == 200
     assert "Import non appliqué : confirmation nécessaire." in page
     assert "3 élèves sortis sur 10" in page and "6 comptes fermés" in page
-    assert "Élèves sortis : 3 sur 10 (30 %)" in page
+    assert "Élèves sortis : 3 sur 10 (30\u202f%)" in page
     assert db_snapshot(db) == before
     token = _token(page)
     status, page = _post(client, auth, {"attente": token, "confirmer": "1"})
@@ -269,7 +269,7 @@ def test_r_dat_3_cli_prints_plan_exits_3_then_confirm_departures_applies(runner,
     result = runner.invoke(args=["admints", "import-siecle", "--uai", U, *paths])
     assert result.exit_code == 3
     assert "Plan de l'import (non appliqué) :" in result.output
-    assert "Élèves sortis : 3 sur 10 (30 %)" in result.output
+    assert "Élèves sortis : 3 sur 10 (30\u202f%)" in result.output
     assert "Relancez avec --confirm-departures" in result.output
     db.session.expire_all()
     assert db_snapshot(db) == before
