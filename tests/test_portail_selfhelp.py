@@ -169,3 +169,20 @@ def test_r_por_3_rate_limited_per_address_and_per_ip(app, db, used, smtp):
     too_many = family.forgot("encore@example.org", "identifiant")
     assert too_many.status_code == 429 and "Trop de demandes" in body(too_many)
     assert '<html lang="fr">' in too_many.get_data(as_text=True)
+
+
+def test_r_por_3_the_answer_leaves_before_any_lookup_or_email(app, db, used, smtp):
+    """No enumeration by timing (R-POR-3): the answer is complete before the address is looked up
+    and before any SMTP exchange; the work runs once the server closes the response."""
+    family = Family(app.test_client())
+    token = family.csrf("/scolarite/oubli/")
+    before = db_snapshot(db)
+    response = family.client.post("/scolarite/oubli/", data={
+        "courriel": ADDRESS, "demande": "mot_de_passe", "csrf_token": token})
+    assert location(response) == "/scolarite/oubli/"
+    assert smtp.messages == [] and db_snapshot(db) == before  # answered, nothing done yet
+    response.close()
+    assert [m.rcpt_tos for m in smtp.messages] == [[ADDRESS]]
+    temp = TEMP.search(smtp.messages[0].text().split("Mot de passe provisoire", 1)[1]).group(0)
+    stored = account(used.compte_id).mot_de_passe_provisoire_chiffre
+    assert secrets_store.decrypt_secret(stored) == temp  # the password sent is the one stored

@@ -78,10 +78,16 @@ def validity_label() -> str:
     return f"{max(1, seconds // 3600)} heure(s)"
 
 
-def request_help(address: str | None, demande: str | None, *, today: dt.date) -> None:
+def check_request(address: str | None, demande: str | None) -> str:
+    """The request as typed, checked before anything is looked up (the same French message for
+    every address): the address, normalised."""
     if demande not in DEMANDES:
         raise DomainError(CHOOSE)
-    address = check_address(address)
+    return check_address(address)
+
+
+def request_help(address: str | None, demande: str | None, *, today: dt.date) -> None:
+    address = check_request(address, demande)
     comptes = accounts_of(address)
     if not comptes:
         audit.record("portail.oubli", login="portail", target=address[:300],

@@ -2,13 +2,15 @@
 after logging in with a self-help temporary password.
 
 The answer to /oubli/ is one and the same page whatever the address (known, unknown, not
-validated; email sent or refused): a redirect to /oubli/ with the same message. Limited per IP
-address and per address typed.
+validated; email sent or refused): a redirect to /oubli/ with the same message. It is also sent
+in the same time: the lookup and the email (an SMTP exchange only for a known address) run once
+the answer has left (`call_on_close`), so the response time does not tell whether the address
+is known. Limited per IP address and per address typed.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import copy_current_request_context, current_app, flash, redirect, request, url_for
 
 from ...errors import DomainError
 from ...extensions import db, limiter
@@ -34,15 +36,31 @@ def oubli():
     form = ForgottenForm()
     if form.validate_on_submit():
         try:
-            selfhelp.request_help(form.courriel.data, form.demande.data, today=today())
+            address = selfhelp.check_request(form.courriel.data, form.demande.data)
         except DomainError as exc:
-            db.session.rollback()
             field = form.demande if exc.message == selfhelp.CHOOSE else form.courriel
             field.errors.append(exc.message)
         else:
             flash(ANSWER, "info")
-            return redirect(url_for("scolarite.oubli"))
+            response = redirect(url_for("scolarite.oubli"))
+            response.call_on_close(_after_answer(address, form.demande.data))
+            return response
     return render("oubli.html", form=form, demandes=selfhelp.DEMANDES)
+
+
+def _after_answer(address: str, demande: str):
+    """The self-help work, run in a copy of this request's context once the answer is sent."""
+    day = today()
+
+    @copy_current_request_context
+    def work() -> None:
+        try:
+            selfhelp.request_help(address, demande, today=day)
+        except Exception:  # the family already has its answer: log, never raise after it
+            db.session.rollback()
+            current_app.logger.exception("Aide à la connexion : la demande n'a pas abouti.")
+
+    return work
 
 
 @bp.route("/nouveau-mot-de-passe", methods=["GET", "POST"])
