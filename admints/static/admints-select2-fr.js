@@ -21,4 +21,16 @@
     formatLoadMore: function () { return "Chargement de résultats supplémentaires…"; },
     formatSearching: function () { return "Recherche en cours…"; }
   });
+  // Flask-Admin's form.js passes its own English « no matches » text to tag inputs (the
+  // « dans la liste » filters): a tag input always gets the French one, whatever its caller.
+  var select2 = $.fn.select2;
+  $.fn.select2 = function (options) {
+    if (options && typeof options === "object" && options.tags !== undefined) {
+      return select2.call(this, $.extend({}, options, {formatNoMatches: function () {
+        return "Saisissez des valeurs séparées par des virgules";
+      }}));
+    }
+    return select2.apply(this, arguments);
+  };
+  $.extend($.fn.select2, select2);  // defaults, ajaxDefaults, locales… stay where callers look
 })(window.jQuery);

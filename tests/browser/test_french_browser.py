@@ -39,3 +39,18 @@ def test_r_a11y_1_select2_messages_in_french(page, live_server, known):  # noqa:
     page.goto(f"{live_server}/journal/")
     assert page.evaluate("jQuery.fn.select2.defaults.formatNoMatches()") == "Aucun résultat"
     assert page.evaluate("jQuery.fn.select2.defaults.formatSearching()") == "Recherche en cours…"
+
+
+def test_r_a11y_1_tag_inputs_say_no_match_in_french(page, live_server, known):  # noqa: F811
+    """Flask-Admin's « dans la liste » filters build a select2 tag input with an English « no
+    matches » text of their own (form.js): it is French once our script is loaded."""
+    login(page, live_server, "chef.0999001a", PASSWORD)
+    page.goto(f"{live_server}/journal/")
+    text = page.evaluate("""() => {
+        const $el = jQuery('<input type="hidden">').appendTo('body');
+        $el.select2({tags: [], tokenSeparators: [','],
+                     formatNoMatches: () => 'Enter comma separated values'});
+        return $el.data('select2').opts.formatNoMatches('');
+    }""")
+    assert text == "Saisissez des valeurs séparées par des virgules"
+    assert page.evaluate("jQuery.fn.select2.defaults.formatNoMatches()") == "Aucun résultat"
