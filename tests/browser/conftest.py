@@ -54,6 +54,20 @@ def page(browser):
     context.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a phone-sized (390 px), touch, French browser context (the portal's target)."""
+    context = browser.new_context(locale="fr-FR", viewport=PHONE, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
 def login(page, base_url: str, user: str, password: str) -> None:
     page.goto(f"{base_url}/login")
     page.fill("input[name=login]", user)

@@ -7,24 +7,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from admints import clock
 
 from ..portail_helpers import BIRTH, NEW_PASSWORD, TEMP, guardian
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="fr-FR", viewport=PHONE, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 def _check_page(page, visited: list[str]) -> None:

@@ -10,18 +10,6 @@ from axe_playwright_python.sync_playwright import Axe
 
 from .. import portail_layout_page
 
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="fr-FR", viewport=PHONE, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
-
 
 @pytest.fixture
 def layout_url(app):

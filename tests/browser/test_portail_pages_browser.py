@@ -13,11 +13,11 @@ from admints.parametrage import portal_links, welcome
 
 from ..portail_family import evaluation, household
 from ..portail_helpers import NEW_PASSWORD
-from .test_portail_activation_browser import _check_page, phone  # noqa: F401 (fixture)
+from .test_portail_activation_browser import _check_page
 
 
 def test_r_por_2_family_pages_on_a_phone_axe_clean(app, db, etab, other_etab, live_server,
-                                                   phone):  # noqa: F811
+                                                   phone):
     family = household(etab, other_etab)
     today = clock.today()
     evaluation(family.lea, "Mathématiques", today - dt.timedelta(days=3),

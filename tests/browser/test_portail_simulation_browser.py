@@ -6,24 +6,11 @@ le compte »."""
 
 from __future__ import annotations
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from ..factories import PASSWORD
 from ..simulation_helpers import used_guardian, used_pupil
 from .conftest import login
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(locale="fr-FR", viewport=PHONE, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    yield page
-    context.close()
 
 
 def _check_portal_page(page) -> None:
