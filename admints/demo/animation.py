@@ -102,7 +102,9 @@ def animate(etab_id: int, *, seed_key: str, today: dt.date, used_hash: str,
                .join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
                .where(ResponsableEleve.etablissement_id == etab_id,
                       ResponsableEleve.compte_id.is_not(None))
-               .order_by(ResponsableEleve.compte_id)).all()
+               # The pupil breaks ties: a guardian's links share one compte_id and PostgreSQL
+               # returns ties in no fixed order, which would change the draws (R-DAT-2).
+               .order_by(ResponsableEleve.compte_id, Eleve.siecle_id)).all()
     # One guardian account may carry several children: keep the first MEF seen.
     resp: dict[int, tuple] = {}
     for row in liens:
