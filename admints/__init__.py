@@ -49,6 +49,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     register_blueprints(app)
     register_admin(app)
     register_cli(app)
+    if app.config.get("CELERY_BROKER_URL"):
+        from .celery_app import init_celery
+
+        init_celery(app)  # jobs on Celery workers (issue 14)
     if app.config.get("JOB_RECOVER_ON_START"):
         from .job_recovery import recover_at_startup
 

@@ -69,7 +69,23 @@ class Config:
     OUTPUT_DIR = str(INSTANCE / "output")
     # Jobs above this many accounts run in the background (R-ACC-6).
     JOB_THRESHOLD = 300
-    JOB_RUNNER = "thread"  # thread | inline
+    JOB_RUNNER = "thread"  # thread | inline | celery (the default when CELERY_BROKER_URL is set)
+    # Jobs on Celery workers (issue 14, README « Tâches sur Celery »): the broker (Redis), empty =
+    # jobs in-process; an optional result backend; seconds a request waits for the broker; after
+    # how long a message of a vanished worker is handed out again; runs of a job at most.
+    CELERY_BROKER_URL = ""
+    CELERY_RESULT_BACKEND = ""
+    CELERY_CONNECT_TIMEOUT = 2.0
+    CELERY_VISIBILITY_TIMEOUT = 3600
+    CELERY_BEAT_FILE = str(INSTANCE / "celerybeat-schedule")
+    JOB_MAX_ATTEMPTS = 3
+    # Celery beat: the daily expiry (R-ACC-10) at this time, Europe/Paris, and the recovery of
+    # interrupted jobs every JOB_RECOVER_EVERY seconds; a queued job not started after
+    # JOB_QUEUE_STALE_SECONDS counts as lost (its message gone with the broker).
+    EXPIRY_HOUR = 3
+    EXPIRY_MINUTE = 30
+    JOB_RECOVER_EVERY = 300
+    JOB_QUEUE_STALE_SECONDS = 6 * 3600
     # A running job bumps its heartbeat this often; one whose runner is on another host and
     # silent for JOB_STALE_SECONDS is orphaned; orphans are recovered at start-up (R-ACC-6).
     JOB_HEARTBEAT_SECONDS = 15
@@ -141,11 +157,14 @@ def apply_environment(config: dict) -> None:
 
 def derive(config: dict) -> None:
     """Settings that follow from others: HTTPS-only cookies when the app is served over HTTPS;
-    rate limits shared through Redis when it is configured; the portal's address from
-    SERVER_NAME when PORTAL_URL was left at its default."""
+    jobs on Celery when a broker is configured; rate limits shared through Redis when it is
+    configured; the portal's address from SERVER_NAME when PORTAL_URL was left at its
+    default."""
     if config.get("PREFERRED_URL_SCHEME") == "https":
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+    if config.get("CELERY_BROKER_URL") and config.get("JOB_RUNNER") == "thread":
+        config["JOB_RUNNER"] = "celery"  # never a job thread in a web worker then
     if config.get("REDIS_URL") and config.get("RATELIMIT_STORAGE_URI") == "memory://":
         config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
     if config.get("SERVER_NAME") and config.get("PORTAL_URL") == Config.PORTAL_URL:

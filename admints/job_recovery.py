@@ -38,16 +38,24 @@ log = logging.getLogger(__name__)
 ACTIVE = ("pending", "running")
 
 
-def is_orphaned(job: Job, *, now: dt.datetime, stale: dt.timedelta, live: set[int]) -> bool:
+def is_orphaned(job: Job, *, now: dt.datetime, stale: dt.timedelta, live: set[int],
+                queued: dt.timedelta | None = None) -> bool:
+    """`queued`: how long a job waiting in the Celery queue (runner "celery", no process yet)
+    may wait before it counts as lost (its message gone with the broker)."""
     if job.status not in ACTIVE:
         return False
+    last = job.heartbeat_at or job.started_at or job.created_at
     if job.runner_pid is not None and job.runner_host == socket.gethostname()[:255]:
         me = job_runners.this_process()
         if job.runner_pid == me["runner_pid"] and \
                 (job.runner_started or "") == me["runner_started"]:
             return job.id not in live
-        return not job_runners.alive(job.runner_pid, job.runner_started)
-    last = job.heartbeat_at or job.started_at or job.created_at
+        if not job_runners.alive(job.runner_pid, job.runner_started):
+            return True
+        # A Celery worker process outlives its jobs: silent that long, its job is gone.
+        return job.runner == "celery" and (last is None or now - last > stale)
+    if job.runner == "celery" and job.runner_pid is None and queued is not None:
+        stale = queued
     return last is None or now - last > stale
 
 
@@ -62,11 +70,12 @@ def recover(*, etablissement_id: int | None = None, job_id: int | None = None) -
         query = query.where(Job.id == job_id)
     now = utcnow()
     stale = dt.timedelta(seconds=current_app.config.get("JOB_STALE_SECONDS", 120))
+    queued = dt.timedelta(seconds=current_app.config.get("JOB_QUEUE_STALE_SECONDS", 6 * 3600))
     live = jobs.live_ids()
     candidates = [(j.id, j.status, j.attempts, j.kind, j.etablissement_id, dict(j.params or {}),
                    j.done, j.total, j.runner_pid, j.runner_host)
                   for j in db.session.scalars(query)
-                  if is_orphaned(j, now=now, stale=stale, live=live)]
+                  if is_orphaned(j, now=now, stale=stale, live=live, queued=queued)]
     db.session.rollback()
     changed = []
     for jid, status, attempts, kind, etab_id, params, done, total, pid, host in candidates:
@@ -117,6 +126,14 @@ def resume(job_id: int, etablissement_id: int | None = None, *,
     if job.status != "interrupted":
         raise DomainError(f"Seule une tâche interrompue peut être reprise (celle-ci est "
                           f"{job.status_label}).")
+    reopen(job)
+    return jobs.launch(job_id, inline=inline)
+
+
+def reopen(job: Job) -> None:
+    """The interrupted `job` back to « en attente », once (DomainError when another process
+    reopened it first): then a runner may take it (`resume`, a Celery worker)."""
+    job_id = job.id
     # Under the establishment's notification lock, like a new claim: either a new
     # notification took its open rows over first, or it sees this job pending and refuses.
     # No runner yet: judged by its heartbeat until `run_here` writes the new runner.
@@ -131,4 +148,3 @@ def resume(job_id: int, etablissement_id: int | None = None, *,
     db.session.expire_all()
     if not changed:
         raise DomainError("Cette tâche est déjà en cours de reprise.")
-    return jobs.launch(job_id, inline=inline)

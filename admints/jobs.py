@@ -20,13 +20,14 @@ writes (running, done, failed, interrupted) are not: they are retried for about 
 then `JobStateError` is raised and logged as critical — a job row never silently stays
 « running ». A job whose runner is gone is turned into « interrompue » by `job_recovery`.
 
-Runners: "inline" (runs before `start_job` returns) and "thread" (a daemon thread). The
-caller chooses with `inline=`: True runs inline whatever the configuration (a small selection:
-the user sees the recap at once, R-ACC-6 / issue 3), False/None uses the configured background
-runner JOB_RUNNER ("thread" in the app, "inline" in tests). A real queue later only needs
-another runner that calls `run_here(job_id, fn)` in its worker: `fn` is recorded by dotted
-path in `params["_fn"]` (and the recap hook in `params["_recap"]`), the runner identity and
-heartbeat are written by `run_here`, and outbox-backed bodies are idempotent (`resume`).
+Runners: "inline" (runs before `start_job` returns), "thread" (a daemon thread) and "celery"
+(a message to the Celery workers, `celery_app` / `job_worker`: the default when
+CELERY_BROKER_URL is set). The caller chooses with `inline=`: True runs inline whatever the
+configuration (a small selection: the user sees the recap at once, R-ACC-6 / issue 3),
+False/None uses the configured background runner JOB_RUNNER ("thread" in the app, "inline" in
+tests). A worker calls `run_here(job_id, fn)`: `fn` is recorded by dotted path in
+`params["_fn"]` (and the recap hook in `params["_recap"]`), the runner identity and heartbeat
+are written by `run_here`, and outbox-backed bodies are idempotent (`resume`).
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ def launch(job_id: int, *, fn: Callable | None = None, inline: bool | None = Non
     if runner == "inline":
         _run(app, job_id, fn, runner)
         db.session.refresh(job)
+    elif runner == "celery":
+        _enqueue(app, job_id, job)
     elif runner == "thread":
         thread = threading.Thread(target=_run, args=(app, job_id, fn, runner), daemon=True,
                                   name=f"admints-job-{job_id}")
@@ -185,6 +188,21 @@ def launch(job_id: int, *, fn: Callable | None = None, inline: bool | None = Non
     else:
         raise DomainError(f"Exécuteur de tâches inconnu : {runner}.")
     return job
+
+
+def _enqueue(app: Flask, job_id: int, job: Job) -> None:
+    """Hand the job to the Celery workers (`job_worker.run_queued`). Broker down: the job is
+    marked failed with nothing done (an outbox is released) and the caller gets the French
+    QueueUnavailable — never a row left « en attente »."""
+    from .celery_app import RUN_JOB, enqueue
+
+    write_status(job_id, runner="celery")  # queued: judged by JOB_QUEUE_STALE_SECONDS
+    try:
+        enqueue(app, RUN_JOB, job_id)
+    except DomainError as exc:
+        _record_failure(job_id, dict(job.params or {}), exc)
+        db.session.expire_all()
+        raise
 
 
 def _run(app: Flask, job_id: int, fn: Callable, runner: str) -> None:

@@ -1,0 +1,99 @@
+"""Jobs on Celery workers (issue 14 §1, R-ACC-6) with a real redis-server and real worker
+processes: a notification runs on the worker, never in the web process; with Redis down the
+staff member gets a French message and nothing starts; after Redis restarts a new job runs; a
+redelivered message is a no-op."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+
+import pytest
+
+from admints import celery_app, job_worker
+from admints.comptes import notification_jobs
+from admints.errors import DomainError
+from admints.models import Compte, EtatCompte, Job, NotificationOutbox
+
+from .outbox_helpers import TODAY, guardians, mail_password, stored
+from .services_helpers import broker, redis_server, wait_status, workers  # noqa: F401
+from .smtp_server import SmtpServer
+
+pytestmark = pytest.mark.services
+DAY = dt.date.fromisoformat(TODAY)
+
+
+def _notify(etab, liens, tmp_path):
+    return notification_jobs.start_notification(
+        etab.id, "responsable", [lien.compte_id for lien in liens], mode="courriel",
+        today=DAY, by="chef", out_dir=tmp_path / "jobs", inline=False)
+
+
+def test_r_acc_6_notification_runs_on_celery_worker_once(app, db, etab, broker, workers,
+                                                          tmp_path):
+    """R-ACC-6 on Celery: the job runs in the worker process (runner « celery », another pid),
+    each guardian gets one email with the password stored; the same message delivered again
+    does nothing."""
+    liens = guardians(db, etab, [f"c{i:02d}@example.org" for i in range(8)])
+    server = SmtpServer().start()
+    try:
+        workers.start(server.port)
+        job = _notify(etab, liens, tmp_path)
+        job = wait_status(db, job.id, ("done", "failed", "interrupted"))
+        assert job.status == "done", (job.error, workers.all[0].output()[-3000:])
+        assert job.runner == "celery" and job.runner_pid != os.getpid()
+        assert job.result["notified"] == 8 and job.attempts == 1
+        assert len(server.messages) == 8
+        for received in server.messages:
+            ident, password = mail_password(received)
+            compte = next(lien.compte_id for lien in liens if lien.compte.identifiant == ident)
+            assert password == stored(db, compte)
+        # Redelivery (visibility timeout, worker lost): idempotent.
+        assert job_worker.run_queued(job.id) == "finished"
+        celery_app.enqueue(app, celery_app.RUN_JOB, job.id)
+        time.sleep(1.5)
+        assert len(server.messages) == 8
+        db.session.expire_all()
+        assert db.session.get(Job, job.id).attempts == 1
+    finally:
+        server.stop()
+
+
+def test_r_acc_6_redis_down_french_message_nothing_started_then_restart(
+        app, db, etab, broker, redis_server, workers, tmp_path):
+    """Redis stopped: the notification is refused at once in French, its job is « échouée »
+    with nothing done (accounts unchanged, outbox released, no email); Redis restarted: a new
+    notification of the same accounts runs on the worker."""
+    liens = guardians(db, etab, [f"r{i:02d}@example.org" for i in range(6)])
+    server = SmtpServer().start()
+    try:
+        workers.start(server.port)
+        redis_server.stop()
+        start = time.monotonic()
+        with pytest.raises(DomainError) as refused:
+            _notify(etab, liens, tmp_path)
+        waited = time.monotonic() - start
+        assert waited < 5, f"the request waited {waited:.1f} s on the broker"
+        assert "service des tâches est indisponible" in refused.value.message
+        assert "Réessayez" in refused.value.message
+        db.session.rollback()
+        db.session.expire_all()
+        job = db.session.scalar(db.select(Job))
+        assert job.status == "failed" and "indisponible" in job.error
+        assert job.attempts == 0 and job.runner_pid is None  # never started
+        assert {db.session.get(Compte, lien.compte_id).etat for lien in liens} == \
+            {EtatCompte.NON_NOTIFIE}
+        rows = db.session.scalars(db.select(NotificationOutbox)).all()
+        assert rows and all(r.status not in ("pending", "sending") for r in rows)
+        assert all(r.password_encrypted is None for r in rows)
+
+        redis_server.start()
+        job2 = _notify(etab, liens, tmp_path)
+        job2 = wait_status(db, job2.id, ("done", "failed", "interrupted"), timeout=90)
+        assert job2.status == "done", (job2.error, workers.all[0].output()[-3000:])
+        assert job2.result["notified"] == 6 and len(server.messages) == 6
+        assert {db.session.get(Compte, lien.compte_id).etat for lien in liens} == \
+            {EtatCompte.NOTIFIE}
+    finally:
+        server.stop()
