@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a throw-away PostgreSQL cluster on 127.0.0.1, then removes it.
-# Usage: scripts/with-postgres.sh COMMAND...  (DATABASE_URL is set for the command)
+# Usage: scripts/with-postgres.sh COMMAND...  (DATABASE_URL, ADMINTS_PGDATA and ADMINTS_PGBIN
+# are set for the command)
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 if [ -z "$PGBIN" ]; then echo "PostgreSQL n'est pas installé (apt-get install postgresql)." >&2; exit 1; fi
@@ -18,4 +19,6 @@ trap cleanup EXIT
 "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
   -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
 export DATABASE_URL="postgresql://admints@127.0.0.1:$PORT/postgres"
+# The fault tests (make test-services) restart this cluster with pg_ctl.
+export ADMINTS_PGDATA="$DIR/data" ADMINTS_PGBIN="$PGBIN"
 "$@"
