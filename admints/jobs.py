@@ -237,7 +237,7 @@ def run_here(job_id: int, fn: Callable, *, runner: str = "inline"):
             raw = fn(ctx, ctx.progress)
             db.session.commit()
         except Exception as exc:
-            db.session.rollback()
+            _reset_session()
             _record_failure(job_id, raw_params, exc)
             raise
         result = raw
@@ -253,12 +253,34 @@ def run_here(job_id: int, fn: Callable, *, runner: str = "inline"):
             _live.discard(job_id)
 
 
+def _reset_session() -> None:
+    """Roll the work's session back; when its connection is gone (database restarted), drop
+    the session: the next use opens a new one."""
+    try:
+        db.session.rollback()
+    except Exception:
+        db.session.remove()
+
+
 def _record_failure(job_id: int, params: dict, exc: Exception) -> None:
     message = exc.message if isinstance(exc, DomainError) else \
         "Erreur inattendue pendant la tâche ; rien n'a été enregistré."
     if not isinstance(exc, DomainError):
         log.exception("job %s failed", job_id)
-    recap = interrupted_recap(job_id, params, error=message)
+    recap = None
+    for delay in (None, *FINAL_RETRY_DELAYS):  # the database may be restarting (issue 14)
+        if delay is not None:
+            time.sleep(delay)
+        try:
+            recap = interrupted_recap(job_id, params, error=message)
+            break
+        except Exception:  # a lost connection surfaces as psycopg's or SQLAlchemy's errors
+            log.warning("job %s: recap not built, retrying", job_id, exc_info=True)
+            _reset_session()
+    else:
+        write_status(job_id, status="interrupted", finished_at=utcnow(),
+                     error=f"Tâche interrompue : {message} Reprenez-la depuis sa page.")
+        return
     if recap and recap.get("remaining"):
         write_status(job_id, status="interrupted", error=f"Tâche interrompue : {message}",
                      result=recap, finished_at=utcnow())

@@ -15,6 +15,7 @@ from admints.extensions import db as _db
 from admints.extensions import limiter
 
 from . import factories
+from .services_helpers import broker, redis_server, workers  # noqa: F401  (`services` tests)
 
 PASSWORD = factories.PASSWORD
 PG_URL = os.environ.get("DATABASE_URL", "")

@@ -17,7 +17,7 @@ from admints.errors import DomainError
 from admints.models import Compte, EtatCompte, Job, NotificationOutbox
 
 from .outbox_helpers import TODAY, guardians, mail_password, stored
-from .services_helpers import broker, redis_server, wait_status, workers  # noqa: F401
+from .services_helpers import wait_status
 from .smtp_server import SmtpServer
 
 pytestmark = pytest.mark.services

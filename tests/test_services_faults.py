@@ -17,7 +17,7 @@ from admints.comptes import notification_jobs
 from admints.models import Compte, EtatCompte, Job, NotificationOutbox
 
 from .outbox_helpers import TODAY, guardians, mail_password, stored, wait_for
-from .services_helpers import broker, redis_server, wait_status, workers  # noqa: F401
+from .services_helpers import wait_status
 from .smtp_server import SmtpServer
 
 pytestmark = pytest.mark.services
@@ -87,8 +87,9 @@ def test_r_acc_6_worker_sigkill_mid_job_second_worker_completes(app, db, etab, b
 def test_r_acc_4_smtp_down_mid_notification_clear_state_then_rerun(app, db, etab, broker,
                                                                   workers, tmp_path):
     """The SMTP server stops after 4 emails: the job ends with a recap in French naming the 6
-    accounts not reached (« Serveur de messagerie injoignable »), which stay « Non notifié »; the resume (or a new notification of the « Non notifié »
-    accounts) with the server back sends the rest, once."""
+    accounts not reached (« Serveur de messagerie injoignable »), which stay « Non notifié »;
+    the resume (or a new notification of the « Non notifié » accounts) with the server back
+    sends the rest, once."""
     liens = guardians(db, etab, [f"s{i:02d}@example.org" for i in range(10)])
     server = SmtpServer(die_after=4).start()
     worker = workers.start(server.port, MAIL_TIMEOUT="5")
@@ -136,20 +137,27 @@ def test_r_acc_6_postgresql_restarted_mid_job_nothing_lost_nothing_twice(
         workers.start(server.port)
         job = _notify(etab, [lien.compte_id for lien in liens], tmp_path)
         wait_for(server.handler.holding.is_set, what="the 4th email to be held")
+        job_id = job.id
         db.session.remove()
         db.engine.dispose()
         _pg_ctl("restart", "-m", "fast", "-w")
         server.handler.hold_after = None
         server.handler.release.set()  # that email is refused (451): the worker goes on
-        job = wait_status(db, job.id, ENDED, timeout=90)
+        etab, liens = db.session.merge(etab), [db.session.merge(lien) for lien in liens]
+        job = wait_status(db, job_id, ENDED, timeout=60)
+        # Observed: « interrompue », 3 notified, the email cut short « à l'issue inconnue »
+        # (kept open: resent with its stored password), the rest released « Non envoyé ».
+        assert job.status != "running" and job.result and job.result["notified"] == 3
         if job.status == "interrupted":
+            assert "Reprenez la tâche" in job.result["message"]
             job = job_recovery.resume(job.id, etab.id)
-        elif job.status == "failed":
-            todo = [lien.compte_id for lien in liens
-                    if db.session.get(Compte, lien.compte_id).etat == EtatCompte.NON_NOTIFIE]
-            job = _notify(etab, todo, tmp_path)
-        job = wait_status(db, job.id, ENDED, timeout=90)
-        assert job.status == "done", (job.error, workers.all[0].output()[-3000:])
+            job = wait_status(db, job.id, ENDED, timeout=60)
+            assert job.status == "done", job.error
+        todo = [lien.compte_id for lien in liens
+                if db.session.get(Compte, lien.compte_id).etat == EtatCompte.NON_NOTIFIE]
+        if todo:  # the rerun of the staff member: « Non notifié » accounts
+            job = wait_status(db, _notify(etab, todo, tmp_path).id, ENDED, timeout=60)
+            assert job.status == "done", job.error
         _check_exactly_once(db, liens, server.messages)
     finally:
         server.stop()
@@ -159,5 +167,6 @@ def _pg_ctl(*args: str) -> None:
     data = os.environ["ADMINTS_PGDATA"]
     pg_ctl = os.path.join(os.environ["ADMINTS_PGBIN"], "pg_ctl")
     prefix = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-    subprocess.run([*prefix, pg_ctl, "-D", data, *args], check=True, capture_output=True,
-                   timeout=60)
+    log = os.path.join(os.path.dirname(data), "log")  # the server's output: not our pipes
+    subprocess.run([*prefix, pg_ctl, "-D", data, "-l", log, *args], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
