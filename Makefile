@@ -4,7 +4,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg bench lint migrate clean dsfr purge-expired translations
+.PHONY: run test test-pg test-services worker beat bench lint migrate clean dsfr purge-expired \
+	translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -35,12 +36,33 @@ test: $(VENV)/.dev dsfr
 # The same suite (browser tests aside) on a throw-away PostgreSQL cluster.
 test-pg: $(VENV)/.dev dsfr
 	@bash scripts/system-deps.sh postgres
-	bash scripts/with-postgres.sh $(BIN)/pytest -n 2 -q -m "not browser" $(PYTEST_ARGS)
+	bash scripts/with-postgres.sh $(BIN)/pytest -n 2 -q -m "not browser and not services" \
+	  $(PYTEST_ARGS)
+
+# Tests marked `services` (issue 14) on a throw-away PostgreSQL cluster: each test starts its own
+# redis-server (ports ADMINTS_REDIS_PORTS), Celery workers, SMTP server, and kills or restarts
+# them (worker SIGKILL, Redis and PostgreSQL restarts, SMTP down).
+ADMINTS_REDIS_PORTS ?= 56380-56389
+test-services: $(VENV)/.dev dsfr
+	@bash scripts/system-deps.sh postgres redis
+	ADMINTS_REDIS_PORTS=$(ADMINTS_REDIS_PORTS) bash scripts/with-postgres.sh \
+	  $(BIN)/pytest -q -m services $(PYTEST_ARGS)
+
+# Jobs on Celery (README « Tâches sur Celery »): CELERY_BROKER_URL=redis://… (and DATABASE_URL,
+# MAIL_*… as for the web app) in the environment. WORKER_CONCURRENCY processes per worker.
+WORKER_CONCURRENCY ?= 2
+worker: $(VENV)/.runtime
+	$(BIN)/celery -A admints.worker worker --loglevel INFO --concurrency $(WORKER_CONCURRENCY)
+
+# One beat for the whole deployment: daily expiry (R-ACC-10) at EXPIRY_HOUR:EXPIRY_MINUTE
+# Europe/Paris, recovery of interrupted jobs every JOB_RECOVER_EVERY seconds.
+beat: $(VENV)/.runtime
+	$(BIN)/celery -A admints.worker beat --loglevel INFO
 
 bench: $(VENV)/.dev
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# R-ACC-10, daily from cron (README « Daily expiry »): deletes the accounts expired today, on the
+# R-ACC-10, daily from cron (README « Daily expiry »; `make beat` does it with Celery): deletes the accounts expired today, on the
 # database of DATABASE_URL (or instance/). Idempotent; PURGE_ARGS="--today 2027-01-05 --json".
 purge-expired:
 	$(FLASK) admints purge-expired $(PURGE_ARGS)

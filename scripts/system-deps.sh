@@ -14,7 +14,7 @@ for w in "${want[@]}"; do
       [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core) ;;
     postgres)
       ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || packages+=(postgresql) ;;
-    redis)  # the Redis session/rate-limit store test starts its own redis-server
+    redis)  # the Redis session/rate-limit tests and `make test-services` start redis-server
       command -v redis-server >/dev/null 2>&1 || packages+=(redis-server) ;;
     *) echo "system-deps.sh: inconnu : $w" >&2; exit 2 ;;
   esac
