@@ -168,3 +168,25 @@ def test_r_acc_10_beat_daily_expiry(app, db, etab):
     db.session.expire_all()
     compte = db.session.get(Eleve, eleve_id).compte
     assert compte.etat == EtatCompte.NON_NOTIFIE  # a fresh « Non notifié » account
+
+
+def test_r_acc_7_broker_down_staff_member_sees_french_message(app, db, client, auth, etab,
+                                                               smtp):
+    """« Écrire à plusieurs responsables » above JOB_THRESHOLD with the broker down: the page
+    says « Le service des tâches est indisponible… Réessayez », no email leaves, the job row is
+    « échouée » with that message (never « en attente »)."""
+    from .comptes_helpers import post_action, school
+
+    app.config.update(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0",
+                      JOB_RUNNER="celery", JOB_THRESHOLD=2)
+    celery_app.init_celery(app)
+    liens = school(etab, n_6a=4, n_6b=0)["liens"]
+    auth.login("chef.0999001a")
+    resp = post_action(client, "/responsables/", "ecrire", rowids=[li.id for li in liens],
+                       confirme="1", sujet="Réunion", texte="Jeudi 18 h.")
+    assert resp.status_code == 302 and "/taches/" not in resp.headers["Location"]
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Le service des tâches est indisponible" in page and "Réessayez" in page
+    assert smtp.messages == []
+    job = db.session.scalar(db.select(Job))
+    assert job.status == "failed" and job.error == celery_app.UNAVAILABLE
