@@ -56,7 +56,7 @@ class RedisServer:
         self.proc = subprocess.Popen(
             [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--daemonize", "no", "--logfile", str(self.log)])
-        wait_for(self.ping, timeout=10, what="redis-server")
+        wait_for(self.ping, timeout=30, what=f"redis-server on port {self.port}")
         return self
 
     def ping(self) -> bool:

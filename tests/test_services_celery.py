@@ -16,6 +16,7 @@ from admints.comptes import notification_jobs
 from admints.errors import DomainError
 from admints.models import Compte, EtatCompte, Job, NotificationOutbox
 
+from .comptes_helpers import post_action
 from .outbox_helpers import TODAY, guardians, mail_password, stored
 from .services_helpers import wait_status
 from .smtp_server import SmtpServer
@@ -61,7 +62,7 @@ def test_r_acc_6_notification_runs_on_celery_worker_once(app, db, etab, broker, 
 
 
 def test_r_acc_6_redis_down_french_message_nothing_started_then_restart(
-        app, db, etab, broker, redis_server, workers, tmp_path):
+        app, db, client, auth, etab, broker, redis_server, workers, tmp_path):
     """Redis stopped: the notification is refused at once in French, its job is « échouée »
     with nothing done (accounts unchanged, outbox released, no email); Redis restarted: a new
     notification of the same accounts runs on the worker."""
@@ -78,8 +79,18 @@ def test_r_acc_6_redis_down_french_message_nothing_started_then_restart(
         assert "service des tâches est indisponible" in refused.value.message
         assert "Réessayez" in refused.value.message
         db.session.rollback()
+        # The same through a page: « Écrire à plusieurs responsables » above the threshold.
+        app.config["JOB_THRESHOLD"] = 2
+        auth.login("chef.0999001a")
+        resp = post_action(client, "/responsables/", "ecrire",
+                           rowids=[lien.id for lien in liens], confirme="1", sujet="Réunion",
+                           texte="Jeudi 18 h.")
+        page = client.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "Le service des tâches est indisponible" in page and "Réessayez" in page
+        assert db.session.scalar(db.select(db.func.count()).select_from(Job).where(
+            Job.status.in_(("pending", "running")))) == 0
         db.session.expire_all()
-        job = db.session.scalar(db.select(Job))
+        job = db.session.scalar(db.select(Job).where(Job.kind == "notification_responsable"))
         assert job.status == "failed" and "indisponible" in job.error
         assert job.attempts == 0 and job.runner_pid is None  # never started
         assert {db.session.get(Compte, lien.compte_id).etat for lien in liens} == \
