@@ -74,23 +74,28 @@ class RedisServer:
 
 
 class Worker:
-    """`celery -A admints.worker worker` (prefork, one process) in its own process group."""
+    """`celery -A admints.worker worker` (prefork, one process) in its own process group; with
+    `beat=True`, `celery -A admints.worker beat` instead."""
 
     def __init__(self, app, redis: RedisServer, smtp_port: int, log_dir: Path, name: str,
-                 **env):
+                 beat: bool = False, **env):
         self.log = log_dir / f"worker-{name}.log"
         environ = child_env(app, smtp_port, CELERY_BROKER_URL=redis.url, JOB_RUNNER="celery",
                             CELERY_VISIBILITY_TIMEOUT="3", JOB_HEARTBEAT_SECONDS="1",
-                            JOB_RECOVER_ON_START="0", **env)
+                            JOB_RECOVER_ON_START="0",
+                            CELERY_BEAT_FILE=str(log_dir / "beat-schedule"), **env)
         self.handle = self.log.open("w")
+        command = ["beat"] if beat else [
+            "worker", "--pool", "prefork", "--concurrency", "1", "--without-gossip",
+            "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@%h"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "admints.worker", "worker", "--pool",
-             "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel", "INFO", "--hostname", f"{name}@%h"],
+            [sys.executable, "-m", "celery", "-A", "admints.worker", *command,
+             "--loglevel", "INFO"],
             cwd=ROOT, env=environ, stdout=self.handle, stderr=subprocess.STDOUT,
             start_new_session=True)
-        wait_for(lambda: "ready." in self.output() or self.proc.poll() is not None,
-                 timeout=60, what=f"worker {name}")
+        ready = "beat: Starting" if beat else "ready."
+        wait_for(lambda: ready in self.output() or self.proc.poll() is not None,
+                 timeout=60, what=f"celery {name}")
         assert self.proc.poll() is None, self.output()
 
     def output(self) -> str:
@@ -116,9 +121,10 @@ class Workers:
     def __init__(self, app, redis: RedisServer, log_dir: Path):
         self.app, self.redis, self.log_dir, self.all = app, redis, log_dir, []
 
-    def start(self, smtp_port: int, **env) -> Worker:
+    def start(self, smtp_port: int, *, beat: bool = False, **env) -> Worker:
+        """A worker (or Celery beat) sending its emails to `smtp_port`."""
         worker = Worker(self.app, self.redis, smtp_port, self.log_dir, f"w{len(self.all)}",
-                        **env)
+                        beat=beat, **env)
         self.all.append(worker)
         return worker
 

@@ -108,3 +108,40 @@ def test_r_acc_6_redis_down_french_message_nothing_started_then_restart(
             {EtatCompte.NOTIFIE}
     finally:
         server.stop()
+
+
+def test_r_acc_6_beat_recovers_and_resumes_a_job_of_a_dead_worker(app, db, etab, broker,
+                                                                  workers, tmp_path):
+    """`make beat`'s recovery pass (every JOB_RECOVER_EVERY seconds) with real processes: a
+    notification left « en cours » by a Celery worker process that no longer exists, and no
+    message in the queue, is recovered by beat and resumed on a worker — each guardian once."""
+    import subprocess
+    import sys
+
+    from admints import job_runners
+    from admints.comptes import notification
+
+    liens = guardians(db, etab, [f"e{i:02d}@example.org" for i in range(5)])
+    params = notification.params_for("responsable", [lien.compte_id for lien in liens],
+                                     mode="courriel", today=DAY,
+                                     out_path=str(tmp_path / "n.pdf"))
+    job, _, _ = notification.claim(etab.id, params, by="chef")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = job_runners.process_marker(dead.pid) or ""
+    dead.wait()
+    job.status, job.runner, job.attempts = "running", "celery", 1
+    job.runner_host, job.runner_pid = job_runners.this_process()["runner_host"], dead.pid
+    job.runner_started = started
+    db.session.commit()
+    server = SmtpServer().start()
+    try:
+        workers.start(server.port)
+        beat = workers.start(server.port, beat=True, JOB_RECOVER_EVERY="1")
+        job = wait_status(db, job.id, ("done", "failed"), timeout=90)
+        assert job.status == "done", (job.error, beat.output()[-2000:])
+        assert job.attempts == 2 and job.result["notified"] == 5
+        assert sorted(m.rcpt_tos[0] for m in server.messages) == \
+            [f"e{i:02d}@example.org" for i in range(5)]
+        assert "admints.recover_jobs" in beat.output()
+    finally:
+        server.stop()
