@@ -43,7 +43,7 @@ def test_r_acc_6_celery_settings_late_ack_json_beat_in_paris(app):
     assert conf["beat_schedule"]["reprise-des-taches"]["schedule"] == 300.0
 
 
-def test_r_acc_6_celery_runner_is_the_default_with_a_broker_only(monkeypatch):
+def test_r_acc_6_celery_runner_is_the_default_with_a_broker_only():
     from admints.config import Config, derive
 
     with_broker = {"JOB_RUNNER": Config.JOB_RUNNER, "CELERY_BROKER_URL": "redis://r/1"}
