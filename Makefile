@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg bench lint migrate clean dsfr purge-expired translations
+.PHONY: run serve bench-load test test-pg bench lint migrate clean dsfr purge-expired translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -28,6 +28,14 @@ run: $(VENV)/.runtime dsfr
 	$(FLASK) admints demo --if-empty --uai 0999999X --eleves 600
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Production web process: migrations first, then gunicorn with WEB_CONCURRENCY workers ×
+# GUNICORN_THREADS threads on GUNICORN_BIND (gunicorn.conf.py). Set DATABASE_URL (PostgreSQL),
+# REDIS_URL (sessions, rate limits) and, for jobs on Celery workers, CELERY_BROKER_URL (README
+# « Déployer pour une académie »).
+serve: $(VENV)/.runtime dsfr
+	$(FLASK) db upgrade
+	exec $(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
+
 test: $(VENV)/.dev dsfr
 	@bash scripts/system-deps.sh browser
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
@@ -39,6 +47,11 @@ test-pg: $(VENV)/.dev dsfr
 
 bench: $(VENV)/.dev
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# 200 logged-in staff against `make serve` while notification jobs run (bench/load.py; minutes:
+# not part of `make bench`). LOAD_SECONDS=20 to shorten, LOAD_DB=sqlite|postgres|both.
+bench-load: $(VENV)/.dev
+	ADMINTS_BENCH_LOAD=1 $(BIN)/python bench/load.py
 
 # R-ACC-10, daily from cron (README « Daily expiry »): deletes the accounts expired today, on the
 # database of DATABASE_URL (or instance/). Idempotent; PURGE_ARGS="--today 2027-01-05 --json".
