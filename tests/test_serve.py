@@ -5,11 +5,17 @@ across workers and survives a restart. Real processes only (`services` marker)."
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
 import pytest
 
 from . import factories
 from .conftest import PASSWORD
-from .serve_helpers import Client, Gunicorn, RedisServer
+from .serve_helpers import ROOT, Client, Gunicorn, RedisServer, free_port
 
 pytestmark = pytest.mark.services
 LOGIN = "chef.0999001a"
@@ -91,3 +97,30 @@ def test_r_sec_2_login_limit_counted_across_workers_and_restarts(served, redis_s
     for i in range(4):  # whichever worker answers
         refused = Client(served.port).login(LOGIN, PASSWORD, marker=f"apres={i}")
         assert refused.status == 429 and "Trop de tentatives" in refused.text
+
+
+def test_issue14_make_serve_migrates_an_empty_database_then_serves(tmp_path):
+    """`make serve` on a database that does not exist yet: the migrations run first, then
+    gunicorn answers with the login page (French) on the address of GUNICORN_BIND."""
+    port, db_file = free_port(), tmp_path / "neuve.sqlite"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_file}", "SECRET_KEY": "s",
+           "DATA_KEYS": "bGV0bWVpbnRoaXNpc2F0ZXN0a2V5Zm9yYWRtaW50cyE=",
+           "OUTPUT_DIR": str(tmp_path / "out"), "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"}
+    proc = subprocess.Popen(["make", "-s", "serve"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, page = time.monotonic() + 120, None
+        while page is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                page = Client(port).get("/login")
+            except OSError:
+                time.sleep(0.3)
+        assert page is not None and page.status == 200 and "Identifiant" in page.text
+        with sqlite3.connect(db_file) as conn:
+            head = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert head and head[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(60)
