@@ -1,4 +1,5 @@
-"""gunicorn settings of `make serve` (the production web process), read from the environment:
+"""gunicorn settings of `make serve` (the production web process, `admints.serving`), read
+from the environment:
 WEB_CONCURRENCY worker processes × GUNICORN_THREADS threads each, bound to GUNICORN_BIND.
 
 Threads (gthread) because a page mostly waits for its database; several processes because one

@@ -1,8 +1,8 @@
 """Real processes for the production-server tests (`services` marker): a redis-server and a
-gunicorn (`gunicorn.conf.py`, as `make serve` starts it) on free ports of 127.0.0.1, and a
-tiny cookie-keeping HTTP client that opens a new connection per request, so that requests
-spread over the gunicorn workers. The access log carries the pid of the worker that served each
-request (`served_by`)."""
+gunicorn (`gunicorn.conf.py` and `admints.serving`, as `make serve` starts it) on free
+ports of 127.0.0.1, and a tiny cookie-keeping HTTP client that opens a new connection per
+request, so that requests spread over the gunicorn workers. The access log carries the pid
+of the worker that served each request (`served_by`)."""
 
 from __future__ import annotations
 
@@ -83,10 +83,10 @@ class Gunicorn:
 
     def start(self) -> Gunicorn:
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "admints.serving:production_app()"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
             stderr=open(self.log.with_suffix(".err"), "ab"))
-        _wait(lambda: Client(self.port).get("/login").status == 200, "gunicorn", 60)
+        _wait(lambda: Client(self.port).get("/login").status == 200, "gunicorn", 120)
         return self
 
     def stop(self) -> None:
@@ -117,9 +117,10 @@ class Client:
         self.port = port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
+    def request(self, method: str, path: str, form: dict | None = None,
+                extra: dict | None = None) -> Response:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Connection": "close"}
+        headers = {"Connection": "close", **(extra or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -129,7 +130,8 @@ class Client:
         try:
             conn.request(method, path, body=body, headers=headers)
             raw = conn.getresponse()
-            text = raw.read().decode("utf-8", "replace")
+            data = raw.read()
+            text = "" if raw.getheader("Content-Encoding") else data.decode("utf-8", "replace")
             for name, value in raw.getheaders():
                 if name.lower() == "set-cookie":
                     key, _, rest = value.partition("=")
@@ -142,8 +144,8 @@ class Client:
         finally:
             conn.close()
 
-    def get(self, path: str) -> Response:
-        return self.request("GET", path)
+    def get(self, path: str, headers: dict | None = None) -> Response:
+        return self.request("GET", path, extra=headers)
 
     def post(self, path: str, form: dict) -> Response:
         return self.request("POST", path, form)
