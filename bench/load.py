@@ -31,6 +31,8 @@ import importlib.util
 import os
 import random
 import secrets
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,11 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tests.serve_helpers import Client, RedisServer, free_port  # noqa: E402
+from tests.serve_helpers import Client, RedisServer  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "Orage-Tilleul-Boussole-17"
 TODAY = dt.date(2026, 11, 28)
+# Ports given to this benchmark's processes (the machine is shared).
+HTTP_PORTS = (int(os.environ.get("LOAD_HTTP_PORT", 58000)), 58099)
+REDIS_PORTS = (int(os.environ.get("LOAD_REDIS_PORT", 56390)), 56399)
 JOBS = (("eleves", "papier"), ("responsables", "courriel-et-papier"))
 
 
@@ -64,6 +69,18 @@ ELEVES = _env_int("LOAD_ELEVES", 1000)
 THINK = tuple(float(x) for x in os.environ.get("LOAD_THINK", "4,12").split(","))
 
 
+def port_in(first: int, last: int) -> int:
+    """A free port of this helper's range on 127.0.0.1."""
+    for port in range(first, last + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise SystemExit(f"no free port in {first}-{last}")
+
+
 def _sh(cmd: list[str], env: dict) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -76,6 +93,7 @@ def seed(env: dict) -> list[dict]:
         from _support import load_demo_school
 
         from admints import create_app
+        from admints.comptes.selection import NIVEAUX_LISTES
         from admints.extensions import db
         from admints.models import Division, Eleve, Etablissement, ResponsableEleve, StaffUser
         from admints.secrets_store import hash_password
@@ -102,9 +120,12 @@ def seed(env: dict) -> list[dict]:
                     Division.etablissement_id == eid)))
                 school["eleves"] = list(db.session.scalars(db.select(Eleve.id).where(
                     Eleve.etablissement_id == eid).limit(200)))
+                # The rows of the guardians' list: listed levels, with an account.
                 school["liens"] = list(db.session.scalars(
                     db.select(ResponsableEleve.id).join(ResponsableEleve.eleve)
-                    .where(Eleve.etablissement_id == eid).limit(200)))
+                    .where(Eleve.etablissement_id == eid,
+                           ResponsableEleve.niveau.in_(NIVEAUX_LISTES),
+                           ResponsableEleve.compte_id.is_not(None)).limit(200)))
             db.engine.dispose()
         return schools
     finally:
@@ -221,7 +242,10 @@ def start_stack(env: dict, tmp: Path) -> tuple[list, int]:
     """Redis, SMTP sink, Celery worker (if any), `make serve`; returns (stoppers, port)."""
     from emails import start_server
 
-    redis = RedisServer().start()
+    redis = RedisServer()
+    redis.port = port_in(*REDIS_PORTS)
+    redis.url = f"redis://127.0.0.1:{redis.port}/0"
+    redis.start()
     smtp, smtp_port = start_server([])
     env.update(REDIS_URL=redis.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))
     stoppers = [redis.stop, lambda: smtp.stdin.close()]
@@ -234,7 +258,7 @@ def start_stack(env: dict, tmp: Path) -> tuple[list, int]:
         print("jobs: Celery worker (make worker)")
     else:
         print("jobs: in-process threads of the gunicorn workers (no admints.celery_app here)")
-    port = free_port()
+    port = port_in(*HTTP_PORTS)
     env.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_THREADS="4",
                GUNICORN_ACCESS_LOG=str(tmp / "access.log"))
     web = subprocess.Popen(["make", "serve"], cwd=ROOT, env=env,
@@ -344,6 +368,8 @@ def report(browsing: Browsing, elapsed: float, rows: dict, idle: dict, busy: lis
 
 
 def main() -> None:
+    # A SIGTERM stops the servers started here too (the `finally` of `run`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if os.environ.get("ADMINTS_BENCH_LOAD") != "1":
         print("bench/load.py: minutes of load, not part of `make bench`: `make bench-load`.")
         return

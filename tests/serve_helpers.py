@@ -60,7 +60,11 @@ class RedisServer:
         from redis import Redis
 
         self.client = Redis.from_url(self.url)
-        _wait(self.client.ping, "redis-server")
+        try:
+            _wait(self.client.ping, "redis-server")
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -86,7 +90,11 @@ class Gunicorn:
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "admints.serving:production_app()"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
             stderr=open(self.log.with_suffix(".err"), "ab"))
-        _wait(lambda: Client(self.port).get("/login").status == 200, "gunicorn", 120)
+        try:
+            _wait(lambda: Client(self.port).get("/login").status == 200, "gunicorn", 120)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
