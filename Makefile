@@ -4,8 +4,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run test test-pg test-services worker beat bench lint migrate clean dsfr purge-expired \
-	translations
+.PHONY: run serve test test-pg test-services worker beat bench bench-load lint migrate clean \
+	dsfr purge-expired translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -28,6 +28,16 @@ run: $(VENV)/.runtime dsfr
 	$(FLASK) db upgrade
 	$(FLASK) admints demo --if-empty --uai 0999999X --eleves 600
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production web process: migrations first, static files collected and compressed
+# (admints.serving, WhiteNoise), then gunicorn with WEB_CONCURRENCY workers ×
+# GUNICORN_THREADS threads on GUNICORN_BIND (gunicorn.conf.py). Set DATABASE_URL (PostgreSQL),
+# REDIS_URL (sessions, rate limits) and, for jobs on Celery workers, CELERY_BROKER_URL (README
+# « Déployer pour une académie »).
+serve: $(VENV)/.runtime dsfr
+	$(FLASK) db upgrade
+	$(BIN)/python -m admints.serving
+	exec $(BIN)/gunicorn -c gunicorn.conf.py "admints.serving:production_app()"
 
 test: $(VENV)/.dev dsfr
 	@bash scripts/system-deps.sh browser
@@ -62,7 +72,13 @@ beat: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-# R-ACC-10, daily from cron (README « Daily expiry »; `make beat` does it with Celery): deletes the accounts expired today, on the
+# 200 logged-in staff against `make serve` while notification jobs run (bench/load.py; minutes:
+# not part of `make bench`). LOAD_SECONDS=20 to shorten, LOAD_DB=sqlite|postgres|both.
+bench-load: $(VENV)/.dev
+	ADMINTS_BENCH_LOAD=1 $(BIN)/python bench/load.py
+
+# R-ACC-10, daily from cron (README « Daily expiry »; `make beat` does it with Celery): deletes
+# the accounts expired today, on the
 # database of DATABASE_URL (or instance/). Idempotent; PURGE_ARGS="--today 2027-01-05 --json".
 purge-expired:
 	$(FLASK) admints purge-expired $(PURGE_ARGS)

@@ -1,15 +1,18 @@
 """Benchmark of the security layer: argon2id cost per login, a full login request, and the
 « Journal » (audit trail) of one establishment among 10 sharing 200,000 audit entries: first
 page (scoped count + newest first), a filtered page, the CSV export of its 20,000 entries.
-Prints its figures; run with `.venv/bin/python bench/security.py`.
+Prints its figures; run with `.venv/bin/python bench/security.py` (`--argon2`: only the
+logins/s that the argon2id settings allow, compared with the OWASP minimum).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from _support import bench_app  # noqa: E402
 
 from admints.extensions import db, limiter  # noqa: E402
 from admints.models import Academie, AuditEntry, Etablissement, StaffUser  # noqa: E402
-from admints.secrets_store import hash_password, verify_password  # noqa: E402
+from admints.secrets_store import _hasher, hash_password, verify_password  # noqa: E402
 
 PASSWORD = "motdepasse-bench"
 ETABS, PER_ETAB = 10, 20_000
@@ -35,7 +38,56 @@ def _timed(fn, n: int = 5) -> float:
     return statistics.median(times) * 1000
 
 
+# OWASP Password Storage Cheat Sheet (cited by ASVS 5.0 V11.4): argon2id with at least
+# m=19 MiB, t=2, p=1 (or an equivalent m×t: 46 MiB×1, 12 MiB×3, 9 MiB×4, 7 MiB×5).
+OWASP_MIN_MEMORY_KIB, OWASP_MIN_TIME = 19 * 1024, 2
+
+
+def argon2_capacity(rounds: int = 12) -> None:
+    """Logins/s the argon2id settings allow: CPU seconds per verification (one core's worth),
+    then verifications/s with one thread per core (the machine), against OWASP's minimum."""
+    h = _hasher
+    pw_hash = hash_password(PASSWORD)
+    verify_password(pw_hash, PASSWORD)  # warm
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(rounds):
+        verify_password(pw_hash, PASSWORD)
+    wall = (time.perf_counter() - wall) / rounds
+    cpu = (time.process_time() - cpu) / rounds
+    cores = os.cpu_count() or 1
+    done = [0] * cores
+
+    def spin(i: int, until: float) -> None:
+        while time.perf_counter() < until:
+            verify_password(pw_hash, PASSWORD)
+            done[i] += 1
+
+    until = time.perf_counter() + 4.0
+    threads = [threading.Thread(target=spin, args=(i, until)) for i in range(cores)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    machine = sum(done) / (time.perf_counter() - start)
+    product = h.memory_cost * h.time_cost
+    floor = OWASP_MIN_MEMORY_KIB * OWASP_MIN_TIME
+    verdict = "au-dessus" if h.memory_cost >= OWASP_MIN_MEMORY_KIB and h.time_cost >= 1 and \
+        product >= floor else "EN DESSOUS"
+    print(f"argon2id m={h.memory_cost // 1024} MiB t={h.time_cost} p={h.parallelism}: "
+          f"verify {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
+          f"-> {1 / cpu:.1f} logins/s per core")
+    print(f"argon2id machine ({cores} cores, {cores} threads, 4 s): {machine:.1f} logins/s; "
+          f"{h.memory_cost // 1024} MiB per login in progress")
+    print(f"OWASP minimum m=19 MiB t=2 p=1 (m x t = {floor // 1024} MiB): ours m x t = "
+          f"{product // 1024} MiB, {product / floor:.1f}x -> {verdict}")
+
+
 def main() -> None:
+    if "--argon2" in sys.argv:
+        argon2_capacity()
+        return
+    argon2_capacity()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     path = out / "security.sqlite"
