@@ -69,7 +69,7 @@ def tarball_url(version: str = VERSION, package: str = PACKAGE) -> str:
     return f"{registry.rstrip('/')}/{package}/-/{package.rsplit('/', 1)[-1]}-{version}.tgz"
 
 
-def check_integrity(data: bytes, integrity: str) -> None:
+def check_integrity(data: bytes, integrity: str, name: str = "DSFR") -> None:
     """Refuse bytes whose sha512 is not the pinned Subresource-Integrity-style value."""
     algo, _, expected = integrity.partition("-")
     if algo != "sha512" or not expected:
@@ -77,7 +77,7 @@ def check_integrity(data: bytes, integrity: str) -> None:
     actual = base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
     if not hmac.compare_digest(actual, expected):
         raise FetchError(
-            f"Empreinte sha512 du paquet incorrecte : attendu {expected}, obtenu {actual}. "
+            f"Empreinte sha512 du paquet {name} incorrecte : attendu {expected}, obtenu {actual}. "
             "Rien n'a été modifié."
         )
 

@@ -67,7 +67,7 @@ def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGR
     if not force and is_current(dest, stamp):
         return {"fetched": False, "version": version}
     data = fetch_tarball(version, url, package=PACKAGE)
-    check_integrity(data, integrity)
+    check_integrity(data, integrity, "plotly.js")
     content = select_file(data)
     install(dest, {FILENAME: content}, stamp)
     return {"fetched": True, "version": version, "bytes": len(content)}
