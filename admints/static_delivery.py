@@ -7,7 +7,9 @@ with a year of cache, and compressed responses.
   the file gives a new URL.
 - A static response whose `v` is the file's current version is `public, max-age=31536000,
   immutable`: a warm page load asks nothing for its assets. Any other static request (no or an
-  old version) keeps Flask's `no-cache` (revalidated), so a stale URL never pins old content.
+  old version) keeps Flask's `no-cache` (revalidated), so a stale URL never pins old content;
+  except the files of the vendored releases (DSFR fonts and icons named by its stylesheet
+  without a version): a week.
 - Flask-Compress compresses HTML, CSS, JS, JSON, CSV and SVG (zstd, br or gzip, as the browser
   asks); static files are streamed, so they are compressed chunk by chunk. Pages keep the
   `Cache-Control` their views give them (`no-store` where they show personal data).
@@ -24,6 +26,8 @@ from flask_compress import Compress
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 STATIC_ENDPOINTS = ("static", "admin.static")
+VENDORED = ("dsfr/", "vendor/")  # fetched at a pinned release (scripts/fetch_*.py)
+VENDORED_CACHE = "public, max-age=604800"
 COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript",
               "application/json", "text/csv", "text/plain", "image/svg+xml"]
 
@@ -74,6 +78,11 @@ def _cache_headers(response):
     wanted = request.args.get("v")
     if folder and wanted and wanted == file_version(folder, filename):
         response.headers["Cache-Control"] = IMMUTABLE
+        response.headers.pop("Expires", None)
+    elif request.endpoint == "static" and filename.startswith(VENDORED):
+        # Fonts and icons that a versioned DSFR stylesheet names by a plain relative URL: they
+        # only change with the pinned release, so a week without asking is safe.
+        response.headers["Cache-Control"] = VENDORED_CACHE
         response.headers.pop("Expires", None)
     return response
 

@@ -50,6 +50,9 @@ class Meter:
         self.cdp.send("Network.enable")
         self.cdp.on("Network.loadingFinished", self._finished)
         self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.requestWillBeSent", self._request)
+        self.urls: dict[str, str] = {}
+        self.seen: list[tuple[str, int]] = []
         self.bytes = 0
         self.requests = 0
         self.cached = 0
@@ -59,17 +62,22 @@ class Meter:
         if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
             self.cached += 1
 
+    def _request(self, event) -> None:
+        self.urls[event["requestId"]] = event["request"]["url"]
+
     def _finished(self, event) -> None:
         length = event.get("encodedDataLength", 0)
         if length:
             self.requests += 1
             self.bytes += length
+            self.seen.append((self.urls.get(event["requestId"], "?"), length))
 
     def reset(self) -> None:
         self.bytes = self.requests = self.cached = 0
+        self.seen = []
 
 
-def measure(base: str, paths: list[str]) -> list[tuple[str, str, int, int]]:
+def measure(base: str, paths: list[str], verbose: bool = False) -> list:
     from playwright.sync_api import sync_playwright
 
     rows = []
@@ -91,6 +99,9 @@ def measure(base: str, paths: list[str]) -> list[tuple[str, str, int, int]]:
                 page.goto(f"{base}{path}", wait_until="load")
                 page.wait_for_timeout(300)
                 rows.append((path, label, meter.requests, meter.bytes))
+                if verbose:
+                    for url, size in meter.seen:
+                        print(f"  {label} {size:9d} {url.removeprefix(base)}")
             context.close()
         browser.close()
     return rows
@@ -99,6 +110,7 @@ def measure(base: str, paths: list[str]) -> list[tuple[str, str, int, int]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eleves", type=int, default=300)
+    parser.add_argument("--verbose", action="store_true", help="list each request")
     parser.add_argument("--path", action="append",
                         help="page to measure (default: the three statistics pages)")
     args = parser.parse_args(argv)
@@ -117,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            rows = measure(f"http://127.0.0.1:{port}", paths)
+            rows = measure(f"http://127.0.0.1:{port}", paths, args.verbose)
         finally:
             server.shutdown()
     print(f"{'page':32} {'load':5} {'requests':>8} {'bytes':>10}")
