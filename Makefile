@@ -20,9 +20,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 # The DSFR release files of the families' portal, pinned and sha512-checked (stdlib script: no venv
-# needed); does nothing when admints/static/dsfr/ already holds that version.
+# needed); does nothing when admints/static/dsfr/ already holds that version. Also the partial
+# plotly.js bundle of the statistics (scripts/fetch_plotly.py, same mechanism).
 dsfr:
 	python3 scripts/fetch_dsfr.py
+	python3 scripts/fetch_plotly.py
 
 run: $(VENV)/.runtime dsfr
 	$(FLASK) db upgrade

@@ -61,8 +61,9 @@ def create_app(config: dict | type | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, fragments, i18n, sessions
+    from . import database, fragments, i18n, sessions, static_delivery
 
+    static_delivery.init_app(app)  # first: its compression hook then runs after every other
     db.init_app(app)
     database.configure_engine_events(app)
     sessions.init_app(app)

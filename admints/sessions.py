@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from .clock import utcnow
 from .extensions import db
 from .models import ServerSession
+from .static_delivery import STATIC_ENDPOINTS
 
 KEY_PREFIX = "admints:session:"
 PORTAL_KEY_PREFIX = "admints:portail:"
@@ -162,6 +163,10 @@ class ByPath(SessionInterface):
             app, request)
 
     def save_session(self, app: Flask, session, response) -> None:
+        if has_request_context() and request.endpoint in STATIC_ENDPOINTS:
+            # A static file depends on no session: no row written, no `Vary: Cookie` (which
+            # would make the browser fetch every asset again after each login).
+            return
         self.for_request().save_session(app, session, response)
 
 

@@ -76,12 +76,14 @@ class FetchError(Exception):
     """The tarball could not be had, or is not the one pinned: nothing was changed."""
 
 
-def tarball_url(version: str = VERSION) -> str:
+def tarball_url(version: str = VERSION, package: str = PACKAGE) -> str:
+    """The registry's tarball URL of an npm package (scoped or not): also used by
+    scripts/fetch_plotly.py, so both vendored packages come by the one mechanism."""
     registry = os.environ.get("npm_config_registry") or "https://registry.npmjs.org/"
-    return f"{registry.rstrip('/')}/{PACKAGE}/-/dsfr-{version}.tgz"
+    return f"{registry.rstrip('/')}/{package}/-/{package.rsplit('/', 1)[-1]}-{version}.tgz"
 
 
-def check_integrity(data: bytes, integrity: str) -> None:
+def check_integrity(data: bytes, integrity: str, name: str = "DSFR") -> None:
     """Refuse bytes whose sha512 is not the pinned Subresource-Integrity-style value."""
     algo, _, expected = integrity.partition("-")
     if algo != "sha512" or not expected:
@@ -89,7 +91,7 @@ def check_integrity(data: bytes, integrity: str) -> None:
     actual = base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
     if not hmac.compare_digest(actual, expected):
         raise FetchError(
-            f"Empreinte sha512 du paquet DSFR incorrecte : attendu {expected}, obtenu {actual}. "
+            f"Empreinte sha512 du paquet {name} incorrecte : attendu {expected}, obtenu {actual}. "
             "Rien n'a été modifié."
         )
 
@@ -105,26 +107,27 @@ def _download(url: str) -> bytes:
     return data
 
 
-def _npm_pack(version: str) -> bytes:
+def _npm_pack(version: str, package: str = PACKAGE) -> bytes:
     """`npm pack` into a temporary folder (npm's own cache makes a second fetch cheap)."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             out = subprocess.run(
-                ["npm", "pack", f"{PACKAGE}@{version}", "--json", "--pack-destination", tmp],
+                ["npm", "pack", f"{package}@{version}", "--json", "--pack-destination", tmp],
                 check=True, capture_output=True, text=True, timeout=300,
             ).stdout
             filename = json.loads(out)[0]["filename"]
         except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError) as exc:
-            raise FetchError(f"npm pack {PACKAGE}@{version} a échoué : {exc}") from exc
+            raise FetchError(f"npm pack {package}@{version} a échoué : {exc}") from exc
         return (Path(tmp) / filename).read_bytes()
 
 
-def fetch_tarball(version: str = VERSION, url: str | None = None) -> bytes:
+def fetch_tarball(version: str = VERSION, url: str | None = None,
+                  package: str = PACKAGE) -> bytes:
     """The tarball's bytes: from `url` when given, else `npm pack` when npm is present, else
     the registry's tarball URL. Not yet checked: the caller checks the integrity."""
     if url is None and shutil.which("npm"):
-        return _npm_pack(version)
-    return _download(url or tarball_url(version))
+        return _npm_pack(version, package)
+    return _download(url or tarball_url(version, package))
 
 
 def template_icons(templates: Path | tuple[Path, ...] = ICON_SOURCES) -> list[str]:

@@ -5,6 +5,7 @@ CSRF (R-SEC-2) and audit with before/after (R-SEC-3)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -177,7 +178,8 @@ def test_r_par_5_no_address_disabled_with_explanation(client, auth, db):
         portal_links.save_contact(etab, "x@ac-demo.fr", True, today=TODAY)
     auth.login("chef.0999005e")
     html = text(client.get("/parametrage/contact/"))
-    assert "aucune adresse de messagerie" in html and "<fieldset disabled>" in html
+    assert "aucune adresse de messagerie" in html
+    assert re.search(r"<fieldset class=\"fr-fieldset\" disabled", html)
     resp = post(client, auth, "/parametrage/contact/", {"email": "x@ac-demo.fr", "actif": "1"})
     assert resp.status_code == 400
     assert versions.get_latest(etab.id, "contact") is None

@@ -48,7 +48,7 @@ def test_r_dat_1_upload_screen_imports_files(client, chef, db):
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     assert "Import terminé" in html
-    assert re.search(r'data-kind="eleves"><th>Élèves</th><td>3</td>', html)
+    assert re.search(r'data-kind="eleves"><th scope="row">Élèves</th><td>3</td>', html)
     assert db.session.scalar(select(Eleve).where(Eleve.siecle_id == "2")).prenom == "Anaïs"
 
 

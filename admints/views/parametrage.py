@@ -123,10 +123,12 @@ def _order_buttons(view, context, model, name):
     out = []
     for direction, symbol, title in (("-1", "↑", "Monter"), ("1", "↓", "Descendre")):
         out.append(Markup(
-            '<form method="post" action="{}" class="d-inline">{}<input type="hidden" name="id" '
-            'value="{}"><input type="hidden" name="sens" value="{}"><button type="submit" '
-            'class="btn btn-sm btn-link p-0 mr-1" title="{}">{}</button></form>'
-        ).format(url_for(".move"), csrf, model.id, direction, title, symbol))
+            '<form method="post" action="{}" class="admints-inline-form">{}<input type="hidden" '
+            'name="id" value="{}"><input type="hidden" name="sens" value="{}"><button '
+            'type="submit" class="fr-btn fr-btn--sm fr-btn--tertiary-no-outline" title="{}" '
+            'aria-label="{} « {} »">{}</button></form>'
+        ).format(url_for(".move"), csrf, model.id, direction, title, title, model.libelle,
+                 symbol))
     return Markup("").join(out)
 
 

@@ -5,17 +5,16 @@ line per establishment), or the selected establishment with `?portee=etablisseme
 
 Isolation (R-SEC-1): no establishment id is ever read from the request. The establishment is
 the one of the session (`TenantBaseView.etablissement_id`), the académie the user's own.
-plotly.js is served by the app from the installed `plotly` package (versioned URL, long cache).
+plotly.js is the partial « basic » bundle fetched by scripts/fetch_plotly.py (make dsfr) into
+static/vendor/plotly/, served like every static file (versioned URL, long cache, compressed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
-import plotly
-from flask import Blueprint, Response, abort, flash, request, send_file
+from flask import Response, abort, flash, request
 from flask_admin import expose
 from flask_login import current_user
 
@@ -29,7 +28,7 @@ from ..tenancy import current_etablissement
 from .base import TenantBaseView
 
 CATEGORY = "Statistiques"
-PLOTLY_VERSION = plotly.__version__
+PLOTLY_JS = "vendor/plotly/plotly-basic.min.js"  # in the static folder
 
 # The guide's columns, in the guide's order: (attribute, header).
 COLONNES_ELEVES = (
@@ -48,21 +47,6 @@ COLONNES_RESPONSABLES = (
     ("pct_comptes_utilises", "% de comptes resp. avec un compte utilisé"),
     ("pct_eleves_resp_utilise", "% élèves ayant au moins un resp. avec un compte utilisé"),
 )
-
-assets = Blueprint("stats_assets", __name__)
-
-
-@assets.route("/vendor/plotly-<version>.min.js")
-def plotly_js(version: str):
-    """plotly.js from the installed package; the version in the URL makes a year of cache safe."""
-    if version != PLOTLY_VERSION:
-        abort(404)
-    path = resources.files("plotly") / "package_data" / "plotly.min.js"
-    response = send_file(str(path), mimetype="text/javascript", max_age=365 * 24 * 3600,
-                         conditional=True)
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response
-
 
 def cell(ligne, key: str) -> str:
     """A table cell as shown and exported: counts as they are, percentages by the one rule."""
@@ -118,7 +102,7 @@ class StatsView(TenantBaseView):
                                           request.args.get("ordre") == "desc", allowed)
 
     def page(self, **kwargs):
-        return self.render(self.template, cell=shown_cell, plotly_version=PLOTLY_VERSION,
+        return self.render(self.template, cell=shown_cell, plotly_js=PLOTLY_JS,
                            est_academie=current_user.role == Role.ACADEMIE,
                            args=request.args.to_dict(), **kwargs)
 
@@ -257,8 +241,6 @@ class AccesView(StatsView):
 
 
 def register(admin) -> None:
-    if "stats_assets" not in admin.app.blueprints:
-        admin.app.register_blueprint(assets)
     admin.add_view(SyntheseComptesView(
         SYNTHESE_ELEVES, name="Synthèse comptes élèves", category=CATEGORY,
         endpoint="stats_eleves", url="/statistiques/eleves"))

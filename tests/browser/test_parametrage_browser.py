@@ -29,19 +29,20 @@ def test_r_srv_2_r_par_2_toggle_service_and_edit_welcome_message(page, live_serv
     page.click("#navigation button.fr-nav__btn:has-text('Gestion des services')")
     page.click("a:has-text('Ouverture / fermeture') >> visible=true")
     row = page.locator("tr[data-service=vie_scolaire]")
-    assert row.locator(".etat-service").inner_text() == "Ouvert"
+    assert row.locator(".etat-service").text_content().strip() == "Ouvert"
     row.locator("[data-testid=fermer-vie_scolaire]").click()
     # Issue 12: closing is confirmed on a page of its own first.
     page.wait_for_selector("[data-testid=confirmation]")
     page.click("[data-testid=confirmer]")
     page.wait_for_selector("text=Le téléservice « Vie scolaire » est fermé.")
-    assert page.locator("tr[data-service=vie_scolaire] .etat-service").inner_text() == "Fermé"
+    etat = page.locator("tr[data-service=vie_scolaire] .etat-service")
+    assert etat.text_content().strip() == "Fermé"
     assert _ouvert(etab, "vie_scolaire") is False
     page.locator("[data-testid=ouvrir-vie_scolaire]").click()
     page.wait_for_selector("text=Le téléservice « Vie scolaire » est ouvert.")
     assert _ouvert(etab, "vie_scolaire") is True
     # A mandatory-free collège: LSL is optional; Paiement is closed by default.
-    assert page.locator("tr[data-service=paiement] .etat-service").inner_text() == "Fermé"
+    assert page.locator("tr[data-service=paiement] .etat-service").text_content().strip() == "Fermé"
 
     # R-PAR-2: the rich-text editor, live counter and preview.
     page.goto(f"{live_server}/parametrage/message/")
@@ -100,7 +101,8 @@ def test_r_par_3_ent_preview_link_follows_the_choice(page, live_server, etab):
     login(page, live_server, "chef.0999001a", PASSWORD)
     page.goto(f"{live_server}/parametrage/ent/")
     assert not page.locator("#ent-choix").is_visible()  # « Téléservices »: no ENT to choose
-    page.check("#type-ent")
+    page.click("label[for=type-ent]")  # DSFR radios: the label is what one clicks
+    assert page.locator("#type-ent").is_checked()
     assert page.locator("#ent-choix").is_visible()
     page.select_option("#ent_id", label="ENT HDF (https://enthdf.fr/)")
     assert page.locator("#ent-apercu").get_attribute("href") == "https://enthdf.fr/"
