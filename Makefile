@@ -31,14 +31,12 @@ run: $(VENV)/.runtime dsfr
 	$(FLASK) admints demo --if-empty --uai 0999999X --eleves 600
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Production web process: migrations first, static files collected and compressed
-# (admints.serving, WhiteNoise), then gunicorn with WEB_CONCURRENCY workers ×
+# Production web process: migrations first, then gunicorn with WEB_CONCURRENCY workers ×
 # GUNICORN_THREADS threads on GUNICORN_BIND (gunicorn.conf.py). Set DATABASE_URL (PostgreSQL),
 # REDIS_URL (sessions, rate limits) and, for jobs on Celery workers, CELERY_BROKER_URL (README
 # « Déployer pour une académie »).
 serve: $(VENV)/.runtime dsfr
 	$(FLASK) db upgrade
-	$(BIN)/python -m admints.serving
 	exec $(BIN)/gunicorn -c gunicorn.conf.py "admints.serving:production_app()"
 
 test: $(VENV)/.dev dsfr

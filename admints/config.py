@@ -31,10 +31,6 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 10 * 3600
     # Redis for sessions and rate limits when set (several processes or machines).
     REDIS_URL = ""
-    # `make serve` (admints.serving): static files copied and gzip-compressed here, served by
-    # WhiteNoise with Cache-Control max-age (seconds; URLs are not versioned: keep it short).
-    STATIC_ROOT = str(INSTANCE / "static")
-    STATIC_MAX_AGE = 3600
     # Behind N reverse proxies: trust their X-Forwarded-For/-Proto/-Host/-Port (0: off).
     PROXY_FIX_COUNT = 0
     WTF_CSRF_ENABLED = True

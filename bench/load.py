@@ -290,8 +290,7 @@ def run(label: str, database_url: str) -> None:
             database_url = f"sqlite:///{tmp / 'load.sqlite'}"
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(24),
                "DATA_KEYS": Fernet.generate_key().decode(), "OUTPUT_DIR": str(tmp / "out"),
-               "PORTAL_URL": "http://127.0.0.1/scolarite/",
-               "STATIC_ROOT": str(tmp / "static")}
+               "PORTAL_URL": "http://127.0.0.1/scolarite/"}
         _sh([str(BIN / "flask"), "--app", "app", "db", "upgrade"], env)
         t = time.perf_counter()
         schools = seed({k: env[k] for k in ("DATABASE_URL", "SECRET_KEY", "DATA_KEYS",
