@@ -38,20 +38,22 @@ def _row_specs(filter_groups):
 
 
 def filter_rows(filter_groups, active_filters):
-    """The rows of the filter form: dicts with `group`, `items`, `selected` (the chosen
-    filter argument) and `value` (the active value, or "")."""
+    """The filter form, one fieldset per filter group: dicts with `group` and `rows`; a row
+    has `number` (its f<r>_ prefix), `items`, `selected` (the chosen filter argument),
+    `options` and `value` (the active value, or "")."""
     active = list(active_filters or [])
-    rows = []
+    groups, number = [], 0
     for name, items in _row_specs(filter_groups):
+        if not groups or groups[-1]["group"] != name:
+            groups.append({"group": name, "rows": []})
         indexes = {item["index"]: item for item in items}
         mine = [(idx, value) for idx, _name, value in active if idx in indexes]
         for idx, value in mine or [(None, "")]:
             item = indexes.get(idx, items[0])
-            rows.append({"group": name, "items": items, "selected": item["arg"],
-                         "value": value, "options": item.get("options")})
-    for number, row in enumerate(rows):
-        row["number"] = number
-    return rows
+            groups[-1]["rows"].append({"number": number, "items": items, "selected": item["arg"],
+                                       "value": value, "options": item.get("options")})
+            number += 1
+    return groups
 
 
 def active_summary(view, filter_groups, view_args):
