@@ -117,7 +117,7 @@ def test_issue13_every_generic_form_field_labelled(client, auth, app, world, log
     """Issue 13 point 3 (RGAA 11.1): every input, select and textarea of every create and edit
     form of every Flask-Admin view has a label; required fields say so in words."""
     checked = 0
-    for view, _base, create, edit, _details in _generic_pages(client, app, login, auth):
+    for _view, _base, create, edit, _details in _generic_pages(client, app, login, auth):
         for url in (create, edit):
             if not url:
                 continue
@@ -197,7 +197,7 @@ def test_issue13_filter_form_round_trip_same_rows(client, auth, db, world):
     ville = re.search(r'<legend[^>]*id="(filtre-\d+)-legende">Ville</legend>(.*?)</fieldset>',
                       page, re.S).group(2)
     op = re.search(r'<select class="fr-select" id="f(\d+)-op" name="f\d+_op">', ville).group(1)
-    assert '<label class="fr-label" for="f%s-op">Condition</label>' % op in ville
+    assert f'<label class="fr-label" for="f{op}-op">Condition</label>' in ville
     assert re.search(r'<option value="9"[^>]*>vaut</option>', ville)
     response = client.get(f"/etablissements/?f{op}_op=9&f{op}_val=Douai&f0_val=")
     assert response.status_code == 302

@@ -19,8 +19,8 @@ import re
 
 from flask import redirect, request
 from flask_admin import expose
-from flask_admin.tools import rec_getattr
 from flask_admin.model.base import ViewArgs
+from flask_admin.tools import rec_getattr
 from markupsafe import Markup
 
 ROW_ARG = re.compile(r"^f(\d{1,3})_(op|val)$")
