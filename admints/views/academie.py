@@ -212,8 +212,9 @@ def _droits(view, context, model, name):
 
 
 def _actif(view, context, model, name):
-    return Markup('<span class="badge badge-{}">{}</span>').format(
-        "success" if model.actif else "secondary", "Actif" if model.actif else "Désactivé")
+    return Markup('<span class="fr-badge fr-badge--sm {}">{}</span>').format(
+        "fr-badge--success" if model.actif else "fr-badge--info",
+        "Actif" if model.actif else "Désactivé")
 
 
 class UtilisateursView(ScopedModelView):
