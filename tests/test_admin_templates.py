@@ -152,9 +152,9 @@ def test_issue13_refused_form_ties_errors_to_fields_and_summary(client, auth, db
     assert error_id in p.ids
     assert re.search(rf'<p class="fr-error-text" id="{error_id}">Le nom est obligatoire', html)
     summary = re.search(r'<div class="fr-alert fr-alert--error[^"]*" role="alert" tabindex="-1"'
-                        r'[^>]*data-admints-focus>(.*?)</div>', html, re.S)
+                        r'[^>]*data-resume-erreurs>(.*?)</div>', html, re.S)
     assert summary and 'href="#nom"' in summary.group(1)
-    assert "admints-admin-forms.js" in html
+    assert "admints.js" in html  # focuses [data-resume-erreurs]
     # the fields without errors are not marked
     assert p.ids["uai"][1].get("aria-invalid") is None
 

@@ -34,5 +34,18 @@
       });
     }
     boxes.forEach(function (b) { b.addEventListener("change", update); });
+    form.addEventListener("submit", function (event) {
+      var n = boxes.filter(function (b) { return b.checked; }).length;
+      if (n === 0) {
+        event.preventDefault();
+        if (count) { count.textContent = "Cochez au moins une ligne avant d'appliquer une action."; }
+        if (boxes.length) { boxes[0].focus(); }
+        return;
+      }
+      var select = form.querySelector("select[name=action]");
+      var option = select ? select.options[select.selectedIndex] : null;
+      var question = option ? option.getAttribute("data-confirmation") : null;
+      if (question && !window.confirm(question)) { event.preventDefault(); }
+    });
   });
 })();
