@@ -267,7 +267,7 @@ def test_issue13_bulk_action_without_javascript(client, auth, db, world):
     html = client.get("/utilisateurs/").get_data(as_text=True)
     token = re.search(r'<form id="action_form".*?name="csrf_token"[^>]*value="([^"]+)"', html,
                       re.S).group(1)
-    assert '<option value="desactiver">' in html
+    assert '<option value="desactiver" data-confirmation=' in html
     response = client.post("/utilisateurs/action/", data={
         "csrf_token": token, "action": "desactiver", "rowid": [str(user.id)],
         "url": "/utilisateurs/"}, follow_redirects=True)
