@@ -223,9 +223,12 @@ def test_issue12_r_par_6_flask_admin_row_delete_confirmed_without_javascript(cli
     listing = client.get("/parametrage/liens/").get_data(as_text=True)
     assert 'action="/parametrage/liens/delete/"' in listing
     assert "safeConfirm" not in listing
-    row_form = re.search(r'<form class="icon"[^>]*/parametrage/liens/delete/.*?</form>', listing,
-                         re.S).group(0)
-    assert "onclick" not in row_form and 'aria-label="Supprimer"' in row_form
+    row_form = re.search(
+        r'<form class="admints-row-action"[^>]*/parametrage/liens/delete/.*?</form>',
+        listing, re.S).group(0)
+    # Issue 13: the button is named after the row (« Supprimer CDI du collège »).
+    assert "onclick" not in row_form
+    assert '>Supprimer<span class="fr-sr-only"> CDI du collège</span></button>' in row_form
     resp = check_confirmed_act(client, "/parametrage/liens/delete/",
                                {"id": str(lien.id), "url": "/parametrage/liens/"},
                                "/parametrage/liens/",

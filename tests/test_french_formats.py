@@ -10,9 +10,7 @@ checkbox list of the staff-user form.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from html import unescape as html_unescape
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -121,7 +119,9 @@ def test_r_a11y_1_lists_say_lignes_and_group_their_count(client, auth, db, etab)
     html = client.get("/journal/").get_data(as_text=True)
     assert re.search(r"Liste \(1\u202f00\d\)", html)
     assert "items" not in html and ">Export<" not in html and "Exporter" in html
-    assert "50 lignes" in html and "100 lignes" in html
+    # issue 13: the page size is a labelled select « Lignes par page » (50, 100…)
+    assert '<label class="fr-label" for="lignes-par-page">Lignes par page</label>' in html
+    assert '<option value="50" selected>50</option>' in html and '<option value="100">' in html
 
 
 # ------------------------------------------------------------------ the Journal in words
@@ -202,10 +202,12 @@ def test_r_sec_3_journal_day_filter_in_french_and_paris_days(app, client, auth, 
     for bad in ("2026-12-02", "02/12/2026 au 01/12/2026", "31/02/2026", "x" * 300):
         html = client.get("/journal/", query_string={f"flt0_{key}": bad}).get_data(as_text=True)
         assert "Valeur de filtre invalide" in html, bad
-    # No English date picker: the filter is a plain text field (no picker type).
-    groups = json.loads(html_unescape(re.search(
-        r'id="filter-groups-data"[^>]*>(.*?)</div>', html, re.S).group(1)))
-    assert [f["type"] for f in groups["Date"]] == [None]
+    # No English date picker: the filter is a plain text field (no picker type), its label
+    # saying the French format (issue 13: the server-rendered filter form).
+    assert [f["type"] for f in view._get_filter_groups()["Date"]] == [None]
+    date_row = re.search(r'<legend[^>]*>Date</legend>(.*?)</fieldset>', html, re.S).group(1)
+    assert re.search(r'<label class="fr-label" for="f\d+-val">Entre \(JJ/MM/AAAA au JJ/MM/AAAA\)'
+                     r'</label>\s*<input class="fr-input" type="text"', date_row)
 
 
 # ------------------------------------------------------------------ Plotly

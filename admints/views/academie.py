@@ -128,6 +128,9 @@ class EtablissementsView(AcademieModelView):
     can_export = False
     form = EtablissementForm
     column_list = ("uai", "nom", "type", "ville", "chef_nom", "annee_scolaire", "active_le")
+
+    def row_label(self, row) -> str:
+        return f"{row.nom} ({row.uai})"
     column_details_list = ("uai", "nom", "type", "adresse", "code_postal", "ville", "telephone",
                            "fax", "emails", "chef_nom", "annee_scolaire",
                            "module_notes_initialise", "active_le", "created_at")
@@ -209,8 +212,9 @@ def _droits(view, context, model, name):
 
 
 def _actif(view, context, model, name):
-    return Markup('<span class="badge badge-{}">{}</span>').format(
-        "success" if model.actif else "secondary", "Actif" if model.actif else "Désactivé")
+    return Markup('<span class="fr-badge fr-badge--sm {}">{}</span>').format(
+        "fr-badge--success" if model.actif else "fr-badge--info",
+        "Actif" if model.actif else "Désactivé")
 
 
 class UtilisateursView(ScopedModelView):

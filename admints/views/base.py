@@ -36,6 +36,7 @@ from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
 from .bounded_lists import BoundedListMixin
 from .confirmed_delete import ConfirmedDeleteMixin
+from .list_page import ListPageMixin
 
 
 class AbstractViewMeta(AdminViewMeta, ABCMeta):
@@ -136,8 +137,8 @@ def neutralise_formula(value):
     return value
 
 
-class ScopedModelView(AreaAccessMixin, BoundedListMixin, ConfirmedDeleteMixin, ModelView,
-                      metaclass=AbstractViewMeta):
+class ScopedModelView(AreaAccessMixin, ListPageMixin, BoundedListMixin, ConfirmedDeleteMixin,
+                      ModelView, metaclass=AbstractViewMeta):
     """What every scoped model view shares: `scope_clause()` filters the list, the count, the
     single row (`get_one`: Flask-Admin's is a plain `session.get`), relation select boxes and
     ajax loaders. Subclasses define `scope_clause()` and `scope_relation(entity, query)`."""

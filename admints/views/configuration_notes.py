@@ -90,20 +90,29 @@ def _dates_formatter(view, context, model, name):
         if token else Markup("")
     # Back to this list page, filters kept (`_back_to_list` checks it is this list's URL).
     csrf += Markup('<input type="hidden" name="url" value="{}">').format(request.full_path)
+    # DSFR controls named after the row (« Supprimer la date du 12/05/2027 – 6EME 6A »).
+    row = " ".join(filter(None, (model.mef.libelle if model.mef else "",
+                                 model.division.code if model.division else "")))
     for date in model.dates:
+        shown = f"{date.date:%d/%m/%Y}"
         parts.append(Markup(
-            '<form method="post" action="{}" class="d-inline-block mr-2 date-publication">{}'
+            '<form method="post" action="{}" class="admints-row-action date-publication">{}'
             '<input type="hidden" name="date_id" value="{}"><span>{}</span> '
-            '<button type="submit" class="btn btn-sm btn-outline-danger py-0" '
-            'title="Supprimer cette date">−</button></form>'
-        ).format(url_for(".remove_date"), csrf, date.id, f"{date.date:%d/%m/%Y}"))
+            '<button type="submit" class="fr-btn fr-btn--sm fr-btn--tertiary" '
+            'title="Supprimer la date du {}"><span aria-hidden="true">−</span>'
+            '<span class="fr-sr-only">Supprimer la date du {} – {}</span></button></form>'
+        ).format(url_for(".remove_date"), csrf, date.id, shown, shown, shown, row.strip()))
+    new_id = f"date-{model.mef_id}-{model.division_id}"
     parts.append(Markup(
-        '<form method="post" action="{}" class="d-inline-block ajout-date">{}'
+        '<form method="post" action="{}" class="admints-row-action ajout-date">{}'
         '<input type="hidden" name="mef_id" value="{}"><input type="hidden" name="division_id" '
-        'value="{}"><input type="date" name="date" required class="form-control-sm" '
-        'aria-label="Nouvelle date"> <button type="submit" class="btn btn-sm btn-outline-primary '
-        'py-0" title="Ajouter une date">+</button></form>'
-    ).format(url_for(".add_date"), csrf, model.mef_id, model.division_id))
+        'value="{}"><label class="fr-sr-only" for="{}">Nouvelle date – {}</label>'
+        '<input type="date" name="date" required class="fr-input admints-date-input" id="{}"> '
+        '<button type="submit" class="fr-btn fr-btn--sm fr-btn--secondary" '
+        'title="Ajouter la date"><span aria-hidden="true">+</span>'
+        '<span class="fr-sr-only">Ajouter la date – {}</span></button></form>'
+    ).format(url_for(".add_date"), csrf, model.mef_id, model.division_id, new_id, row.strip(),
+             new_id, row.strip()))
     return Markup("").join(parts)
 
 

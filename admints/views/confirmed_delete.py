@@ -31,13 +31,18 @@ class ConfirmedDeleteRowAction(BaseListRowAction):
         get_url, csrf_token = context.resolve("get_url"), context.resolve("csrf_token")
         token = Markup('<input type="hidden" name="csrf_token" value="{}">').format(
             csrf_token()) if callable(csrf_token) else Markup("")
+        view = context.resolve("admin_view")
+        label = view.row_label(row) if hasattr(view, "row_label") else str(row_id)
+        # A DSFR button named after the row (« Supprimer Dupont Jean »), issue 13 point 1.
         return Markup(
-            '<form class="icon" method="POST" action="{}">'
+            '<form class="admints-row-action" method="POST" action="{}">'
             '<input type="hidden" name="id" value="{}">'
             '<input type="hidden" name="url" value="{}">{}'
-            '<button type="submit" title="Supprimer" aria-label="Supprimer">'
-            '<span class="fa fa-trash" aria-hidden="true"></span></button></form>'
-        ).format(get_url(".delete_view"), row_id, context.resolve("return_url") or "", token)
+            '<button type="submit" class="fr-btn fr-btn--sm fr-btn--tertiary '
+            'fr-icon-delete-line fr-btn--icon-left">Supprimer'
+            '<span class="fr-sr-only"> {}</span></button></form>'
+        ).format(get_url(".delete_view"), row_id, context.resolve("return_url") or "", token,
+                 label)
 
 
 class ConfirmedDeleteMixin:

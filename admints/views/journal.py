@@ -123,6 +123,9 @@ class _JournalBase:
     column_display_actions = True
     column_default_sort = [("at", True), ("id", True)]
     column_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
+
+    def row_label(self, row) -> str:
+        return f"{row.action} du {format_datetime(row.at)}"
     column_details_list = ("at", "login", "ip", "action", "target", "rows", "before", "after")
     column_sortable_list = ("at", "login", "ip", "action", "target")
     column_searchable_list = ("action", "login", "target")

@@ -121,14 +121,16 @@ def _order_buttons(view, context, model, name):
     csrf = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token()) \
         if token else Markup("")
     out = []
+    # DSFR buttons named after the link (« Monter CDI du collège »), issue 13 point 1.
     for direction, symbol, title in (("-1", "↑", "Monter"), ("1", "↓", "Descendre")):
         out.append(Markup(
-            '<form method="post" action="{}" class="admints-inline-form">{}<input type="hidden" '
+            '<form method="post" action="{}" class="admints-row-action">{}<input type="hidden" '
             'name="id" value="{}"><input type="hidden" name="sens" value="{}"><button '
-            'type="submit" class="fr-btn fr-btn--sm fr-btn--tertiary-no-outline" title="{}" '
-            'aria-label="{} « {} »">{}</button></form>'
-        ).format(url_for(".move"), csrf, model.id, direction, title, title, model.libelle,
-                 symbol))
+            'type="submit" class="fr-btn fr-btn--sm fr-btn--tertiary" title="{} {}">'
+            '<span aria-hidden="true">{}</span><span class="fr-sr-only">{} {}</span></button>'
+            '</form>'
+        ).format(url_for(".move"), csrf, model.id, direction, title, model.libelle, symbol,
+                 title, model.libelle))
     return Markup("").join(out)
 
 
