@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faker.providers.person.fr_FR import Provider as Names  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from faker.providers.person.fr_FR import Provider as Names
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
 
-from admints.comptes.identifiers import normalise_part  # noqa: E402
-from admints.models import (  # noqa: E402
+from admints.comptes.identifiers import normalise_part
+from admints.models import (
     Academie,
     Division,
     Etablissement,
@@ -53,6 +53,10 @@ BIG = 2000
 MEFS = (("10010012110", "6EME", "21110010012"), ("10110001110", "5EME", "21120010001"),
         ("10210001110", "4EME", "21150010001"), ("10310019110", "3EME", "21160010019"))
 VISITS = 400
+# The letterhead a notification needs (R-PAR « Fiche établissement »).
+FICHE = {"adresse": "1 rue de l'École", "code_postal": "59000", "ville": "LILLE",
+         "telephone": "03 20 00 00 00", "emails": ["ce.bench@ac-bench.fr"],
+         "chef_nom": "Mme Chef", "chef_titre": "La principale"}
 BATCH = 25  # establishments per bulk write
 CREATED = dt.datetime(2026, 9, 1, 8, 0)
 NOTIFIED = dt.datetime(2026, 9, 15, 9, 0)
@@ -185,7 +189,7 @@ def reference(conn, gen: Generator, counts: list[int]) -> list[int]:
     conn.execute(insert(Etablissement), [
         {"id": e, "uai": BIG_UAI if e == 1 else f"{990000 + e:07d}B",
          "nom": f"Collège Bench {e:03d}", "academie_id": 1, "annee_scolaire": 2026,
-         "active_le": CREATED} for e in range(1, len(counts) + 1)])
+         "active_le": CREATED, **FICHE} for e in range(1, len(counts) + 1)])
     mefs, divs, mef_id, div_id = [], [], 0, 0
     for e, pupils in enumerate(counts, start=1):
         per_mef = max(1, pupils // 28 // len(MEFS))
