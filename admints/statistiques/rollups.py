@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 
 from ..extensions import db
 from ..models import (
@@ -68,7 +68,8 @@ def rollup_eleves(academie_id: int) -> tuple[LigneEleves, list[LigneEleves]]:
     """R-STA-1 per establishment of the académie, and the académie's total line."""
     stmt = (
         select(Eleve.etablissement_id, *_eleve_counts())
-        .select_from(Eleve).outerjoin(Compte, Compte.id == Eleve.compte_id)
+        .select_from(Eleve).outerjoin(Compte, and_(  # each table by establishment
+            Compte.id == Eleve.compte_id, Compte.etablissement_id == Eleve.etablissement_id))
         .where(Eleve.etablissement_id.in_(_ids(academie_id)))
         .group_by(Eleve.etablissement_id)
     )
