@@ -96,11 +96,14 @@ def rollup_responsables(academie_id: int) -> tuple[LigneResponsables, list[Ligne
     # From the used accounts (index on establishment, kind, state) to their links.
     used = dict(db.session.execute(
         select(Compte.etablissement_id, func.count(func.distinct(ResponsableEleve.eleve_id)))
-        .select_from(Compte).join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+        .select_from(Compte).join(ResponsableEleve, and_(
+            ResponsableEleve.compte_id == Compte.id,
+            ResponsableEleve.etablissement_id == Compte.etablissement_id))
         .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,
                Compte.etat == EtatCompte.UTILISE.value)
         .group_by(Compte.etablissement_id)).all())
-    linked = exists().where(ResponsableEleve.compte_id == Compte.id)
+    linked = exists().where(ResponsableEleve.compte_id == Compte.id,
+                            ResponsableEleve.etablissement_id == Compte.etablissement_id)
     accounts = {row.etablissement_id: row for row in db.session.execute(
         select(Compte.etablissement_id, *_compte_counts(_annee_condition(annees)))
         .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,
