@@ -163,7 +163,8 @@ def select_accounts(etablissement_id: int, kind: str,
                       filters.expire_le)]
     if (filters.etats is not None or filters.continuite is not None or filters.open_only
             or filters.expire_le is not None):  # rows without an account are out anyway
-        where += [Compte.etablissement_id == etablissement_id, Compte.kind == kind]
+        where += [Compte.etablissement_id == etablissement_id,
+                  Compte.kind == KindCompte(kind).value]
     return stmt.where(*where)
 
 
