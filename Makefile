@@ -4,8 +4,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-pg test-services worker beat bench bench-load lint migrate clean \
-	dsfr purge-expired translations
+.PHONY: run serve test test-pg test-services worker beat bench bench-load bench-academie lint \
+	migrate clean dsfr purge-expired translations
 
 $(BIN)/python:
 	python3 -m venv $(VENV)
@@ -69,8 +69,17 @@ worker: $(VENV)/.runtime
 beat: $(VENV)/.runtime
 	$(BIN)/celery -A admints.worker beat --loglevel INFO
 
+# The académie-size benches (1M accounts) are not part of it: `make bench-academie`.
 bench: $(VENV)/.dev
-	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do case $$b in *academie*) continue;; esac; \
+	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Issue 14: 500 establishments / 1M accounts on a throw-away PostgreSQL (bench/build_academie.py,
+# a few minutes), then every figure of bench/academie.py on it.
+bench-academie: $(VENV)/.dev
+	@bash scripts/system-deps.sh postgres
+	bash scripts/with-postgres.sh sh -c '$(BIN)/python bench/build_academie.py && \
+	  $(BIN)/python bench/academie.py $(ACADEMIE_ARGS)'
 
 # 200 logged-in staff against `make serve` while notification jobs run (bench/load.py; minutes:
 # not part of `make bench`). LOAD_SECONDS=20 to shorten, LOAD_DB=sqlite|postgres|both.

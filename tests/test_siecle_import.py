@@ -101,23 +101,22 @@ def race(db, etab, monkeypatch):
     constraint stops us, as in two simultaneous uploads (SQLite and PostgreSQL alike)."""
     run(base_files())
     db.session.commit()
-    original = writer.Writer.allocator
+    original = writer.identifier_lookup.load_for
     fired: list[str] = []
     ident = base_identifier("Théo", "NOUVEAU")
 
-    def allocator(self):
-        alloc = original(self)
+    def load_for(alloc, people):
+        original(alloc, people)
         if not fired and ident not in alloc.taken:
             with db.engine.connect() as other:
                 other.execute(insert(Compte.__table__).values(
-                    etablissement_id=self.etab_id, kind="eleve", identifiant=ident,
+                    etablissement_id=etab.id, kind="eleve", identifiant=ident,
                     etat="non_notifie", email_valide=False, continuite=False,
                     created_at=dt.datetime(2026, 11, 28, 10, 0)))
                 other.commit()
             fired.append(ident)
-        return alloc
 
-    monkeypatch.setattr(writer.Writer, "allocator", allocator)
+    monkeypatch.setattr(writer.identifier_lookup, "load_for", load_for)
     return fired
 
 

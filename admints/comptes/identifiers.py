@@ -49,13 +49,16 @@ def base_identifier(prenom: str, nom: str) -> str:
 class IdentifierAllocator:
     """Hands out unique identifiers against a set of identifiers already taken.
 
-    Load the taken set once (one query) and allocate many: the import of a whole establishment
-    must not query per account.
+    Load the taken set once for a batch and allocate many: the import of a whole establishment
+    must not query per account — nor read the identifiers of the whole académie (issue 14):
+    `taken` needs only the identifiers that can collide with the batch's bases (`collides`),
+    which `identifier_lookup.taken_among` reads through the index.
     """
 
     def __init__(self, taken: Iterable[str] = ()):
         self.taken: set[str] = set(taken)
         self._next: dict[str, int] = {}
+        self.loaded_bases: set[str] = set()  # bases whose colliding identifiers are in `taken`
 
     def allocate(self, prenom: str, nom: str) -> str:
         base = base_identifier(prenom, nom)
@@ -69,6 +72,15 @@ class IdentifierAllocator:
         ident = f"{base}{n}"
         self.taken.add(ident)
         return ident
+
+
+_ORDER_NUMBER = re.compile(r"[0-9]*")
+
+
+def collides(base: str, ident: str) -> bool:
+    """`ident` is `base` or `base` followed by an order number: the only identifiers an
+    allocation of `base` can meet (R-ACC-2)."""
+    return ident.startswith(base) and bool(_ORDER_NUMBER.fullmatch(ident[len(base):]))
 
 
 def generate_temporary_password() -> str:

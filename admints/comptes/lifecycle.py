@@ -38,7 +38,7 @@ from ..models import (
     NotificationOutbox,
     ResponsableEleve,
 )
-from . import activation, identifiers
+from . import activation, identifier_lookup, identifiers
 
 COURRIER = "courrier"
 COURRIEL = "courriel"
@@ -157,9 +157,8 @@ def temporary_password(compte: Compte) -> str | None:
 def allocate_identifier(prenom: str, nom: str) -> str:
     """A unique normalised identifier (R-ACC-2), checked against every account."""
     base = identifiers.base_identifier(prenom, nom)
-    taken = db.session.scalars(
-        db.select(Compte.identifiant).where(Compte.identifiant.like(f"{base}%")))
-    return identifiers.IdentifierAllocator(taken).allocate(prenom, nom)
+    return identifiers.IdentifierAllocator(
+        identifier_lookup.taken_among([base])).allocate(prenom, nom)
 
 
 def _holder(compte: Compte, lien: ResponsableEleve | None) -> tuple[str, str]:

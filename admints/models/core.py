@@ -226,6 +226,10 @@ class Eleve(db.Model):
     __table_args__ = (
         UniqueConstraint("etablissement_id", "siecle_id"),
         Index("ix_eleve_etab_nom", "etablissement_id", "nom", "prenom"),
+        # Issue 14: the lists' division / MEF filters (and a level across the académie) read
+        # the establishment's pupils of a division or MEF through one index.
+        Index("ix_eleve_etab_division", "etablissement_id", "division_id"),
+        Index("ix_eleve_etab_mef", "etablissement_id", "mef_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,9 +38,10 @@ a broken archive.
   « left » counts those absent from the new files, which are kept.
 - Existing accounts are always kept (identifier, state, password): re-import is idempotent. A
   pupil or a légal 1/2 link without an account gets the one kept for it, else a new account
-  (*Non notifié*). Identifiers come from one IdentifierAllocator loaded with every identifier
-  already taken. No temporary password yet: the notification draws it (accounts.prepare_
-  notification), so no password exists before it is communicated.
+  (*Non notifié*). Identifiers come from one IdentifierAllocator loaded with the identifiers
+  taken that can collide with the new ones (their bases' index ranges, never the whole table).
+  No temporary password yet: the notification draws it (accounts.prepare_notification), so no
+  password exists before it is communicated.
 - Two imports at once (two uploads, an upload and the CLI): each loads the identifiers taken
   before writing, so both may pick the same new identifier (or insert the same new pupil); the
   database's unique constraints stop the second one, which is then refused with

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, insert, select, update
 
 from ..clock import utcnow
+from ..comptes import identifier_lookup
 from ..comptes.identifiers import IdentifierAllocator
 from ..extensions import db
 from ..models import (
@@ -113,8 +114,8 @@ class Writer:
 
     # -- accounts ---------------------------------------------------------------------------
     def allocator(self) -> IdentifierAllocator:
-        if self._allocator is None:  # one query for every identifier taken, all establishments
-            self._allocator = IdentifierAllocator(db.session.scalars(select(Compte.identifiant)))
+        if self._allocator is None:  # filled per batch with what can collide (new_comptes)
+            self._allocator = IdentifierAllocator()
         return self._allocator
 
     def new_comptes(self, kind: str, people: list[tuple[str, str]]) -> list[int]:
@@ -122,6 +123,7 @@ class Writer:
         if not people:
             return []
         alloc, now = self.allocator(), utcnow()
+        identifier_lookup.load_for(alloc, people)
         rows = [{"etablissement_id": self.etab_id, "kind": kind, "identifiant":
                  alloc.allocate(prenom, nom), "etat": EtatCompte.NON_NOTIFIE.value,
                  "email_valide": False, "continuite": False, "created_at": now}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 
 from ..extensions import db
 from ..models import (
@@ -68,7 +68,8 @@ def rollup_eleves(academie_id: int) -> tuple[LigneEleves, list[LigneEleves]]:
     """R-STA-1 per establishment of the académie, and the académie's total line."""
     stmt = (
         select(Eleve.etablissement_id, *_eleve_counts())
-        .select_from(Eleve).outerjoin(Compte, Compte.id == Eleve.compte_id)
+        .select_from(Eleve).outerjoin(Compte, and_(  # each table by establishment
+            Compte.id == Eleve.compte_id, Compte.etablissement_id == Eleve.etablissement_id))
         .where(Eleve.etablissement_id.in_(_ids(academie_id)))
         .group_by(Eleve.etablissement_id)
     )
@@ -95,11 +96,14 @@ def rollup_responsables(academie_id: int) -> tuple[LigneResponsables, list[Ligne
     # From the used accounts (index on establishment, kind, state) to their links.
     used = dict(db.session.execute(
         select(Compte.etablissement_id, func.count(func.distinct(ResponsableEleve.eleve_id)))
-        .select_from(Compte).join(ResponsableEleve, ResponsableEleve.compte_id == Compte.id)
+        .select_from(Compte).join(ResponsableEleve, and_(
+            ResponsableEleve.compte_id == Compte.id,
+            ResponsableEleve.etablissement_id == Compte.etablissement_id))
         .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,
                Compte.etat == EtatCompte.UTILISE.value)
         .group_by(Compte.etablissement_id)).all())
-    linked = exists().where(ResponsableEleve.compte_id == Compte.id)
+    linked = exists().where(ResponsableEleve.compte_id == Compte.id,
+                            ResponsableEleve.etablissement_id == Compte.etablissement_id)
     accounts = {row.etablissement_id: row for row in db.session.execute(
         select(Compte.etablissement_id, *_compte_counts(_annee_condition(annees)))
         .where(Compte.etablissement_id.in_(ids), Compte.kind == KindCompte.RESPONSABLE.value,

@@ -169,8 +169,12 @@ def _eleve_structure_select():
         select(Eleve.mef_id, Mef.code.label("mef_code"), Mef.libelle.label("mef_libelle"),
                Eleve.division_id, Division.code.label("division_code"))
         .select_from(Eleve)
-        .outerjoin(Mef, Mef.id == Eleve.mef_id)
-        .outerjoin(Division, Division.id == Eleve.division_id)
+        # Each table scoped by the pupil's establishment (issue 14): PostgreSQL reads the
+        # establishment's MEFs and divisions by index, not the académie's.
+        .outerjoin(Mef, and_(Mef.id == Eleve.mef_id,
+                             Mef.etablissement_id == Eleve.etablissement_id))
+        .outerjoin(Division, and_(Division.id == Eleve.division_id,
+                                  Division.etablissement_id == Eleve.etablissement_id))
     )
 
 
@@ -208,7 +212,8 @@ def synthese_eleves(etablissement_id: int) -> Synthese:
     """R-STA-1: the establishment's line, then per MEF a line per division and a « Somme »."""
     stmt = (
         _eleve_structure_select().add_columns(*_eleve_counts())
-        .outerjoin(Compte, Compte.id == Eleve.compte_id)
+        .outerjoin(Compte, and_(Compte.id == Eleve.compte_id,
+                                Compte.etablissement_id == Eleve.etablissement_id))
         .where(Eleve.etablissement_id == etablissement_id)
         .group_by(*_STRUCTURE_GROUP)
     )
@@ -284,7 +289,9 @@ def _accounts_by_level(annee_condition, etablissement_id: int):
     def level(name, source, mef, division, group):
         return (select(literal_column(f"'{name}'", String).label("level"), mef.label("mef_id"),
                        division.label("division_id"), *_compte_counts(annee_condition))
-                .select_from(source).join(Compte, Compte.id == source.c.compte_id)
+                .select_from(source).join(Compte, and_(
+                    Compte.id == source.c.compte_id,
+                    Compte.etablissement_id == etablissement_id))
                 .group_by(*group))
 
     return union_all(

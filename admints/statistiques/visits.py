@@ -133,7 +133,8 @@ def _acces_query(scope, per_etablissement: bool):
         .select_from(cube).join(Teleservice, Teleservice.id == cube.c.teleservice_id)
         .group_by(Teleservice.categorie),
         select(kind("mefstat"), Mef.mefstat.label("a"), func.min(Mef.libelle).label("b"), n)
-        .select_from(cube).outerjoin(Mef, Mef.id == cube.c.mef_id)
+        .select_from(cube).outerjoin(Mef, and_(  # the visit's own establishment (issue 14)
+            Mef.id == cube.c.mef_id, Mef.etablissement_id == cube.c.etablissement_id))
         .group_by(Mef.mefstat),
     ]
     if per_etablissement:

@@ -283,11 +283,12 @@ class ComptesListView(TenantModelView):
     def list_joins(self, stmt: Select) -> Select:
         """`stmt` (`selection.base`) with the tables the shown columns and sorts read."""
 
-    def selection_query(self, filters) -> Select:
-        """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select."""
+    def selection_query(self, filters, *, page: bool = False) -> Select:
+        """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select
+        (`page`: the form a page of shown rows reads fastest, `select_accounts`)."""
         active = [(self._filters[idx], value) for idx, _name, value in filters or ()]
         return comptes_selection.select_accounts(self.etablissement_id(), self.kind,
-                                                 account_filters(active))
+                                                 account_filters(active), page=page)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
@@ -302,7 +303,8 @@ class ComptesListView(TenantModelView):
         # The shown columns' statement (the same FROM plus the tables they read) is built once
         # per view; each request adds the selection's own WHERE.
         rows = self._built("list_rows", lambda: self.list_joins(comptes_selection.base(
-            self.kind, *self.list_row_columns()))).where(selected.whereclause)
+            self.kind, *self.list_row_columns()))).where(
+                self.selection_query(filters, page=True).whereclause)
         rows = self.order_rows(rows, sort_column, sort_desc)
         # Beyond the last page: the last page (bounded.clamp_page).
         rows = self.page_rows(rows, self.shown_page(page, total, page_size), page_size)

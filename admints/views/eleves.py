@@ -8,6 +8,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
+from ..comptes import selection as comptes_selection
 from ..extensions import db
 from ..i18n import format_date
 from ..models import Division, Eleve
@@ -71,7 +72,7 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
         return ROW_OPTIONS
 
     def list_joins(self, stmt: Select) -> Select:
-        return stmt.outerjoin(Eleve.division)
+        return stmt.outerjoin(comptes_selection.ELEVE_DIVISION)
 
     @action("notifier", "Notifier (papier)")
     def action_notifier(self, ids):

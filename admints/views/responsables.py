@@ -10,6 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Query, contains_eager
 
 from .. import permissions
+from ..comptes import selection as comptes_selection
 from ..comptes.selection import NIVEAUX_LISTES
 from ..email_syntax import email_status
 from ..extensions import db
@@ -120,7 +121,8 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
         return ROW_OPTIONS
 
     def list_joins(self, stmt: Select) -> Select:
-        return stmt.join(ResponsableEleve.responsable).outerjoin(Eleve.division)
+        return (stmt.outerjoin(comptes_selection.LIEN_RESPONSABLE)
+                .outerjoin(comptes_selection.ELEVE_DIVISION))
 
     @action("notifier", "Notifier")
     def action_notifier(self, ids):

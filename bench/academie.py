@@ -1,0 +1,285 @@
+"""Figures at académie size (issue 14 point 5), on the database of bench/build_academie.py
+(500 establishments, ~1,000,000 accounts; built once, then reused).
+
+Prints: the list pages of the 2,000-pupil establishment (filtered and whole school: median ms
+over N requests through the test client, with the query plans' sequential scans on eleve /
+compte / responsable / responsable_eleve, if any); the statistics of that establishment and the
+académie roll-ups (goal < 1 s); a whole-school notification (guardians, paper: letters/s); the
+SIECLE import of a 2,000-pupil establishment into the full database and into an empty one
+(seconds, MiB added to the process's peak, ratio; import and flush, then rolled back so the
+académie stays as built); the CSV export's peak memory; and one division level (6EME) notified
+across the académie — in 2 worker processes running the jobs in-process, since the Celery
+runner is not on this branch.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/academie.py [--requests 30] [--skip-level]
+    (without DATABASE_URL: SQLite, /tmp/admints-academie.sqlite)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import build_academie as academie  # noqa: E402
+from _support import bench_app  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from admints.extensions import db  # noqa: E402
+
+TODAY = dt.date(2026, 11, 28)
+IMPORT_UAI = "0999999X"
+SCANNED = ("eleve", "compte", "responsable", "responsable_eleve")
+
+
+def rss_mib(field: str = "VmRSS") -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def app_for(url: str, tmp: str, **overrides):
+    return bench_app(url, tmp, TESTING=False, JOB_RUNNER="inline", **overrides)
+
+
+def login(client) -> None:
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    resp = client.post("/login", data={"login": academie.HEAD, "password": academie.PASSWORD,
+                                       "csrf_token": token})
+    assert resp.status_code == 302, resp.status_code
+
+
+def seq_scans(app, client, url: str) -> list[str]:
+    """The tables of SCANNED read by a sequential scan in the page's statements (PostgreSQL)."""
+    caught: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and " eleve" in statement:
+            caught.append((statement, parameters))
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return ["(EXPLAIN: PostgreSQL only)"]
+        event.listen(db.engine, "before_cursor_execute", record)
+        client.get(url)
+        event.remove(db.engine, "before_cursor_execute", record)
+        found = []
+        with db.engine.connect() as conn:
+            for statement, parameters in caught:
+                plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+                found += [t for line in plan for t in SCANNED if f"Seq Scan on {t} " in line]
+        return sorted(set(found))
+
+
+def list_pages(app, requests: int) -> None:
+    from admints.models import Division
+
+    client = app.test_client()
+    login(client)
+    with app.app_context():
+        division = db.session.scalar(select(Division.id).where(
+            Division.etablissement_id == 1).order_by(Division.code))
+    pages = (("responsables, école entière", "/responsables/"),
+             ("responsables, une division", f"/responsables/?flt0_division={division}"),
+             ("responsables, état « utilisé »", "/responsables/?flt0_etat=utilise"),
+             ("élèves, école entière", "/eleves/"))
+    for label, url in pages:
+        for _ in range(5):
+            assert client.get(url).status_code == 200
+        times = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            assert client.get(url).status_code == 200
+            times.append((time.perf_counter() - start) * 1000)
+        scans = seq_scans(app, client, url)
+        print(f"  page {label:32s} médiane {statistics.median(times):6.1f} ms "
+              f"(min {min(times):5.1f}, {requests} requêtes) ; Seq Scan : "
+              f"{', '.join(scans) or 'aucun'}")
+
+
+def timed(fn, repeat: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        db.session.expire_all()
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def statistics_figures(app) -> None:
+    from admints.statistiques import rollups, summaries, visits
+
+    with app.app_context():
+        periode = visits.periode_par_defaut(TODAY)
+        for label, fn, goal in (
+                ("synthese_eleves (1 étab.)", lambda: summaries.synthese_eleves(1), 50),
+                ("synthese_responsables (1 étab.)",
+                 lambda: summaries.synthese_responsables(1), 50),
+                ("synthese_acces (1 étab.)", lambda: visits.synthese_acces(1, periode), 50),
+                ("rollup_eleves (académie)", lambda: rollups.rollup_eleves(1), 1000),
+                ("rollup_responsables (académie)", lambda: rollups.rollup_responsables(1), 1000),
+                ("rollup_acces (académie)", lambda: rollups.rollup_acces(1, periode), 1000)):
+            median = timed(fn)
+            print(f"  {label:34s} médiane {median:7.1f} ms (objectif < {goal} ms : "
+                  f"{'OK' if median < goal else 'DÉPASSÉ'})")
+
+
+def notify(etab_ids: list[int], kind: str, mefs: tuple[str, ...] | None, out: Path) -> dict:
+    """Notifies (paper) the open accounts of `kind` of each establishment, as one job each."""
+    from admints import jobs
+    from admints.comptes import notification
+    from admints.models import Compte, Eleve, Mef
+
+    letters, start = 0, time.perf_counter()
+    for etab_id in etab_ids:
+        stmt = select(Compte.id).where(Compte.etablissement_id == etab_id, Compte.kind == kind,
+                                       Compte.ferme_le.is_(None))
+        if mefs:
+            stmt = (select(Eleve.compte_id).join(Mef, Mef.id == Eleve.mef_id)
+                    .where(Eleve.etablissement_id == etab_id, Mef.etablissement_id == etab_id,
+                           Mef.code.in_(mefs), Eleve.compte_id.is_not(None)))
+        ids = list(db.session.scalars(stmt))
+        params = {"kind": kind, "compte_ids": ids, "mode": "papier",
+                  "today": TODAY.isoformat(), "out_path": str(out / f"n{etab_id}.pdf")}
+        job = jobs.start_job(f"notification_{kind}", etab_id, params, notification.notify_job,
+                             "bench")
+        assert job.status == "done", job.error
+        letters += len(ids)
+        (out / f"n{etab_id}.pdf").unlink(missing_ok=True)
+    return {"letters": letters, "seconds": time.perf_counter() - start}
+
+
+def child(args) -> None:
+    """One measurement in a fresh process, so that its peak memory is its own: JSON out."""
+    tmp = tempfile.mkdtemp(prefix="admints-academie-")
+    app = app_for(args.url, tmp, screens=False)
+    with app.app_context():
+        before = rss_mib()
+        if args.child == "import":
+            from import_siecle import write_xml
+
+            from admints.siecle.importer import import_siecle
+
+            paths = write_xml(Path(tmp), 2000)
+            files = [(p.name, p.read_bytes()) for p in paths]
+            before = rss_mib()
+            start, cpu = time.perf_counter(), time.process_time()
+            import_siecle(files, uai=IMPORT_UAI, create_missing=True, today=TODAY)
+            db.session.flush()
+            took, cpu = time.perf_counter() - start, time.process_time() - cpu
+            db.session.rollback()
+            # CPU time too: on the shared machine the wall clock mostly measures the others.
+            result = {"seconds": took, "cpu": cpu}
+        elif args.child == "csv":
+            from admints.comptes import exports
+            from admints.models import Compte
+
+            ids = list(db.session.scalars(select(Compte.id).where(
+                Compte.etablissement_id == 1, Compte.kind == "responsable")))
+            start = time.perf_counter()
+            text = exports.export_csv(1, "responsable", ids)
+            result = {"seconds": time.perf_counter() - start, "rows": len(ids),
+                      "bytes": len(text)}
+        else:  # level: this worker's share of the establishments
+            ids = [int(i) for i in args.etabs.split(",")]
+            result = notify(ids, "eleve", ("10010012110",), Path(tmp))
+        result["mib"] = rss_mib("VmHWM") - before
+    print(json.dumps(result))
+
+
+def run_child(url: str, kind: str, etabs: str = "") -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", url,
+                          "--etabs", etabs], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def empty_url(base: str, tmp: str) -> str:
+    if make_url(base).get_backend_name() != "postgresql":
+        return f"sqlite:///{tmp}/empty.sqlite"
+    url = academie.academie_url(base, "admints_academie_vide")
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(academie.academie_url(base, make_url(base).database or "postgres"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "admints_academie_vide"'))
+        conn.execute(text('CREATE DATABASE "admints_academie_vide"'))
+    admin.dispose()
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--skip-level", action="store_true")
+    parser.add_argument("--etablissements", type=int, default=500)
+    parser.add_argument("--child")
+    parser.add_argument("--url")
+    parser.add_argument("--etabs", default="")
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    base = os.environ.get("DATABASE_URL") or \
+        f"sqlite:///{tempfile.gettempdir()}/admints-academie.sqlite"
+    url = academie.ensure(base, etabs=args.etablissements)
+    tmp = tempfile.mkdtemp(prefix="admints-academie-")
+    print(f"== académie ({make_url(url).get_backend_name()}), charge : "
+          f"{os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
+    app = app_for(url, tmp)
+    list_pages(app, args.requests)
+    statistics_figures(app)
+    with app.app_context():
+        r = notify([1], "responsable", None, Path(tmp))
+        print(f"  notification école entière (responsables, papier) : {r['letters']} lettres "
+              f"en {r['seconds']:.1f} s, {r['letters'] / r['seconds']:.0f} lettres/s")
+        db.session.remove()
+        db.engine.dispose()
+    full = run_child(url, "import")
+    empty_db = empty_url(base, tmp)
+    with app_for(empty_db, tmp, screens=False).app_context():
+        db.create_all()
+        db.engine.dispose()
+    empty = run_child(empty_db, "import")
+    print(f"  import 2 000 élèves : base pleine {full['seconds']:.2f} s ({full['cpu']:.2f} s CPU, "
+          f"+{full['mib']:.0f} MiB), base vide {empty['seconds']:.2f} s ({empty['cpu']:.2f} s "
+          f"CPU, +{empty['mib']:.0f} MiB), rapport {full['seconds'] / empty['seconds']:.2f} "
+          f"(CPU {full['cpu'] / empty['cpu']:.2f} ; objectif ≤ 1,5 ; mémoire < 60 MiB)")
+    csv = run_child(url, "csv")
+    print(f"  export CSV responsables (1 étab., {csv['rows']} comptes, {csv['bytes'] / 1e6:.1f} Mo)"
+          f" : {csv['seconds']:.2f} s, pic +{csv['mib']:.0f} MiB")
+    if not args.skip_level:
+        etabs = [str(e) for e in range(1, args.etablissements + 1)]
+        shares = [",".join(etabs[0::2]), ",".join(etabs[1::2])]
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, __file__, "--child", "level", "--url", url,
+                                   "--etabs", s], stdout=subprocess.PIPE, text=True)
+                 for s in shares]
+        results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        took = time.perf_counter() - start
+        letters = sum(r["letters"] for r in results)
+        print(f"  un niveau (6EME) notifié dans toute l'académie : {letters} lettres, "
+              f"{len(etabs)} tâches, 2 processus (tâches en processus : pas de runner Celery "
+              f"sur cette branche) : {took:.0f} s, {letters / took:.0f} lettres/s, pic "
+              f"+{max(r['mib'] for r in results):.0f} MiB par processus")
+    print(f"  charge à la fin : {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
