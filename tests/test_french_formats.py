@@ -104,10 +104,10 @@ def test_r_a11y_1_shell_in_french_with_the_establishment_outside_the_menu(client
     auth.login("chef.0999001a")
     html = client.get("/").get_data(as_text=True)
     assert '<html lang="fr">' in html
-    assert 'aria-label="Afficher ou masquer le menu"' in html and "Toggle" not in html
+    assert 'title="Menu">Menu</button>' in html and "Toggle" not in html
     # The establishment's name comes before the collapsing part of the menu: it stays
     # visible on a phone, where that part is folded.
-    assert html.index('data-testid="etablissement"') < html.index('id="admin-navbar-collapse"')
+    assert html.index('data-testid="etablissement"') < html.index('id="menu-admints"')
     assert "Année scolaire 2026/2027" in html
     assert 'href="/favicon.ico"' in html
 

@@ -26,9 +26,9 @@ def test_r_a11y_1_establishment_visible_on_a_phone(page, live_server, known):  #
     login(page, live_server, "chef.0999001a", PASSWORD)
     assert page.locator("[data-testid=etablissement]").is_visible()
     assert "Collège Victor-Hugo" in page.inner_text("[data-testid=etablissement]")
-    toggler = page.locator("button.navbar-toggler")
+    toggler = page.locator("#bouton-menu")
     assert toggler.is_visible()
-    assert toggler.get_attribute("aria-label") == "Afficher ou masquer le menu"
+    assert toggler.inner_text().strip() == "Menu"
     assert page.evaluate("document.documentElement.lang") == "fr"
     box = page.locator("[data-testid=etablissement]").bounding_box()
     assert box["x"] + box["width"] <= 390

@@ -54,7 +54,8 @@ def assert_refused(response, where: str, allow_ok: bool = True) -> None:
         elif response.mimetype == "text/html":
             # The French error page, or the screen again with its French error message.
             assert 'lang="fr"' in body or "alert-danger" in body or 'class="text-danger' in \
-                body or "invalid-feedback" in body, f"no French error at {where}"
+                body or "invalid-feedback" in body or "fr-alert--error" in body \
+                or "fr-error-text" in body, f"no French error at {where}"
 
 
 # --------------------------------------------------------------------------- the app's routes
