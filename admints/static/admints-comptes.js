@@ -6,17 +6,12 @@
    2. Job pages ([data-job-state-url]): the progress bar follows the job's JSON state (R-ACC-6);
       at the end the page's result region is replaced in place (PDF link, recap) and the end is
       announced — no reload, focus is not thrown to the top. Without JavaScript the page offers
-      a plain « Actualiser » link.
-   3. A refused form's error summary ([data-admints-focus], « Gérer le compte ») takes the focus. */
+      a plain « Actualiser » link. */
 (function () {
   "use strict";
 
   function all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function show(el, on) { if (el) { el.classList.toggle("admints-hidden", !on); } }
-
-  // A refused form's error summary (« Gérer le compte ») takes the focus on arrival.
-  var summary = document.querySelector("[data-admints-focus]");
-  if (summary) { summary.focus(); }
 
   // ---------------------------------------------------------------- 1. account lists
   var form = document.querySelector("form[data-admints-comptes]");
