@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Fetch the DSFR (Système de design de l'État) release files that the families' portal uses.
+"""Fetch the DSFR (Système de design de l'État) release files that the families' portal and the
+back-office (issue 13) use.
 
 Owns: the pinned version and sha512 integrity of the npm package `@gouvfr/dsfr` (the one place
 to change on an upgrade), the download of its tarball from the npm registry (`npm pack` when npm
 is present, else a plain HTTPS download of the same tarball), the integrity check (done here, in
 Python, whatever fetched the bytes), and the choice of the few files kept from `dist/` in the
-git-ignored folder `admints/static/dsfr/`. Never a CDN at run time: the pages load these copies.
+git-ignored folder `admints/static/dsfr/`: the core stylesheet (every component) and scripts,
+the fonts, and the icons that the templates of both UIs (and the views' Python formatters)
+name with a `fr-icon-*` class. Never a CDN at run time: the pages load these copies.
 
 Stdlib only: `make run` / `make test` call it before the virtualenv exists. Idempotent: when the
 stamp file in the folder names the same version, integrity and icon set, it does nothing.
@@ -41,6 +44,17 @@ INTEGRITY = (
 ROOT = Path(__file__).resolve().parent.parent
 DEST = ROOT / "admints" / "static" / "dsfr"
 TEMPLATES = ROOT / "templates" / "portail"
+# Everything scanned for `fr-icon-*` names: the portal, the back-office's templates (the shell,
+# Flask-Admin's overrides, login, errors) and the Python code that builds HTML (formatters).
+ICON_SOURCES = (
+    TEMPLATES,
+    ROOT / "templates" / "admints",
+    ROOT / "templates" / "admin",
+    ROOT / "templates" / "auth",
+    ROOT / "templates" / "errors",
+    ROOT / "admints",
+)
+SCANNED_SUFFIXES = (".html", ".py")
 STAMP = ".stamp.json"
 
 # The files of dist/ the base layout loads; the icons and fonts they point to are added below.
@@ -113,12 +127,17 @@ def fetch_tarball(version: str = VERSION, url: str | None = None) -> bytes:
     return _download(url or tarball_url(version))
 
 
-def template_icons(templates: Path = TEMPLATES) -> list[str]:
-    """Names of the `fr-icon-*` classes that the portal's templates use."""
+def template_icons(templates: Path | tuple[Path, ...] = ICON_SOURCES) -> list[str]:
+    """Names of the `fr-icon-*` classes that the templates (and Python files) under the given
+    folder(s) use; a missing folder is skipped."""
+    folders = (templates,) if isinstance(templates, Path) else tuple(templates)
     names: set[str] = set()
-    if templates.is_dir():
-        for path in sorted(templates.rglob("*.html")):
-            names.update(_ICON_CLASS.findall(path.read_text(encoding="utf-8")))
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in SCANNED_SUFFIXES and path.is_file():
+                names.update(_ICON_CLASS.findall(path.read_text(encoding="utf-8")))
     return sorted(names)
 
 
@@ -140,7 +159,7 @@ def _icon_svg(icons_css: str, name: str) -> str:
         r"\.fr-icon-" + re.escape(name) + r":(?:after|before)[^{]*\{[^}]*?url\(([^)]+)\)", icons_css
     )
     if not match:
-        raise FetchError(f"Icône DSFR inconnue dans templates/portail : fr-icon-{name}")
+        raise FetchError(f"Icône DSFR inconnue dans les gabarits : fr-icon-{name}")
     path = posixpath.normpath(posixpath.join(posixpath.dirname(ICONS_CSS), match.group(1)))
     return path
 
@@ -215,7 +234,8 @@ def install(dest: Path, files: dict[str, bytes], stamp: dict) -> None:
 
 
 def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGRITY,
-           url: str | None = None, templates: Path = TEMPLATES, force: bool = False) -> dict:
+           url: str | None = None, templates: Path | tuple[Path, ...] = ICON_SOURCES,
+           force: bool = False) -> dict:
     """Make `dest` hold the kept files of that version; a summary of what was done."""
     icons = template_icons(templates)
     stamp = stamp_for(version, integrity, icons)
@@ -233,7 +253,7 @@ def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGR
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Récupère les fichiers du DSFR gardés par le portail.")
+        description="Récupère les fichiers du DSFR gardés par le portail et l'administration.")
     parser.add_argument("--dest", type=Path, default=DEST)
     parser.add_argument("--force", action="store_true", help="refaire même si le tampon correspond")
     args = parser.parse_args(argv)

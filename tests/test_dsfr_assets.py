@@ -274,3 +274,39 @@ def test_r_por_2_every_file_the_stylesheets_and_portal_templates_point_to_is_kep
     svgs |= {fetch_dsfr._icon_svg(icons_css, name) for name in fetch_dsfr.template_icons()}
     missing = [rel for rel in sorted(svgs | woff2) if not (dest / rel).is_file()]
     assert missing == []
+
+
+# --- Issue 13: the back-office uses the same DSFR folder --------------------------------------
+
+def test_r_a11y_13_icons_of_back_office_templates_and_formatters_are_collected(tmp_path):
+    """The icons of the back-office's templates (shell, Flask-Admin overrides, login, errors)
+    and of the Python formatters that build HTML are kept as well as the portal's; a folder
+    that does not exist is skipped; `fr-icon--sm` (a size modifier) is no icon."""
+    portail, admints, admin_fa, code = (tmp_path / n for n in ("portail", "admints", "admin", "py"))
+    for folder in (portail, admints, admin_fa, code):
+        folder.mkdir()
+    (portail / "a.html").write_text('<span class="fr-icon-account-line fr-icon--sm"></span>')
+    (admints / "shell.html").write_text('<button class="fr-btn fr-icon-logout-box-r-line">')
+    (admin_fa / "list.html").write_text('<a class="fr-icon-edit-line">Modifier</a>')
+    (code / "formatters.py").write_text('ICON = "fr-icon-refresh-line"  # continuité\n')
+    (code / "notes.txt").write_text('fr-icon-ignored-line')
+    names = fetch_dsfr.template_icons((portail, admints, admin_fa, code, tmp_path / "absent"))
+    assert names == ["account-line", "edit-line", "logout-box-r-line", "refresh-line"]
+    assert fetch_dsfr.template_icons(portail) == ["account-line"]  # one folder still accepted
+
+
+def test_r_a11y_13_default_sources_cover_the_back_office_folders():
+    sources = {p.relative_to(fetch_dsfr.ROOT).as_posix() for p in fetch_dsfr.ICON_SOURCES}
+    assert sources >= {"templates/portail", "templates/admints", "templates/admin",
+                       "templates/auth", "templates/errors", "admints"}
+
+
+def test_r_a11y_13_real_folder_holds_the_shells_icons():
+    """The shell's « Se déconnecter » and user icons are in the real folder, with everything the
+    back-office's templates name (the test above checks every one of them)."""
+    dest = _real_folder()
+    names = fetch_dsfr.template_icons()
+    assert {"logout-box-r-line", "account-circle-line"} <= set(names)
+    icons_css = (dest / fetch_dsfr.ICONS_CSS).read_text(encoding="utf-8")
+    for name in ("logout-box-r-line", "account-circle-line"):
+        assert (dest / fetch_dsfr._icon_svg(icons_css, name)).is_file(), name
