@@ -33,7 +33,7 @@ BLOCKING = ("critical", "serious", "moderate")
 # Is the focused element's focus visible? Its own outline or box-shadow (or its ::before, as the
 # DSFR draws it on « enlarged » links), or — DSFR checkboxes and radios, whose box is drawn by
 # their label — the label's ::before.
-_FOCUS_JS = """() => {
+_FOCUS_JS = r"""() => {
   const el = document.activeElement;
   if (!el || el === document.body) return {tag: 'BODY', visible: false, name: ''};
   const shows = (s) => (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
