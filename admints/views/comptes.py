@@ -241,7 +241,7 @@ class ComptesListView(TenantModelView):
                                       for name, fmt in formatters])
             out.append(
                 f'<tr{_CONTINUITE if row.continuite else ""} data-row-id="{row_id}">'
-                + (f'<td><div class="fr-checkbox-group fr-checkbox-group--sm admints-row-check">'
+                + (f'<td><div class="fr-checkbox-group admints-row-check">'
                    f'<input type="checkbox" name="rowid" class="action-checkbox" '
                    f'id="sel-{row_id}" value="{row_id}"><label class="fr-label" '
                    f'for="sel-{row_id}"><span class="fr-sr-only">Sélectionner {who}</span>'
