@@ -26,7 +26,7 @@ def test_r_srv_2_r_par_2_toggle_service_and_edit_welcome_message(page, live_serv
     login(page, live_server, "chef.0999001a", PASSWORD)
 
     # R-SRV-2: close then reopen « Vie scolaire » from the menu.
-    page.click("a.dropdown-toggle:has-text('Gestion des services')")
+    page.click("#navigation button.fr-nav__btn:has-text('Gestion des services')")
     page.click("a:has-text('Ouverture / fermeture') >> visible=true")
     row = page.locator("tr[data-service=vie_scolaire]")
     assert row.locator(".etat-service").inner_text() == "Ouvert"

@@ -52,7 +52,7 @@ def test_r_sec_chef_creates_delegue_who_sees_only_its_menus(db, etab, live_serve
     assert user.droits == ["eleves"] and user.password_hash.startswith("$argon2id$")
     _logout(page)
     login(page, live_server, "delegue.ent", "secret-du-delegue")
-    menu = page.inner_text("nav")
+    menu = page.text_content("#navigation")
     assert "Accès des élèves" in menu
     for absent in ("Journal", "Paramétrage", "Statistiques", "Académie"):
         assert absent not in menu
