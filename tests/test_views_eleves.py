@@ -46,8 +46,9 @@ def test_r_acc_8_filters_name_letters_state_mef_continuity(client, auth, etab):
     assert "ZOLA" in html and "NOM000" not in html
     html = client.get(f"{BASE}?flt0_etat=utilise").get_data(as_text=True)
     assert "ZOLA" in html and "sur 1" in html
-    assert 'class="compte-continuite"' in html  # R-ACC-9: continuity row in red
-    assert "badge-success" in html  # R-ACC-1 colour badge
+    assert 'class="compte-continuite"' in html  # R-ACC-9: the continuity row is marked
+    assert "Continuité d'accès</span>" in html  # R-ACC-9 / issue 13: said in words too
+    assert 'fr-badge--success etat-utilise">Utilisé<' in html  # R-ACC-1 DSFR badge with text
     html = client.get(f"{BASE}?flt0_continuite=0").get_data(as_text=True)
     assert "ZOLA" not in html and "sur 3" in html
     html = client.get(f"{BASE}?flt0_mef={s['mef'].id}").get_data(as_text=True)

@@ -352,20 +352,21 @@ def scoped_options(model, label=lambda row: str(row), order_by=None):
     return per_establishment(rows)
 
 
+# DSFR badge variants (issue 13): the label is the state's text, the colour only repeats it.
 ETAT_BADGES = {
-    EtatCompte.NON_NOTIFIE: "secondary",
-    EtatCompte.NOTIFIE: "info",
-    EtatCompte.EN_COURS_ACTIVATION: "warning",
-    EtatCompte.UTILISE: "success",
+    EtatCompte.NON_NOTIFIE: "fr-badge--new",
+    EtatCompte.NOTIFIE: "fr-badge--info",
+    EtatCompte.EN_COURS_ACTIVATION: "fr-badge--warning",
+    EtatCompte.UTILISE: "fr-badge--success",
 }
 
 
 def etat_badge(etat: str | None) -> Markup:
-    """R-ACC-1: the state as a colour badge, the same everywhere."""
+    """R-ACC-1: the state as a DSFR badge (its text says the state), the same everywhere."""
     if not etat:
         return Markup("")
     state = EtatCompte(etat)
-    return Markup('<span class="badge badge-{} etat-{}">{}</span>').format(
+    return Markup('<span class="fr-badge fr-badge--sm {} etat-{}">{}</span>').format(
         ETAT_BADGES[state], state.value, ETAT_LABELS[state]
     )
 

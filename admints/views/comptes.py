@@ -67,11 +67,19 @@ def fmt_etat_expiry(row) -> Markup:
     """The state badge and, for a *Notifié* / *En cours d'activation* account, « expire le
     JJ/MM/AAAA » (R-ACC-10, `lifecycle.expires_on`)."""
     badge = fmt_etat(row.etat)
+    if getattr(row, "continuite", False):
+        badge += _CONTINUITE_BADGE
     due = expires_on(row.etat, row.date_notification)
     if due is None:
         return badge
-    return badge + Markup(' <small class="compte-expire text-nowrap">expire le {}</small>'
+    return badge + Markup(' <small class="compte-expire">expire le {}</small>'
                           ).format(format_date(due))
+
+
+# R-ACC-9 / issue 13: continuity said in words (an icon and a text), never by colour alone.
+_CONTINUITE_BADGE = Markup(
+    ' <span class="fr-badge fr-badge--sm fr-badge--purple-glycine compte-continuite-badge">'
+    '<span aria-hidden="true">↺ </span>Continuité d\'accès</span>')
 
 
 # Account columns the list pages read, as plain row fields (`row.etat`, …).
@@ -158,6 +166,11 @@ class ComptesListView(TenantModelView):
     def badge(self, etat) -> Markup:
         return etat_badge(etat)
 
+    @abstractmethod
+    def row_label(self, row) -> str:
+        """Who a list row is, in words (« DUPONT Jean »): names its checkbox and its
+        « Gérer le compte » link for screen readers (issue 13 point 4)."""
+
     # -- access ------------------------------------------------------------------------
     def is_action_allowed(self, name: str) -> bool:
         return permissions.can_mass_act(current_user) and super().is_action_allowed(name)
@@ -223,14 +236,19 @@ class ComptesListView(TenantModelView):
         out = []
         for row in data:
             row_id = row.id
+            who = html.escape(self.row_label(row))
             cells = "</td><td>".join([_cell(fmt(self, None, row, name))
                                       for name, fmt in formatters])
             out.append(
                 f'<tr{_CONTINUITE if row.continuite else ""} data-row-id="{row_id}">'
-                + (f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
-                   f'value="{row_id}" aria-label="Sélectionner"></td>' if with_checkbox else "")
-                + f'<td>{cells}</td><td><a class="btn btn-sm btn-outline-primary text-nowrap" '
-                f'href="{gerer}{row_id}/">Gérer le compte</a></td></tr>')
+                + (f'<td><div class="fr-checkbox-group admints-row-check">'
+                   f'<input type="checkbox" name="rowid" class="action-checkbox" '
+                   f'id="sel-{row_id}" value="{row_id}"><label class="fr-label" '
+                   f'for="sel-{row_id}"><span class="fr-sr-only">Sélectionner {who}</span>'
+                   f'</label></div></td>' if with_checkbox else "")
+                + f'<td>{cells}</td><td><a class="fr-btn fr-btn--sm fr-btn--secondary '
+                f'admints-gerer" href="{gerer}{row_id}/">Gérer le compte'
+                f'<span class="fr-sr-only"> de {who}</span></a></td></tr>')
         return Markup("".join(out))
 
     # -- sorting and paging: the list's statement already joins what it sorts on ----------

@@ -9,11 +9,16 @@ first, and so does « Renotifier et réinitialiser le mot de passe » of an *Uti
 (its chosen password is lost). « Simuler l'accès de la famille » (R-POR-4) opens, in the same
 browser, a read-only portal session bound to the staff member (admints.portail.simulation); the
 staff session is untouched.
+
+A refused « Écrire un courriel » or « Renvoyer le courriel d'activation » still redirects to the
+page (POST-redirect-GET), which then shows the message under its field (`aria-invalid`,
+`aria-describedby`) with an error summary, and keeps what was typed (issue 13 point 3): the
+error rides in the session for that one page view (`_field_error`).
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -30,6 +35,19 @@ from ..portail import identity, simulation
 from .confirmation import ask, confirmed
 
 OPS = ("renotifier", "renotifier_reinit", "activation", "ecrire", "nouveau", "simuler")
+# The forms whose refusal is shown under their field, and what of them is kept (typed text).
+FIELD_FORMS = {"activation": ("email",), "ecrire": ("sujet", "texte")}
+_ERROR_KEY = "admints_gerer_erreur"
+_KEPT_MAX = 2000  # characters of typed text kept in the session cookie
+
+
+def _field_error(op: str, id: int, message: str) -> dict:
+    """The refused field of form `op` (the first empty one, else the address / the form)."""
+    values = {name: (request.form.get(name) or "")[:_KEPT_MAX] for name in FIELD_FORMS[op]}
+    field = next((name for name in FIELD_FORMS[op] if not values[name].strip()), None)
+    if field is None:
+        field = "email" if op == "activation" else None
+    return {"row": id, "form": op, "field": field, "message": message, "values": values}
 
 
 class GererMixin:
@@ -52,6 +70,9 @@ class GererMixin:
         # R-SRV-1: before activation, nothing that hands out a password is offered.
         blocked = activation.blocked_reason(self.etablissement_id())
         user, etab_id = current_user._get_current_object(), self.etablissement_id()
+        erreur = session.pop(_ERROR_KEY, None)
+        if not isinstance(erreur, dict) or erreur.get("row") != id:
+            erreur = None
         return self.render(
             "admints/comptes/gerer.html", row=row, compte=compte, eleve=eleve,
             responsable=responsable, niveau=getattr(row, "niveau", None),
@@ -69,7 +90,7 @@ class GererMixin:
             else [],
             can_simulate=simulation.may_simulate(user, compte, etab_id),
             simulation_unavailable=simulation.unavailable(user, compte, etab_id),
-            EtatCompte=EtatCompte)
+            EtatCompte=EtatCompte, erreur=erreur)
 
     @expose("/compte/<int:id>/<op>/", methods=("POST",))
     def gerer_post(self, id: int, op: str):
@@ -112,7 +133,10 @@ class GererMixin:
             refuse(403, exc.message)
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "error")
+            if op in FIELD_FORMS:
+                session[_ERROR_KEY] = _field_error(op, id, exc.message)
+            else:
+                flash(exc.message, "error")
             return redirect(back)
         abort(404)
 

@@ -62,6 +62,9 @@ class ElevesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixin, Com
     def row_eleve(self, row):
         return row
 
+    def row_label(self, row) -> str:
+        return f"{row.nom} {row.prenom}"
+
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 

@@ -103,6 +103,10 @@ class ResponsablesView(comptes_gerer.GererMixin, comptes_actions.MassActionsMixi
     def row_eleve(self, row):
         return row.eleve
 
+    def row_label(self, row) -> str:
+        who = Responsable.display_name(row.civilite, row.resp_nom, row.resp_prenom)
+        return f"{who}, responsable de {row.eleve_nom} {row.eleve_prenom}"
+
     def list_row_columns(self) -> tuple:
         return LIST_ROW_COLUMNS
 

@@ -1,12 +1,13 @@
 """« Tâches »: the progress page of a notification job (R-ACC-6) or of a mass email to guardians
 (R-ACC-7), hidden from the menu.
 
-The page polls `etat.json` every second (static `jobs.js`), then shows the PDF link and the
-recap (notified, failed with reasons; for an email: sent, refused, without address). A job whose
-runner is gone is shown « interrompue » (recovered when its page is read) with what was and was
-not sent; a notification can be resumed, a mass email cannot. A job is only ever read through the
-current establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file
-the job row names, under the output directory, never a path from the request. Inside the
+The page polls `etat.json` every second (static `admints-comptes.js`), then shows the PDF link
+and the recap in place (notified, failed with reasons; for an email: sent, refused, without
+address), the end said in words by `etat.json`'s `message` (`end_message`). A job whose runner
+is gone is shown « interrompue » (recovered when its page is read) with what was and was not sent;
+a notification can be resumed, a mass email cannot. A job is only ever read through the current
+establishment (R-SEC-1): another school's job id gives 404, and the PDF served is the file the job
+row names, under the output directory, never a path from the request. Inside the
 establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
 délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
 deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
@@ -93,7 +94,8 @@ class TachesView(TenantBaseView):
     def job_state(self, job_id: int):
         job = self._recovered(job_id)
         return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
-                       error=job.error if job.status in ("failed", "interrupted") else None)
+                       error=job.error if job.status in ("failed", "interrupted") else None,
+                       message=end_message(job))
 
     @expose("/<int:job_id>/reprendre/", methods=("POST",))
     def job_resume(self, job_id: int):
@@ -141,6 +143,34 @@ class TachesView(TenantBaseView):
         area = permissions.JOB_AREAS.get(job.kind)
         return url_for("eleves.index_view" if area == permissions.ELEVES
                        else "responsables.index_view")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count <= 1 else many}"
+
+
+def end_message(job: Job) -> str | None:
+    """What the job page announces when the job ends (issue 13 point 4): « Terminé : 120
+    courriers générés », from the recap the job recorded. None while it runs."""
+    recap = job.result or {}
+    if job.status == "failed":
+        return "La tâche a échoué : voir le détail ci-dessous."
+    if job.status == "interrupted":
+        return "La tâche a été interrompue : voir le détail ci-dessous."
+    if job.status != "done":
+        return None
+    if job.kind == writing.JOB_KIND:
+        return f"Terminé : {_n(recap.get('sent', 0), 'courriel envoyé', 'courriels envoyés')}."
+    by_mode = recap.get("by_mode") or {}
+    parts = []
+    if by_mode.get("courrier") or not by_mode.get("courriel"):
+        parts.append(_n(by_mode.get("courrier", 0), "courrier généré", "courriers générés"))
+    if by_mode.get("courriel"):
+        parts.append(_n(by_mode["courriel"], "courriel envoyé", "courriels envoyés"))
+    failed = len(recap.get("failed") or [])
+    if failed:
+        parts.append(_n(failed, "compte non notifié", "comptes non notifiés"))
+    return "Terminé : " + ", ".join(parts) + "."
 
 
 def register(admin) -> None:

@@ -29,7 +29,7 @@ def _pupils(etab, n_6a: int, n_6b: int):
 
 
 def _open_eleves_filtered(page, base: str, division: str) -> None:
-    page.click("a.dropdown-toggle:has-text('Accès des élèves')")
+    page.click("button.fr-nav__btn:has-text('Accès des élèves')")
     page.click("a:has-text('Notifier / gérer les comptes') >> visible=true")
     page.wait_for_selector("[data-testid=comptes]")
     page.select_option("select[name=flt0_division]", label=division)
@@ -92,22 +92,21 @@ def test_r_acc_6_select_all_matching_notify_paper_progress_and_pdf(app, page, li
     login(page, live_server, "chef.0999001a", PASSWORD)
     _open_eleves_filtered(page, live_server, "6A")
     assert page.locator("[data-testid=comptes] tbody tr").count() == 50
-    page.check("input.action-rowtoggle")
+    page.check("input.action-rowtoggle", force=True)  # DSFR: the box is drawn by its label
     assert "50 compte(s) sélectionné(s) sur 60" in page.inner_text("[data-testid=selection-count]")
     page.click("[data-testid=select-all-matching]")
     assert "60 compte(s) sélectionné(s) sur 60" in page.inner_text("[data-testid=selection-count]")
-    page.click("a.dropdown-toggle:has-text('Avec la sélection')")
-    page.click("a.dropdown-item:has-text('Notifier (papier)')")
+    page.select_option("#action", label="Notifier (papier)")
+    page.click("[data-testid=appliquer]")
     # Server-side confirmation page
     assert "60" in page.inner_text("[data-testid=confirmation-count]")
-    page.check("#reset-0")
+    page.check("#reset_used-0", force=True)
     page.click("[data-testid=confirmer]")
     page.wait_for_url("**/taches/*/")
-    bar = page.locator("#job-progress .progress-bar")
     page.wait_for_function(
-        "() => { const b = document.querySelector('#job-progress .progress-bar');"
+        "() => { const b = document.querySelector('#job-progress progress');"
         " return b && parseInt(b.getAttribute('aria-valuenow'), 10) >= 50; }")
-    assert "50 %" in bar.inner_text()
+    assert "50 %" in page.inner_text("#job-progress .job-percent")
     page.wait_for_selector("[data-testid=job-done]", timeout=30000)
     assert "60" in page.inner_text("[data-testid=recap] .recap-notified")
     with page.expect_download() as info:
