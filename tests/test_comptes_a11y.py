@@ -47,8 +47,7 @@ def test_r_acc_9_continuity_and_state_in_words_issue_13(client, auth, etab):
     assert 'fr-badge--new etat-non_notifie">Non notifié<' in html
     assert re.search(r'compte-continuite-badge">.*?Continuité d\'accès</span>', html)
     page = client.get(f"{BASE}compte/{s['liens'][0].id}/").get_data(as_text=True)
-    assert "<title>Gérer le compte – " in page
-    assert "Accès des responsables – AdminTS</title>" in page
+    assert "<title>Gérer le compte – Accès des responsables – AdminTS</title>" in page
     assert page.count("<h1") == 1 and "Continuité d'accès" in page
 
 
