@@ -129,9 +129,6 @@ def test_r_a11y_1_activation_page_axe_clean(page, live_server, db):
     assert problems(page) == []
 
 
-@pytest.mark.xfail(strict=True, reason="Flask-Admin's generic list (inline handlers, jQuery, "
-                   "unnamed row checkboxes) is moved to the DSFR on branch a11y-fa: remove this "
-                   "mark once merged")
 @pytest.mark.parametrize(("user", "url"), LIST_SCREENS)
 def test_r_a11y_1_list_based_settings_screens_axe_clean(page, live_server, screens, user, url):
     """R-PAR-6 (liens), R-SRV-4 (dates de publication), R-SRV-5 (TIPI): our blocks in the

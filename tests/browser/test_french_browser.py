@@ -1,6 +1,6 @@
 """Issue 12 points 8 and 10 in Chromium (R-A11Y-1, R-STA-3): Plotly's toolbar in French with
 only its useful buttons and no cloud/« Share » button; the establishment's name visible on a
-390 px wide phone, menu folded behind a French-labelled button."""
+390 px wide phone, menu folded behind a French-labelled button; filters in French, native controls."""
 
 from __future__ import annotations
 
@@ -34,23 +34,16 @@ def test_r_a11y_1_establishment_visible_on_a_phone(page, live_server, known):  #
     assert box["x"] + box["width"] <= 390
 
 
-def test_r_a11y_1_select2_messages_in_french(page, live_server, known):  # noqa: F811
+def test_r_a11y_1_filters_native_controls_in_french(page, live_server, known):  # noqa: F811
+    """Issue 13: the Journal's filters are a server-rendered form of native, labelled controls —
+    no select2/jQuery widget with English texts of its own is loaded any more."""
     login(page, live_server, "chef.0999001a", PASSWORD)
     page.goto(f"{live_server}/journal/")
-    assert page.evaluate("jQuery.fn.select2.defaults.formatNoMatches()") == "Aucun résultat"
-    assert page.evaluate("jQuery.fn.select2.defaults.formatSearching()") == "Recherche en cours…"
-
-
-def test_r_a11y_1_tag_inputs_say_no_match_in_french(page, live_server, known):  # noqa: F811
-    """Flask-Admin's « dans la liste » filters build a select2 tag input with an English « no
-    matches » text of their own (form.js): it is French once our script is loaded."""
-    login(page, live_server, "chef.0999001a", PASSWORD)
-    page.goto(f"{live_server}/journal/")
-    text = page.evaluate("""() => {
-        const $el = jQuery('<input type="hidden">').appendTo('body');
-        $el.select2({tags: [], tokenSeparators: [','],
-                     formatNoMatches: () => 'Enter comma separated values'});
-        return $el.data('select2').opts.formatNoMatches('');
-    }""")
-    assert text == "Saisissez des valeurs séparées par des virgules"
-    assert page.evaluate("jQuery.fn.select2.defaults.formatNoMatches()") == "Aucun résultat"
+    assert page.evaluate("typeof window.jQuery") == "undefined"
+    names = page.eval_on_selector_all(
+        "main select, main input:not([type=hidden])",
+        "els => els.map(e => (e.labels && e.labels[0] ? e.labels[0].innerText : '').trim())")
+    assert names and all(names), names
+    text = page.inner_text("main")
+    for english in ("Add Filter", "Apply", "Search", "Enter comma separated values"):
+        assert english not in text, english
