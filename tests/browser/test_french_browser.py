@@ -1,6 +1,7 @@
 """Issue 12 points 8 and 10 in Chromium (R-A11Y-1, R-STA-3): Plotly's toolbar in French with
 only its useful buttons and no cloud/« Share » button; the establishment's name visible on a
-390 px wide phone, menu folded behind a French-labelled button; filters in French, native controls."""
+390 px wide phone, menu folded behind a French-labelled button; filters in French, native
+controls."""
 
 from __future__ import annotations
 
