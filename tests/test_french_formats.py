@@ -275,11 +275,18 @@ def test_r_srv_2_service_state_is_a_badge_and_one_clear_button(client, auth, db,
     assert wanted in row
 
 
-def test_r_a11y_1_staff_form_checkboxes_keep_their_height(client, auth, db, etab):
+def test_r_a11y_1_staff_form_checkboxes_are_a_labelled_group(client, auth, db, etab):
+    """Issue 12 point 11, issue 13: the delegate's menus are a DSFR fieldset of checkbox groups
+    (legend = the field's label, one <label> per box), not a bare list that overflowed onto the
+    password field below."""
     auth.login("chef.0999001a")
     html = client.get("/utilisateurs-etablissement/new/").get_data(as_text=True)
-    ul = re.search(r'<ul[^>]*id="droits"[^>]*>', html).group(0)
-    assert "form-control" not in ul and "admints-checkboxes" in ul
+    group = re.search(r'<fieldset[^>]*id="droits".*?</fieldset>', html, re.S).group(0)
+    assert "Menus accordés (délégué)" in re.search(r"<legend.*?</legend>", group, re.S).group(0)
+    boxes = re.findall(r'<input[^>]*id="(droits-\d+)"[^>]*type="checkbox"', group)
+    assert boxes and group.count("fr-checkbox-group") == len(boxes)
+    for box in boxes:
+        assert f'<label class="fr-label" for="{box}">' in group
 
 
 @pytest.mark.parametrize("url, method", [("/logout", "get"), ("/nexiste-pas", "get")])

@@ -65,19 +65,9 @@ DROIT_LABELS = {
 }
 
 
-class CheckboxListWidget(widgets.ListWidget):
-    """A list of checkboxes. Flask-Admin gives every field `class="form-control"`, whose fixed
-    height made the list overflow onto the password field below (issue 12 point 11): the list
-    drops that class and keeps its natural height."""
-
-    def __call__(self, field, **kwargs):
-        classes = [c for c in kwargs.pop("class", "").split() if c != "form-control"]
-        kwargs["class"] = " ".join([*classes, "list-unstyled", "admints-checkboxes", "mb-0"])
-        return super().__call__(field, **kwargs)
-
-
 class MultiCheckboxField(SelectMultipleField):
-    widget = CheckboxListWidget(prefix_label=False)
+    """Several checkboxes; templates/admin/lib.html draws them as a DSFR fieldset."""
+    widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 

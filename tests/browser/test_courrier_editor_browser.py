@@ -115,7 +115,7 @@ def test_issue12_each_act_asks_first_and_cancel_changes_nothing(page, live_serve
     acts = [
         ("/services/ouverture/", "[data-testid=fermer-vie_scolaire]", "Vie scolaire"),
         ("/services/notes/dates/", "form.date-publication button", "15/01/2027"),
-        ("/parametrage/liens/", "form.icon button[aria-label=Supprimer]", "CDI du collège"),
+        ("/parametrage/liens/", "button:has-text(\"Supprimer\")", "CDI du collège"),
     ]
     for path, button, names in acts:
         page.goto(f"{live_server}{path}")
