@@ -36,7 +36,7 @@ class StreamingDocument(pdfdoc.PDFDocument):
     """A `PDFDocument` whose finished pages go to `path` as they end (`attach`, `write_now`)."""
 
     def attach(self, path) -> None:
-        self._out = open(path, "wb")  # noqa: SIM115 - closed by save() or close()
+        self._out = open(path, "wb")  # closed by save() or close()
         self._sink = _DiskFile(self._out, self._pdfVersion)
         self._written: set[str] = set()
 

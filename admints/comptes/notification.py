@@ -20,7 +20,7 @@ Views, CLI and tests call `notify` (claim, then deliver in this process as a job
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,10 +238,11 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
             f"notification_{kind}", etablissement_id, params, notify_job, by, total=len(ids),
             recap=interrupted_recap)
         items = load_items(etablissement_id, kind, ids)
-        rows, plain_by_compte = _rows(job.id, etablissement_id, items, params,
-                                      {c.compte_id: c for c in claims})
+        plain_by_compte: dict[int, str] = {}
         outbox.supersede(claims, job.id)
-        outbox.store(rows)
+        # rows made and inserted chunk by chunk: never all the dicts at once (issue 14)
+        outbox.store(_rows(job.id, etablissement_id, items, params,
+                           {c.compte_id: c for c in claims}, plain_by_compte))
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -250,9 +251,9 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
 
 
 def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
-          taken: dict) -> tuple[list[dict], dict[int, str]]:
+          taken: dict, plain: dict[int, str]) -> Iterator[dict]:
+    """The outbox row of each item, in order; the plain passwords go into `plain`."""
     mode = params["mode"]
-    rows, plain = [], {}
     for position, it in enumerate(items):
         compte = it.compte
         row = {"job_id": job_id, "etablissement_id": etablissement_id, "compte_id": compte.id,
@@ -260,17 +261,19 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
                "password_encrypted": None, "new_password": False, "continuite": False,
                "etat_before": compte.etat, "status": "pending", "fallback": False,
                "reason": None, "delivered_at": None}
-        rows.append(row)
+        # yielded once complete: `store` may insert it at once
         reset = params.get("reset_all") or (params.get("reset_used")
                                             and compte.etat == EtatCompte.UTILISE)
         try:
             prepared = lifecycle.prepare_notification(compte, reset=reset)
         except DomainError as exc:
             row.update(status="failed", reason=exc.message)
+            yield row
             continue
         if mode == COURRIEL and not it.email:
             row.update(status="failed", channel=lifecycle.COURRIEL,
                        reason=invalid_reason(it.raw_email) or "Aucune adresse utilisable.")
+            yield row
             continue
         if mode != PAPIER and it.email:
             row.update(channel=lifecycle.COURRIEL, email=it.email)
@@ -288,7 +291,7 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
                    continuite=prepared.continuite)
         if password:
             plain[compte.id] = password
-    return rows, plain
+        yield row
 
 
 # ---------------------------------------------------------------- 2. deliver
@@ -307,8 +310,13 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     if items is None:
         items = {it.compte.id: it for it in load_items(
             etablissement_id, kind, [r.compte_id for r in rows if r.compte_id])}
-    passwords = {r.id: (plain or {}).get(r.compte_id) or secrets_store.decrypt_secret(
-        r.password_encrypted) for r in rows if r.password_encrypted}
+    plain = plain or {}
+
+    def passwords(r) -> str | None:  # one at a time, as each letter or email is made
+        if not r.password_encrypted:
+            return None
+        return plain.get(r.compte_id) or secrets_store.decrypt_secret(r.password_encrypted)
+
     marker = outbox_marks.Marker(today)
     pages, pdf_path = 0, None
     try:

@@ -18,7 +18,7 @@ receives a password that was not stored, and a crash leaves nothing half done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
@@ -126,10 +126,20 @@ def release_pending(job_id: int, reason: str) -> None:
     db.session.commit()
 
 
-def store(rows: list[dict]) -> None:
-    """Insert the rows of a job in bulk (one executemany; the caller commits)."""
-    if rows:  # Core executemany: the ORM bulk path costs twice as much for nothing here
-        db.session.execute(NotificationOutbox.__table__.insert(), rows)
+STORE_CHUNK = 1000
+
+
+def store(rows: Iterable[dict]) -> None:
+    """Insert the rows of a job in bulk, one executemany per STORE_CHUNK rows (rows may be a
+    generator: never all of them in memory at once); the caller commits."""
+    batch: list[dict] = []
+    for row in rows:  # Core executemany: the ORM bulk path costs twice as much for nothing here
+        batch.append(row)
+        if len(batch) == STORE_CHUNK:
+            db.session.execute(NotificationOutbox.__table__.insert(), batch)
+            batch = []
+    if batch:
+        db.session.execute(NotificationOutbox.__table__.insert(), batch)
 
 
 def has_rows(job_id: int) -> bool:

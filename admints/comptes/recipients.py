@@ -30,7 +30,7 @@ from ..models import (
 from . import lifecycle
 
 
-@dataclass
+@dataclass(slots=True)  # thousands of them in a notification: no __dict__ each
 class Item:
     """One account to notify: its letter data and its delivery channels."""
 
