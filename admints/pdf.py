@@ -145,13 +145,13 @@ class SharedResourcesCanvas(Canvas):
         page = doc.Pages.pages[-1]
         if type(page) is pdfdoc.PDFPage:
             page.__class__ = _FastPage
-        name, last = page.__InternalName__, doc.objectcounter
-        doc.write_now(name)
-        for number in range(last + 1, doc.objectcounter + 1):  # its content stream
-            oid = doc.numberToId[number]
+        last = doc.objectcounter
+        number = doc.write_now(page.__InternalName__)
+        for other in range(last + 1, doc.objectcounter + 1):  # its content stream
+            oid = doc.numberToId[other]
             if isinstance(doc.idToObject[oid], _RawStream):
                 doc.write_now(oid)
-        doc.Pages.pages[-1] = pdfdoc.PDFObjectReference(name)
+        doc.page_written(number)
 
     def close(self) -> None:
         """Release the output file (after a failure; `save()` closes it itself)."""

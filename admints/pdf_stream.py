@@ -7,13 +7,15 @@ stream are formatted and written at once, then dropped; `save()` writes what rem
 forms, the shared resources, the page tree, the catalog), the cross-reference table (offsets of
 objects written in any order, which PDF allows) and the trailer. Object numbers are the ones
 ReportLab gives, so the file is a valid PDF read back by pypdf in the tests; what stays in
-memory per page is its number, name and offset.
+memory per page is its object number and offsets (two arrays).
 
 Relies on ReportLab 5 internals (`PDFDocument.format`, `PDFFile`, `PDFIndirectObject`), checked
 by tests/test_letters.py and tests/test_letter_layout.py on the version pinned.
 """
 
 from __future__ import annotations
+
+from array import array
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
@@ -32,25 +34,61 @@ class _DiskFile(pdfdoc.PDFFile):
         return b""
 
 
+class _Kids(pdfdoc.PDFObject):
+    """The page tree's /Kids array, from the object numbers of the pages written."""
+
+    def __init__(self, numbers) -> None:
+        self.numbers = numbers
+
+    def format(self, document) -> bytes:
+        return b"[ " + b" ".join(b"%d 0 R" % n for n in self.numbers) + b" ]"
+
+
+class _StreamedPages(pdfdoc.PDFPages):
+    """The page tree of a `StreamingDocument`: its pages are already on disk."""
+
+    def check_format(self, document) -> None:
+        self.Kids = _Kids(document.page_numbers)
+        self.Count = len(document.page_numbers)
+
+
 class StreamingDocument(pdfdoc.PDFDocument):
-    """A `PDFDocument` whose finished pages go to `path` as they end (`attach`, `write_now`)."""
+    """A `PDFDocument` whose finished pages go to `path` as they end (`attach`, `write_now`,
+    `page_written`)."""
 
     def attach(self, path) -> None:
         self._out = open(path, "wb")  # closed by save() or close()
         self._sink = _DiskFile(self._out, self._pdfVersion)
-        self._written: set[str] = set()
+        self._offsets = array("q")  # by object number; 0: not written yet
+        self.page_numbers = array("l")
+        self.Pages.__class__ = _StreamedPages
 
     def close(self) -> None:
         if not self._out.closed:
             self._out.close()
 
-    def write_now(self, name: str) -> None:
-        """Format the registered object `name` into the file now and forget it."""
-        obj = self.idToObject[name]
-        data = pdfdoc.PDFIndirectObject(name, obj).format(self)
-        self.idToOffset[name] = self._sink.add(data)
-        self.idToObject[name] = None
-        self._written.add(name)
+    def write_now(self, name: str) -> int:
+        """Format the registered object `name` into the file now, forget it (only its offset is
+        kept, by number); returns its number."""
+        number = self.idToObjectNumberAndVersion[name][0]
+        data = pdfdoc.PDFIndirectObject(name, self.idToObject[name]).format(self)
+        self._offset(number, self._sink.add(data))
+        del self.idToObject[name], self.idToObjectNumberAndVersion[name]
+        del self.numberToId[number]
+        return number
+
+    def page_written(self, number: int) -> None:
+        """The last page was written (`write_now`): the page tree lists it by number."""
+        self.page_numbers.append(number)
+        self.Pages.pages.pop()
+
+    def _offset(self, number: int, offset: int) -> None:
+        if len(self._offsets) <= number:
+            self._offsets.extend([0] * (number + 1024 - len(self._offsets)))
+        self._offsets[number] = offset
+
+    def _written(self, number: int) -> bool:
+        return number < len(self._offsets) and self._offsets[number] > 0
 
     def SaveToFile(self, filename, canvas) -> None:  # ReportLab's name
         try:
@@ -59,7 +97,8 @@ class StreamingDocument(pdfdoc.PDFDocument):
             self.close()
 
     def format(self) -> bytes:
-        """ReportLab's final pass (same order, same objects), skipping what was written."""
+        """ReportLab's final pass (same order, same objects), skipping what was written, then
+        the cross-reference table and the trailer."""
         self.encrypt.prepare(self)
         cat, info = self.Catalog, self.info
         self.Reference(cat)
@@ -67,26 +106,23 @@ class StreamingDocument(pdfdoc.PDFDocument):
         encryptinfo = self.encrypt.info()
         encryptref = self.Reference(encryptinfo) if encryptinfo else None
         file = self.__accum__ = self._sink
-        ids: list[str] = []
-        counter = 0
+        count = 0
         while True:  # objects may be registered while others are formatted
-            counter += 1
-            if counter not in self.numberToId:
-                break
-            oid = self.numberToId[counter]
-            ids.append(oid)
-            if oid in self._written:
-                continue
-            obj = self.idToObject[oid]
-            data = pdfdoc.PDFIndirectObject(oid, obj).format(self)
-            if not rl_config.invariant and rl_config.pdfComments:
-                file.add(f"% {ascii(oid)}: class {obj.__class__.__name__[:50]} \n")
-            self.idToOffset[oid] = file.add(data)
+            number = count + 1
+            if not self._written(number):
+                if number not in self.numberToId:
+                    break
+                oid = self.numberToId[number]
+                obj = self.idToObject[oid]
+                data = pdfdoc.PDFIndirectObject(oid, obj).format(self)
+                if not rl_config.invariant and rl_config.pdfComments:
+                    file.add(f"% {ascii(oid)}: class {obj.__class__.__name__[:50]} \n")
+                self._offset(number, file.add(data))
+            count = number
         del self.__accum__
-        xref = pdfdoc.PDFCrossReferenceTable()
-        xref.addsection(0, ids)
-        offset = file.add(xref.format(self))
-        trailer = pdfdoc.PDFTrailer(startxref=offset, Size=len(ids) + 1, Root=self.Reference(cat),
+        entries = b"".join(b"%010d 00000 n \n" % self._offsets[n] for n in range(1, count + 1))
+        offset = file.add(b"xref\n0 %d\n0000000000 65535 f \n" % (count + 1) + entries)
+        trailer = pdfdoc.PDFTrailer(startxref=offset, Size=count + 1, Root=self.Reference(cat),
                                     Info=self.Reference(info), Encrypt=encryptref, ID=self.ID())
         file.add(trailer.format(self))
         return b""

@@ -32,7 +32,7 @@ from ..formatting import format_number
 from ..models import OPEN_STATUSES, EtatCompte, Job, KindCompte
 from ..parametrage import fiche
 from . import activation, lifecycle, mailing, outbox, outbox_marks
-from .recipients import Item, etablissement, load_items
+from .recipients import Item, etablissement, load_items, slim
 
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
@@ -291,10 +291,16 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
                    continuite=prepared.continuite)
         if password:
             plain[compte.id] = password
+        slim(it)
         yield row
 
 
 # ---------------------------------------------------------------- 2. deliver
+
+# What delivery reads of an open outbox row (not its reason, dates, job or establishment).
+_DELIVERY_COLUMNS = ("id", "compte_id", "position", "channel", "email", "password_encrypted",
+                     "new_password", "continuite", "etat_before")
+
 
 def deliver(job_id: int, etablissement_id: int, params: dict, *,
             progress: Callable[[int, int], None] | None = None,
@@ -306,9 +312,9 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     kind, mode = params["kind"], params["mode"]
     today = dt.date.fromisoformat(params["today"])
     etab = etablissement(etablissement_id)
-    rows = outbox.job_rows(job_id, OPEN_STATUSES)
+    rows = outbox.job_rows(job_id, OPEN_STATUSES, columns=_DELIVERY_COLUMNS)
     if items is None:
-        items = {it.compte.id: it for it in load_items(
+        items = {it.compte.id: slim(it) for it in load_items(
             etablissement_id, kind, [r.compte_id for r in rows if r.compte_id])}
     plain = plain or {}
 
@@ -343,6 +349,7 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
                                         texts=params.get("texts"), tick=tick)
     finally:
         marker.close()
+    rows = emails = paper = None  # the recap reads the outbox again, chunk by chunk
     recap = build_recap(job_id, etablissement_id, params, items)
     recap.pages, recap.pdf_path = pages, pdf_path
     if pdf_path is None and recap.by_mode["courrier"] and Path(params["out_path"]).is_file():
@@ -363,15 +370,15 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
 def build_recap(job_id: int, etablissement_id: int, params: dict,
                 items: dict[int, Item] | None = None) -> NotifyRecap:
     recap = NotifyRecap(kind=params.get("kind", ""), mode=params.get("mode", ""), job_id=job_id)
-    rows = outbox.job_rows(job_id)
-    recap.total = len(rows)
-    missing = [r.compte_id for r in rows if r.status != "sent" and r.compte_id
+    missing = [r.compte_id for r in outbox.iter_rows(job_id, "status", "compte_id")
+               if r.status != "sent" and r.compte_id
                and (items is None or r.compte_id not in items)]
     items = dict(items or {})
     if missing:
         items.update({it.compte.id: it for it in load_items(
             etablissement_id, recap.kind, missing)})
-    for r in rows:
+    for r in outbox.iter_rows(job_id, "status", "compte_id", "channel", "fallback", "reason"):
+        recap.total += 1
         if r.status == "sent":
             recap.notified.append(r.compte_id)
             recap.by_mode[r.channel] += 1
