@@ -239,8 +239,7 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
             recap=interrupted_recap)
         items = load_items(etablissement_id, kind, ids)
         plain_by_compte: dict[int, str] = {}
-        outbox.supersede(claims, job.id)
-        # rows made and inserted chunk by chunk: never all the dicts at once (issue 14)
+        outbox.supersede(claims, job.id)  # rows made and inserted per chunk below (issue 14)
         outbox.store(_rows(job.id, etablissement_id, items, params,
                            {c.compte_id: c for c in claims}, plain_by_compte))
         db.session.commit()
@@ -297,9 +296,8 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
 
 # ---------------------------------------------------------------- 2. deliver
 
-# What delivery reads of an open outbox row (not its reason, dates, job or establishment).
 _DELIVERY_COLUMNS = ("id", "compte_id", "position", "channel", "email", "password_encrypted",
-                     "new_password", "continuite", "etat_before")
+                     "new_password", "continuite", "etat_before")  # what delivery reads
 
 
 def deliver(job_id: int, etablissement_id: int, params: dict, *,
@@ -319,9 +317,8 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     plain = plain or {}
 
     def passwords(r) -> str | None:  # one at a time, as each letter or email is made
-        if not r.password_encrypted:
-            return None
-        return plain.get(r.compte_id) or secrets_store.decrypt_secret(r.password_encrypted)
+        return (plain.get(r.compte_id) or secrets_store.decrypt_secret(r.password_encrypted)
+                ) if r.password_encrypted else None
 
     marker = outbox_marks.Marker(today)
     pages, pdf_path = 0, None
