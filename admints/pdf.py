@@ -23,6 +23,8 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from .pdf_stream import StreamingDocument
+
 FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -110,12 +112,17 @@ class SharedResourcesCanvas(Canvas):
       writes an inline resource dictionary into each page. Listing every form in a single
       shared dictionary is valid PDF (a page may ignore resources it does not use).
     - Pages are `_FastPage`s, formatted directly.
+    - The file is written page by page (`pdf_stream.StreamingDocument`): each page and its
+      content stream go to disk at `showPage`, so memory does not grow with the letters.
+      `filename` must be a path; `close()` releases the file when `save()` is not reached.
     Relies on ReportLab 5 internals (`_setXObjects`, `_doc`; pinned in requirements.txt); the
     tests read every PDF back with pypdf.
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self._doc.__class__ = StreamingDocument
+        self._doc.attach(self._filename)
         self._all_forms: list[str] = []
         self._page_resources = pdfdoc.PDFResourceDictionary()
         self._page_resources.basicFonts()
@@ -134,9 +141,21 @@ class SharedResourcesCanvas(Canvas):
 
     def showPage(self) -> None:  # ReportLab's name
         super().showPage()
-        page = self._doc.Pages.pages[-1]
+        doc = self._doc
+        page = doc.Pages.pages[-1]
         if type(page) is pdfdoc.PDFPage:
             page.__class__ = _FastPage
+        last = doc.objectcounter
+        number = doc.write_now(page.__InternalName__)
+        for other in range(last + 1, doc.objectcounter + 1):  # its content stream
+            oid = doc.numberToId[other]
+            if isinstance(doc.idToObject[oid], _RawStream):
+                doc.write_now(oid)
+        doc.page_written(number)
+
+    def close(self) -> None:
+        """Release the output file (after a failure; `save()` closes it itself)."""
+        self._doc.close()
 
     def save(self) -> None:
         self._page_resources.XObject = self._doc.xobjDict(self._all_forms).dict

@@ -22,7 +22,7 @@ from .recipients import Item
 COURRIEL_ET_PAPIER = "courriel-et-papier"
 
 
-def send_emails(etab, rows: list, items: dict[int, Item], passwords: dict[int, str],
+def send_emails(etab, rows: list, items: dict[int, Item], passwords: Callable[[object], str | None],
                 marker: Marker, *, mode: str, today: dt.date,
                 tick: Callable[[int], None]) -> list:
     """Send the email rows over one SMTP connection; returns the rows that fell back to paper
@@ -33,7 +33,7 @@ def send_emails(etab, rows: list, items: dict[int, Item], passwords: dict[int, s
         it = items[r.compte_id]
         messages.append(mailing.notification_message(
             etab, r.email, identifiant=it.compte.identifiant,
-            password=None if r.continuite else passwords.get(r.id),
+            password=None if r.continuite else passwords(r),
             civilite=it.civilite or "", nom=it.nom, prenom=it.prenom,
             eleve=it.enfants_label, url=url))
     fallback: list = []
@@ -55,22 +55,23 @@ def send_emails(etab, rows: list, items: dict[int, Item], passwords: dict[int, s
     return fallback
 
 
-def write_pdf(etab, rows: list, items: dict[int, Item], passwords: dict[int, str],
+def write_pdf(etab, rows: list, items: dict[int, Item], passwords: Callable[[object], str | None],
               marker: Marker, *, out_path, today: dt.date, texts: dict | None,
               tick: Callable[[int], None]) -> tuple[int, str | None]:
     """One PDF of the letters of `rows` (in their order), then their record; returns
     (pages, path), or (0, None) when the PDF could not be written (rows failed, reason given,
     accounts unchanged)."""
-    batch = []
-    for r in rows:
-        it = items[r.compte_id]
-        batch.append(letters.Letter(
-            kind=it.compte.kind, continuite=r.continuite, civilite=it.civilite, nom=it.nom,
-            prenom=it.prenom, adresse=it.adresse, eleve_nom=it.eleve_nom,
-            eleve_prenom=it.eleve_prenom, division=it.division,
-            autres_enfants=it.autres_enfants,
-            identifiant=it.compte.identifiant,
-            mot_de_passe=None if r.continuite else passwords.get(r.id)))
+    def batch():  # one Letter at a time: the PDF is written page by page (issue 14)
+        for r in rows:
+            it = items[r.compte_id]
+            yield letters.Letter(
+                kind=it.compte.kind, continuite=r.continuite, civilite=it.civilite, nom=it.nom,
+                prenom=it.prenom, adresse=it.adresse, eleve_nom=it.eleve_nom,
+                eleve_prenom=it.eleve_prenom, division=it.division,
+                autres_enfants=it.autres_enfants,
+                identifiant=it.compte.identifiant,
+                mot_de_passe=None if r.continuite else passwords(r))
+
     written = [0]
 
     def on_page(count: int) -> None:
@@ -81,7 +82,7 @@ def write_pdf(etab, rows: list, items: dict[int, Item], passwords: dict[int, str
             tick(step)
 
     try:
-        pages = letters.write_letters(etab, batch, Path(out_path), today=today, texts=texts,
+        pages = letters.write_letters(etab, batch(), Path(out_path), today=today, texts=texts,
                                       progress=on_page)
     except Exception as exc:  # whatever broke the PDF, no letter went out
         reason = (exc.message if isinstance(exc, DomainError) else

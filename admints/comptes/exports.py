@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-
-from sqlalchemy.orm import joinedload
+from collections.abc import Iterable, Iterator, Sequence
 
 from .. import audit
+from ..database import CHUNK, chunks
 from ..errors import DomainError
 from ..extensions import db
 from ..formatting import format_number
 from ..i18n import format_date
 from ..models import (
     ETAT_LABELS,
+    Compte,
+    Division,
     Eleve,
     EtatCompte,
     Groupe,
     KindCompte,
+    Responsable,
     ResponsableEleve,
     eleve_groupe,
 )
@@ -50,15 +52,30 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """The whole CSV (BOM first). Views send `.encode("utf-8")`."""
+CSV_BLOCK = 500  # rows per streamed piece
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """The CSV (BOM first) in pieces of CSV_BLOCK rows: a streamed response sends them as
+    they come. Joined, exactly `csv_text`."""
     out = io.StringIO()
-    out.write(BOM)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    out.write(BOM)
     writer.writerow([neutralise(h) for h in header])
+    count = 0
     for row in rows:
         writer.writerow([neutralise(c) for c in row])
-    return out.getvalue()
+        count += 1
+        if count % CSV_BLOCK == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The whole CSV (BOM first). Views send `.encode("utf-8")`."""
+    return "".join(csv_chunks(header, rows))
 
 
 def _etat(code: str) -> str:
@@ -74,49 +91,96 @@ RESPONSABLE_HEADER = ("Nom de l'élève", "Prénom de l'élève", "Division", "R
 
 
 def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> str:
+    """The account list of these accounts as one text (`export_csv_chunks` joined)."""
+    return "".join(export_csv_chunks(etablissement_id, kind, compte_ids))
+
+
+def export_csv_chunks(etablissement_id: int, kind: str,
+                      compte_ids: Sequence[int]) -> Iterator[str]:
     """The account list of these accounts (scoped to the establishment), no password ever:
     one row per pupil (élèves) or per pupil–guardian pair (responsables), sorted by division
-    then name. Returns the CSV text (with BOM)."""
-    ids = sorted(set(compte_ids))
-    rows = []
-    for i in range(0, len(ids), 2000):
-        chunk = ids[i:i + 2000]
-        if kind == KindCompte.ELEVE:
-            for e in db.session.scalars(
-                    db.select(Eleve).options(joinedload(Eleve.compte), joinedload(Eleve.division))
-                    .where(Eleve.etablissement_id == etablissement_id,
-                           Eleve.compte_id.in_(chunk))):
-                c = e.compte
-                rows.append(((e.division.code if e.division else "", e.nom, e.prenom),
-                             (e.nom, e.prenom, e.division.code if e.division else "",
-                              format_date(e.date_naissance), c.identifiant,
-                              format_date(c.date_notification),
-                              lifecycle.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
-                              format_date(c.derniere_connexion))))
-        elif kind == KindCompte.RESPONSABLE:
-            for lien in db.session.scalars(
-                    db.select(ResponsableEleve)
-                    .options(joinedload(ResponsableEleve.compte),
-                             joinedload(ResponsableEleve.responsable),
-                             joinedload(ResponsableEleve.eleve).joinedload(Eleve.division))
-                    .where(ResponsableEleve.etablissement_id == etablissement_id,
-                           ResponsableEleve.compte_id.in_(chunk))):
-                c, r, e = lien.compte, lien.responsable, lien.eleve
-                div = e.division.code if e.division else ""
-                contact = r.email or " ".join(
-                    x for x in (r.adresse_ligne1, r.code_postal, r.commune) if x)
-                person = f"{r.civilite or ''} {r.nom} {r.prenom}".strip()
-                rows.append(((div, e.nom, e.prenom, lien.niveau),
-                             (e.nom, e.prenom, div, person,
-                              f"Légal {lien.niveau}", contact, c.identifiant,
-                              format_date(c.date_notification),
-                              lifecycle.MODE_LABELS.get(c.mode_notification, ""), _etat(c.etat),
-                              format_date(c.derniere_connexion))))
-        else:
-            raise DomainError(f"Type de compte inconnu : {kind}.")
-    rows.sort(key=lambda r: r[0])
+    then name; the CSV text (with BOM) in pieces (`csv_chunks`). Memory stays flat in the
+    school's size (issue 14): the sort reads only the sort keys, then the rows are read
+    CHUNK at a time in that order."""
+    if kind not in (KindCompte.ELEVE, KindCompte.RESPONSABLE):
+        raise DomainError(f"Type de compte inconnu : {kind}.")
     header = ELEVE_HEADER if kind == KindCompte.ELEVE else RESPONSABLE_HEADER
-    return csv_text(header, (r[1] for r in rows))
+    return csv_chunks(header, _export_rows(etablissement_id, kind, compte_ids))
+
+
+def _sorted_ids(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> list[int]:
+    """The row ids (pupil, or pupil–guardian link) in the export's order: division, pupil's
+    name, first name (and level of the link); ties in account order."""
+    keyed = []
+    for chunk in chunks(compte_ids):
+        if kind == KindCompte.ELEVE:
+            query = (db.select(Division.code, Eleve.nom, Eleve.prenom, Eleve.compte_id, Eleve.id)
+                     .outerjoin(Division, Division.id == Eleve.division_id)
+                     .where(Eleve.etablissement_id == etablissement_id,
+                            Eleve.compte_id.in_(chunk)))
+            keyed.extend(((code or "", nom, prenom), cid, pk)
+                         for code, nom, prenom, cid, pk in db.session.execute(query))
+        else:
+            query = (db.select(Division.code, Eleve.nom, Eleve.prenom, ResponsableEleve.niveau,
+                               ResponsableEleve.compte_id, ResponsableEleve.id)
+                     .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+                     .outerjoin(Division, Division.id == Eleve.division_id)
+                     .where(ResponsableEleve.etablissement_id == etablissement_id,
+                            ResponsableEleve.compte_id.in_(chunk)))
+            keyed.extend(((code or "", nom, prenom, niveau), cid, pk)
+                         for code, nom, prenom, niveau, cid, pk in db.session.execute(query))
+    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+    return [pk for _key, _cid, pk in keyed]
+
+
+_COMPTE_COLS = (Compte.identifiant, Compte.date_notification, Compte.mode_notification,
+                Compte.etat, Compte.derniere_connexion)
+
+
+def _export_rows(etablissement_id: int, kind: str,
+                 compte_ids: Sequence[int]) -> Iterator[tuple]:
+    """The CSV rows in order, read CHUNK at a time as result rows (no ORM objects: the
+    session's identity map does not grow with the file)."""
+    ids = _sorted_ids(etablissement_id, kind, compte_ids)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        if kind == KindCompte.ELEVE:
+            query = (db.select(Eleve.id, Eleve.nom, Eleve.prenom, Division.code,
+                               Eleve.date_naissance, *_COMPTE_COLS)
+                     .join(Compte, Compte.id == Eleve.compte_id)
+                     .outerjoin(Division, Division.id == Eleve.division_id)
+                     .where(Eleve.id.in_(chunk)))
+            found = {row[0]: _eleve_row(*row[1:]) for row in db.session.execute(query)}
+        else:
+            query = (db.select(ResponsableEleve.id, Eleve.nom, Eleve.prenom, Division.code,
+                               Responsable.civilite, Responsable.nom, Responsable.prenom,
+                               ResponsableEleve.niveau, Responsable.email,
+                               Responsable.adresse_ligne1, Responsable.code_postal,
+                               Responsable.commune, *_COMPTE_COLS)
+                     .join(Compte, Compte.id == ResponsableEleve.compte_id)
+                     .join(Responsable, Responsable.id == ResponsableEleve.responsable_id)
+                     .join(Eleve, Eleve.id == ResponsableEleve.eleve_id)
+                     .outerjoin(Division, Division.id == Eleve.division_id)
+                     .where(ResponsableEleve.id.in_(chunk)))
+            found = {row[0]: _responsable_row(*row[1:]) for row in db.session.execute(query)}
+        yield from (found[pk] for pk in chunk if pk in found)
+
+
+def _account_cells(identifiant, notifie_le, mode, etat, derniere) -> tuple:
+    return (identifiant, format_date(notifie_le), lifecycle.MODE_LABELS.get(mode, ""),
+            _etat(etat), format_date(derniere))
+
+
+def _eleve_row(nom, prenom, division, naissance, *compte) -> tuple:
+    return (nom, prenom, division or "", format_date(naissance), *_account_cells(*compte))
+
+
+def _responsable_row(e_nom, e_prenom, division, civilite, r_nom, r_prenom, niveau, email,
+                     ligne1, code_postal, commune, *compte) -> tuple:
+    contact = email or " ".join(x for x in (ligne1, code_postal, commune) if x)
+    person = f"{civilite or ''} {r_nom} {r_prenom}".strip()
+    return (e_nom, e_prenom, division or "", person, f"Légal {niveau}", contact,
+            *_account_cells(*compte))
 
 
 # ---------------------------------------------------------------- class lists (R-ACC-11)
@@ -140,10 +204,11 @@ def groupes_with_pupils(etablissement_id: int, name_filter: str = "") -> list[Gr
 
 
 def export_accounts_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int], *,
-                        by: str | None) -> str:
-    """« Exporter (CSV) » of an account list (`export_csv`), audited `<kind>.export_csv`.
-    Flushes, never commits."""
-    text = export_csv(etablissement_id, kind, compte_ids)
+                        by: str | None) -> Iterator[str]:
+    """« Exporter (CSV) » of an account list, audited `<kind>.export_csv` now (flushes, never
+    commits); returns the CSV's pieces (`export_csv_chunks`), read as the response streams
+    them (the caller keeps the request's context: `stream_with_context`)."""
+    text = export_csv_chunks(etablissement_id, kind, compte_ids)
     audit.record(f"{kind}.export_csv", etablissement_id=etablissement_id, login=by,
                  target=f"{format_number(len(compte_ids))} compte(s)", rows=list(compte_ids))
     return text

@@ -20,7 +20,7 @@ Views, CLI and tests call `notify` (claim, then deliver in this process as a job
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from ..formatting import format_number
 from ..models import OPEN_STATUSES, EtatCompte, Job, KindCompte
 from ..parametrage import fiche
 from . import activation, lifecycle, mailing, outbox, outbox_marks
-from .recipients import Item, etablissement, load_items
+from .recipients import Item, etablissement, load_items, slim
 
 PAPIER, COURRIEL, COURRIEL_ET_PAPIER = "papier", "courriel", "courriel-et-papier"
 MODES = {PAPIER: "Papier seul", COURRIEL: "Courriel seul",
@@ -238,10 +238,10 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
             f"notification_{kind}", etablissement_id, params, notify_job, by, total=len(ids),
             recap=interrupted_recap)
         items = load_items(etablissement_id, kind, ids)
-        rows, plain_by_compte = _rows(job.id, etablissement_id, items, params,
-                                      {c.compte_id: c for c in claims})
-        outbox.supersede(claims, job.id)
-        outbox.store(rows)
+        plain_by_compte: dict[int, str] = {}
+        outbox.supersede(claims, job.id)  # rows made and inserted per chunk below (issue 14)
+        outbox.store(_rows(job.id, etablissement_id, items, params,
+                           {c.compte_id: c for c in claims}, plain_by_compte))
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -250,9 +250,9 @@ def claim(etablissement_id: int, params: dict, *, by: str | None = None,
 
 
 def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
-          taken: dict) -> tuple[list[dict], dict[int, str]]:
+          taken: dict, plain: dict[int, str]) -> Iterator[dict]:
+    """The outbox row of each item, in order; the plain passwords go into `plain`."""
     mode = params["mode"]
-    rows, plain = [], {}
     for position, it in enumerate(items):
         compte = it.compte
         row = {"job_id": job_id, "etablissement_id": etablissement_id, "compte_id": compte.id,
@@ -260,17 +260,19 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
                "password_encrypted": None, "new_password": False, "continuite": False,
                "etat_before": compte.etat, "status": "pending", "fallback": False,
                "reason": None, "delivered_at": None}
-        rows.append(row)
+        # yielded once complete: `store` may insert it at once
         reset = params.get("reset_all") or (params.get("reset_used")
                                             and compte.etat == EtatCompte.UTILISE)
         try:
             prepared = lifecycle.prepare_notification(compte, reset=reset)
         except DomainError as exc:
             row.update(status="failed", reason=exc.message)
+            yield row
             continue
         if mode == COURRIEL and not it.email:
             row.update(status="failed", channel=lifecycle.COURRIEL,
                        reason=invalid_reason(it.raw_email) or "Aucune adresse utilisable.")
+            yield row
             continue
         if mode != PAPIER and it.email:
             row.update(channel=lifecycle.COURRIEL, email=it.email)
@@ -288,10 +290,15 @@ def _rows(job_id: int, etablissement_id: int, items: list[Item], params: dict,
                    continuite=prepared.continuite)
         if password:
             plain[compte.id] = password
-    return rows, plain
+        slim(it)
+        yield row
 
 
 # ---------------------------------------------------------------- 2. deliver
+
+_DELIVERY_COLUMNS = ("id", "compte_id", "position", "channel", "email", "password_encrypted",
+                     "new_password", "continuite", "etat_before")  # what delivery reads
+
 
 def deliver(job_id: int, etablissement_id: int, params: dict, *,
             progress: Callable[[int, int], None] | None = None,
@@ -303,12 +310,16 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
     kind, mode = params["kind"], params["mode"]
     today = dt.date.fromisoformat(params["today"])
     etab = etablissement(etablissement_id)
-    rows = outbox.job_rows(job_id, OPEN_STATUSES)
+    rows = outbox.job_rows(job_id, OPEN_STATUSES, columns=_DELIVERY_COLUMNS)
     if items is None:
-        items = {it.compte.id: it for it in load_items(
+        items = {it.compte.id: slim(it) for it in load_items(
             etablissement_id, kind, [r.compte_id for r in rows if r.compte_id])}
-    passwords = {r.id: (plain or {}).get(r.compte_id) or secrets_store.decrypt_secret(
-        r.password_encrypted) for r in rows if r.password_encrypted}
+    plain = plain or {}
+
+    def passwords(r) -> str | None:  # one at a time, as each letter or email is made
+        return (plain.get(r.compte_id) or secrets_store.decrypt_secret(r.password_encrypted)
+                ) if r.password_encrypted else None
+
     marker = outbox_marks.Marker(today)
     pages, pdf_path = 0, None
     try:
@@ -335,6 +346,7 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
                                         texts=params.get("texts"), tick=tick)
     finally:
         marker.close()
+    rows = emails = paper = None  # the recap reads the outbox again, chunk by chunk
     recap = build_recap(job_id, etablissement_id, params, items)
     recap.pages, recap.pdf_path = pages, pdf_path
     if pdf_path is None and recap.by_mode["courrier"] and Path(params["out_path"]).is_file():
@@ -355,15 +367,15 @@ def deliver(job_id: int, etablissement_id: int, params: dict, *,
 def build_recap(job_id: int, etablissement_id: int, params: dict,
                 items: dict[int, Item] | None = None) -> NotifyRecap:
     recap = NotifyRecap(kind=params.get("kind", ""), mode=params.get("mode", ""), job_id=job_id)
-    rows = outbox.job_rows(job_id)
-    recap.total = len(rows)
-    missing = [r.compte_id for r in rows if r.status != "sent" and r.compte_id
+    missing = [r.compte_id for r in outbox.iter_rows(job_id, "status", "compte_id")
+               if r.status != "sent" and r.compte_id
                and (items is None or r.compte_id not in items)]
     items = dict(items or {})
     if missing:
         items.update({it.compte.id: it for it in load_items(
             etablissement_id, recap.kind, missing)})
-    for r in rows:
+    for r in outbox.iter_rows(job_id, "status", "compte_id", "channel", "fallback", "reason"):
+        recap.total += 1
         if r.status == "sent":
             recap.notified.append(r.compte_id)
             recap.by_mode[r.channel] += 1

@@ -28,6 +28,7 @@ from . import lifecycle
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.05, 0.2, 0.5, 1.0, 2.0, 4.0)
+LETTERS_CHUNK = 1000
 _O = NotificationOutbox.__table__
 _C = Compte.__table__
 _ROW = _O.c.id == bindparam("b_row")
@@ -181,9 +182,14 @@ class Marker:
         now = utcnow()
 
         def work(cur):
-            if ok:
-                self._run(cur, "sent", [{"b_row": r.id, "b_at": now} for r in rows])
-                self._accounts(cur, rows, lifecycle.COURRIER)
-            else:
-                self._run(cur, "failed", [{"b_row": r.id, "b_reason": reason} for r in rows])
+            # still one transaction, its statements per LETTERS_CHUNK rows: the parameters
+            # of 15,000 letters are never all in memory at once (issue 14)
+            for start in range(0, len(rows), LETTERS_CHUNK):
+                chunk = rows[start:start + LETTERS_CHUNK]
+                if ok:
+                    self._run(cur, "sent", [{"b_row": r.id, "b_at": now} for r in chunk])
+                    self._accounts(cur, chunk, lifecycle.COURRIER)
+                else:
+                    self._run(cur, "failed", [{"b_row": r.id, "b_reason": reason}
+                                              for r in chunk])
         self._tx(work)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..courriers import wording
 from ..database import chunks
@@ -30,7 +31,7 @@ from ..models import (
 from . import lifecycle
 
 
-@dataclass
+@dataclass(slots=True)  # thousands of them in a notification: no __dict__ each
 class Item:
     """One account to notify: its letter data and its delivery channels."""
 
@@ -57,6 +58,21 @@ class Item:
         """« Jeanne DUPONT » or « Jeanne DUPONT et Paul DUPONT »: every child of the account."""
         return wording.names_list([f"{self.eleve_prenom} {self.eleve_nom}",
                                    *self.autres_enfants])
+
+
+class AccountRef(NamedTuple):
+    """What a letter, an email and a recap read of an account once its outbox row is made."""
+
+    id: int
+    kind: str
+    identifiant: str
+
+
+def slim(item: Item) -> Item:
+    """The item without its account's full row (`AccountRef` instead): a notification of
+    15,000 accounts keeps only what its letters need (issue 14)."""
+    item.compte = AccountRef(item.compte.id, item.compte.kind, item.compte.identifiant)
+    return item
 
 
 def fold(text: str | None) -> str:

@@ -189,17 +189,20 @@ def write_letters(etab, letters: Iterable[Letter], path, *, today: dt.date,
     try:
         with atomic_output(path) as tmp:
             canvas = SharedResourcesCanvas(tmp, pagesize=A4, invariant=1 if invariant else 0)
-            canvas.setTitle("Courriers de notification")
-            canvas.setAuthor(templating.clean_value(etab.nom))
-            layout = Layout(canvas, static, chosen)
-            for letter in letters:
-                _draw(layout, letter)
-                count += 1
-                if progress is not None and count % PROGRESS_EVERY == 0:
-                    progress(count)
-            if count == 0:
-                raise _NoLetter
-            canvas.save()
+            try:
+                canvas.setTitle("Courriers de notification")
+                canvas.setAuthor(templating.clean_value(etab.nom))
+                layout = Layout(canvas, static, chosen)
+                for letter in letters:
+                    _draw(layout, letter)
+                    count += 1
+                    if progress is not None and count % PROGRESS_EVERY == 0:
+                        progress(count)
+                if count == 0:
+                    raise _NoLetter
+                canvas.save()
+            finally:
+                canvas.close()
     except _NoLetter:
         return 0
     if progress is not None and count % PROGRESS_EVERY:
@@ -215,13 +218,16 @@ def write_header(etab, path, *, today: dt.date, texts: Mapping[str, str] | None 
     chosen = effective_texts(etab.id, today, texts)
     with atomic_output(path) as tmp:
         canvas = SharedResourcesCanvas(tmp, pagesize=A4)
-        canvas.setTitle("En-tête des courriers de notification")
-        layout = Layout(canvas, static, chosen)
-        head = layout.compile("entete", HEAD_W, HEAD_SIZE, HEAD_LEADING)
-        layout.place("date")
-        layout.flow(head, LEFT, TOP, HEAD_W, HEAD_SIZE, HEAD_LEADING, dict(static), None)
-        layout.end_page()
-        canvas.save()
+        try:
+            canvas.setTitle("En-tête des courriers de notification")
+            layout = Layout(canvas, static, chosen)
+            head = layout.compile("entete", HEAD_W, HEAD_SIZE, HEAD_LEADING)
+            layout.place("date")
+            layout.flow(head, LEFT, TOP, HEAD_W, HEAD_SIZE, HEAD_LEADING, dict(static), None)
+            layout.end_page()
+            canvas.save()
+        finally:
+            canvas.close()
     return 1
 
 

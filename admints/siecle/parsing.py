@@ -353,7 +353,7 @@ def _parse(filename: str, read, limits: Limits, seen: dict[str, str]) -> ParsedF
     return parsed
 
 
-def parse_file(filename: str, data: bytes, limits: Limits | None = None) -> ParsedFile:
+def parse_file(filename: str, data: stream.Upload, limits: Limits | None = None) -> ParsedFile:
     """One plain XML file."""
     files = parse_files([(filename, data)], limits)
     if len(files) != 1:
@@ -361,7 +361,8 @@ def parse_file(filename: str, data: bytes, limits: Limits | None = None) -> Pars
     return files[0]
 
 
-def parse_files(files: list[tuple[str, bytes]], limits: Limits | None = None) -> list[ParsedFile]:
+def parse_files(files: list[tuple[str, stream.Upload]],
+                limits: Limits | None = None) -> list[ParsedFile]:
     """Every file parsed (a .zip: its XML members), at most one of each kind."""
     limits = limits or Limits()
     seen: dict[str, str] = {}

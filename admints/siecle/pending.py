@@ -22,6 +22,7 @@ from flask import current_app
 
 from ..errors import DomainError
 from .departures import Departures
+from .stream import Upload
 
 TTL_SECONDS = 3600
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -54,15 +55,21 @@ def purge(now: float | None = None) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def save(payload: list[tuple[str, bytes]], *, etablissement_id: int, user_id: int,
+def save(payload: list[tuple[str, Upload]], *, etablissement_id: int, user_id: int,
          departures: Departures) -> str:
     purge()
     token = secrets.token_hex(16)
     path = _root() / token
     path.mkdir(parents=True, mode=0o700)
     for i, (_name, data) in enumerate(payload):
-        (path / f"f{i}").write_bytes(data)
-        (path / f"f{i}").chmod(0o600)  # pupils' and families' personal data
+        target = path / f"f{i}"
+        with open(target, "wb") as out:
+            target.chmod(0o600)  # pupils' and families' personal data
+            if isinstance(data, bytes | bytearray):
+                out.write(data)
+            else:  # an upload spooled to disk: copied by blocks, never whole in memory
+                data.seek(0)
+                shutil.copyfileobj(data, out, 1024 * 1024)
     _write_manifest(path, {"etablissement_id": etablissement_id, "user_id": user_id,
                            "created": time.time(), "names": [n for n, _ in payload],
                            "departures": departures.as_dict()})
@@ -87,12 +94,14 @@ def _manifest(token: str, etablissement_id: int, user_id: int) -> tuple[Path, di
 
 
 def load(token: str, *, etablissement_id: int,
-         user_id: int) -> tuple[list[tuple[str, bytes]], Departures]:
-    """The files and the plan shown, for their sender and establishment only."""
+         user_id: int) -> tuple[list[tuple[str, Upload]], Departures]:
+    """The files (their paths: read as parsed) and the plan shown, for their sender and
+    establishment only."""
     path, manifest = _manifest(token, etablissement_id, user_id)
     try:
-        payload = [(name, (path / f"f{i}").read_bytes())
-                   for i, name in enumerate(manifest["names"])]
+        payload = [(name, path / f"f{i}") for i, name in enumerate(manifest["names"])]
+        if not all(p.is_file() for _n, p in payload):
+            raise OSError("kept file missing")
     except (OSError, KeyError) as exc:
         raise DomainError(GONE) from exc
     return payload, Departures.from_dict(manifest.get("departures") or {})

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import io
 import lzma
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 from xml.parsers import expat
 
@@ -73,6 +75,9 @@ def _mo(n: int) -> str:
 
 # -- where the bytes come from ----------------------------------------------------------------
 
+Upload = bytes | BinaryIO | os.PathLike  # bytes, an open binary file, or a file's path
+
+
 def is_zip(name: str, data: bytes) -> bool:
     return name.lower().endswith(".zip") or data[:4] == b"PK\x03\x04"
 
@@ -80,17 +85,31 @@ def is_zip(name: str, data: bytes) -> bool:
 Reader = Callable[[int], bytes]  # read(n): at most n bytes, b"" at the end
 
 
-def sources(name: str, data: bytes, limits: Limits) -> Iterator[tuple[str, Reader]]:
+def sources(name: str, data: Upload, limits: Limits) -> Iterator[tuple[str, Reader]]:
     """(file name, its reader) of each XML file in an upload: itself, or the archive's XML
-    members, inflated as they are read."""
-    if not is_zip(name, data):
-        if len(data) > limits.max_bytes:
+    members, inflated as they are read. `data` may be a file (an upload spooled to disk by
+    the server, a kept file): it is read as it is parsed, never whole in memory (issue 14)."""
+    if isinstance(data, os.PathLike):
+        with open(data, "rb") as fh:
+            yield from sources(name, fh, limits)
+        return
+    if isinstance(data, bytes | bytearray | memoryview):
+        size, head, fh = len(data), bytes(data[:4]), io.BytesIO(data)
+    else:
+        fh = data
+        fh.seek(0, io.SEEK_END)
+        size = fh.tell()
+        fh.seek(0)
+        head = fh.read(4)
+        fh.seek(0)
+    if not is_zip(name, head):
+        if size > limits.max_bytes:
             raise ImportRefused(f"Le fichier « {name} » dépasse la taille maximale de "
                                 f"{_mo(limits.max_bytes)} : il est refusé.")
-        yield name, _plain(data)
+        yield name, fh.read
         return
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(fh)
         infos = archive.infolist()
     except _ZIP_ERRORS as exc:
         raise ImportRefused(f"L'archive « {name} » est illisible ou corrompue.") from exc
@@ -114,17 +133,6 @@ def sources(name: str, data: bytes, limits: Limits) -> Iterator[tuple[str, Reade
                                 f"(plus de {_mo(limits.max_bytes)} pour « {shown} »).")
     for info in members:
         yield f"{name}:{info.filename.rsplit('/', 1)[-1]}", _Member(name, archive, info, limits)
-
-
-def _plain(data: bytes) -> Reader:
-    view, pos = memoryview(data), 0
-
-    def read(n: int):
-        nonlocal pos
-        chunk = view[pos:pos + n]
-        pos += len(chunk)
-        return chunk
-    return read
 
 
 class _Member:

@@ -11,7 +11,7 @@ and only that second POST acts. The domain functions write the audit entries. «
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, stream_with_context, url_for
 from flask_admin.actions import action
 from flask_login import current_user
 
@@ -109,12 +109,14 @@ class MassActionsMixin:
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
-        text = exports.export_accounts_csv(self.etablissement_id(), self.kind,
+        pieces = exports.export_accounts_csv(self.etablissement_id(), self.kind,
                                              sel.compte_ids,
                                              by=getattr(current_user, "login", None))
-        db.session.commit()
+        db.session.commit()  # the audit entry, before the first byte leaves
         name = f"comptes_{self.kind}s_{clock.today():%Y%m%d}.csv"
-        return Response(text.encode("utf-8"), content_type="text/csv; charset=utf-8",
+        # streamed: the file of a whole school is never held whole (issue 14)
+        body = stream_with_context(piece.encode("utf-8") for piece in pieces)
+        return Response(body, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
     # -- Écrire à plusieurs responsables (R-ACC-7) ----------------------------------------

@@ -70,7 +70,8 @@ class ImportSiecleView(TenantBaseView):
             elif not uploads:
                 page["error"], status = "Choisissez au moins un fichier SIECLE (XML ou .zip).", 400
             else:
-                payload = [(f.filename, f.read()) for f in uploads]
+                # the uploads as Werkzeug spooled them (to disk above 500 KB): parsed as read
+                payload = [(f.filename, f.stream) for f in uploads]
                 status = self._import(etab, payload, page, None)
         return self.render("admints/donnees/import.html", form=form, etablissement=etab,
                            etab_id=etab_id, max_mo=current_app.config["MAX_CONTENT_LENGTH"]
