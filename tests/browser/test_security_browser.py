@@ -41,7 +41,9 @@ def test_r_sec_chef_creates_delegue_who_sees_only_its_menus(db, etab, live_serve
     page.goto(f"{live_server}/utilisateurs-etablissement/new/")
     page.fill("input[name=login]", "delegue.ent")
     page.select_option("select[name=role]", "delegue")
-    page.check("input[name=droits][value=eleves]")
+    # A DSFR checkbox is ticked through its label, as a user does (the label covers the box).
+    page.locator("#droits label", has_text="Accès des élèves").click()
+    assert page.is_checked("input[name=droits][value=eleves]")
     page.fill("input[name=password]", "secret-du-delegue")
     page.fill("input[name=confirmation]", "secret-du-delegue")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
