@@ -53,11 +53,20 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--logfile", str(self.log)])
-        wait_for(self.ping, timeout=30, what=f"redis-server on port {self.port}")
-        return self
+        # A free port may still be taken between the check and redis' bind (a client's
+        # ephemeral port on 127.0.0.1): redis then exits at once, and another port is tried —
+        # on the first start only, a restart must keep its port.
+        for _attempt in range(1 if self.proc else 5):
+            self.proc = subprocess.Popen(
+                [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no", "--logfile", str(self.log)])
+            wait_for(lambda: self.ping() or self.proc.poll() is not None, timeout=30,
+                     what=f"redis-server on port {self.port}")
+            if self.proc.poll() is None:
+                return self
+            self.port = free_port()  # bound by the kernel just now: really free
+            self.log = self.log.with_name(f"redis-{self.port}.log")
+        raise AssertionError(f"redis-server did not start (last port {self.port})")
 
     def ping(self) -> bool:
         try:
