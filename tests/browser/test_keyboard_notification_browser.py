@@ -81,7 +81,7 @@ class Walk:
             info = self.press("Shift+Tab" if back else "Tab")
             if test(info):
                 return info
-            trail.append(info["name"] or info["id"])
+            trail.append(info["name"] or info.get("id", ""))
         raise AssertionError(f"never reached the element ({'Shift+' if back else ''}Tab): "
                              f"{trail[:40]}")
 
@@ -172,7 +172,11 @@ def test_r_acc_6_keyboard_only_mass_notification_and_gerer_le_compte_issue_13(
     # Menu « Accès des responsables › Notifier / gérer les comptes » (skip link « Aller au menu »).
     page.wait_for_function("document.documentElement.getAttribute('data-fr-js') === 'true'")
     walk.tab_to(_by_name("^Accès des responsables$"))
+    menu = walk.page.evaluate("document.activeElement.getAttribute('aria-controls')")
     walk.press("Enter")  # opens the sub-menu (aria-expanded)
+    # The DSFR unfolds it with a transition: its links are reachable once it is shown (a user
+    # sees it open before pressing Tab; no key is pressed while waiting).
+    page.locator(f"#{menu} a").first.wait_for(state="visible")
     walk.tab_to(_by_name("^Notifier / gérer les comptes$"))
     walk.press("Enter", navigates=True)
     page.wait_for_selector("[data-testid=comptes]")
