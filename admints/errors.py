@@ -2,7 +2,12 @@
 
 
 class DomainError(Exception):
-    """A rule refused the operation; nothing was changed."""
+    """A rule refused the operation; nothing was changed. `field`: the form field at fault,
+    when there is one (the screen ties the message to it, RGAA 11.10)."""
+
+    def __init__(self, *args, field: str | None = None):
+        super().__init__(*args)
+        self.field = field
 
     @property
     def message(self) -> str:

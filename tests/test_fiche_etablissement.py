@@ -434,3 +434,24 @@ def test_issue12_demo_establishment_has_a_complete_fiche(db):
     etab = db.session.scalar(db.select(Etablissement).where(Etablissement.uai == "0999777D"))
     assert fiche.missing_header_fields(etab) == []
     fiche.check(fiche.values(etab))  # every value passes the screen's checks
+
+
+def test_issue13_fiche_error_tied_to_its_field_with_a_focused_summary(client, auth, etab):
+    """Issue 13 point 3 (RGAA 11.10): a refused field is marked `aria-invalid`, described by
+    its error text, and a summary (focused by admints.js) links to it; nothing changed."""
+    import re
+
+    auth.login("chef.0999001a")
+    before = db_snapshot(db)
+    resp = post(client, auth, FICHE, {**GOOD, "code_postal": "59 0"})
+    page = text(resp)
+    assert resp.status_code == 400 and db_snapshot(db) == before
+    field = re.search(r'<input[^>]*id="fiche-code_postal"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and "fr-input--error" in field
+    described = re.search(r'aria-describedby="([^"]+)"', field).group(1).split()
+    assert "fiche-code_postal-erreur" in described
+    error = re.search(r'id="fiche-code_postal-erreur">([^<]+)<', page).group(1)
+    assert error.startswith("Code postal invalide")
+    summary = re.search(r'<div[^>]*data-resume-erreurs[^>]*>.*?</div>', page, re.S).group(0)
+    assert 'href="#fiche-code_postal"' in summary and 'role="alert"' in summary
+    assert page.count('aria-invalid="true"') == 1

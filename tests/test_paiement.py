@@ -180,3 +180,29 @@ def test_r_srv_5_referentiel_import_cli(runner, etab, tmp_path):
     assert paiement.find_regie(etab.academie_id, "123456").libelle_regie == "Régie Victor-Hugo"
     result = runner.invoke(args=["admints", "tipi-import", "--academie", "nulle", str(good)])
     assert result.exit_code == 1 and "Académie inconnue" in result.output
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"numero": "12a", "montant": "15", "email": "regie@ac-lille.fr"}, "numero"),
+    ({"numero": "123456", "montant": "-3", "email": "regie@ac-lille.fr"}, "montant"),
+    ({"numero": "123456", "montant": "15", "email": "pas-une-adresse"}, "email"),
+])
+def test_r_srv_5_refused_field_tied_to_its_input_issue_13(client, auth, etab, regie, data,
+                                                          field):
+    """Issue 13 point 3 (RGAA 11.10): the refused field only is `aria-invalid`, described by
+    its French error, with a focused summary linking to it; nothing saved."""
+    import re
+
+    from .db_snapshot import db_snapshot
+
+    auth.login("compta.victor")
+    before = db_snapshot(db)
+    resp = post(client, auth, URL, data)
+    page = text(resp)
+    assert resp.status_code == 400 and db_snapshot(db) == before
+    assert page.count('aria-invalid="true"') == 1
+    tag = re.search(rf'<input[^>]*id="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in tag
+    assert f"{field}-erreur" in re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
+    assert re.search(rf'<p class="fr-error-text" id="{field}-erreur">[^<]+</p>', page)
+    assert f'href="#{field}"' in re.search(r"data-resume-erreurs.*?</div>", page, re.S).group(0)

@@ -61,16 +61,17 @@ def _plain(key: str, raw: object) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise DomainError(f"{label} : valeur invalide.")
+        raise DomainError(f"{label} : valeur invalide.", field=key)
     text = raw.strip()
     # Control, format (bidi overrides) and separator characters other than the space would
     # break a letter's line or an email header.
     if any(unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029" for ch in text):
         raise DomainError(f"{label} : caractère non autorisé (retour à la ligne, tabulation ou "
-                          "caractère de contrôle).")
+                          "caractère de contrôle).", field=key)
     text = " ".join(text.split())
     if len(text) > limit:
-        raise DomainError(f"{label} : {limit} caractères au plus ({len(text)} saisis).")
+        raise DomainError(f"{label} : {limit} caractères au plus ({len(text)} saisis).",
+                          field=key)
     return text
 
 
@@ -91,18 +92,20 @@ def clean(key: str, raw: object) -> str:
     text = _plain(key, raw)
     if not text:
         if key == "nom":
-            raise DomainError("Le nom de l'établissement est obligatoire.")
+            raise DomainError("Le nom de l'établissement est obligatoire.", field=key)
         return ""
     if key == "code_postal" and not _POSTAL.fullmatch(text):
-        raise DomainError(f"Code postal invalide : « {text} » (5 chiffres, ex. 59000).")
+        raise DomainError(f"Code postal invalide : « {text} » (5 chiffres, ex. 59000).",
+                          field=key)
     if key == "telephone":
         phone = format_phone(text)
         if phone is None:
             raise DomainError(f"Téléphone invalide : « {text} » (10 chiffres commençant par 0, "
-                              "ex. 03 20 00 00 00, ou +33 suivi de 9 chiffres).")
+                              "ex. 03 20 00 00 00, ou +33 suivi de 9 chiffres).", field=key)
         return phone
     if key == "courriel" and not is_valid_email(text):
-        raise DomainError(f"{label} invalide : « {text} » (ex. ce.0590001a@ac-lille.fr).")
+        raise DomainError(f"{label} invalide : « {text} » (ex. ce.0590001a@ac-lille.fr).",
+                          field=key)
     return text
 
 

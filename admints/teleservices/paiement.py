@@ -31,10 +31,10 @@ MAX_AMOUNT = Decimal("99999.99")
 def normalise_numero(raw: object) -> str:
     numero = re.sub(r"\s+", "", str(raw or ""))
     if not numero:
-        raise DomainError("Saisissez le numéro de client TIPI.")
+        raise DomainError("Saisissez le numéro de client TIPI.", field="numero")
     if not NUMERO_RE.fullmatch(numero):
         raise DomainError(f"Numéro de client TIPI mal formé : « {str(raw)[:40]} » "
-                          "(uniquement des chiffres).")
+                          "(uniquement des chiffres).", field="numero")
     return numero
 
 
@@ -47,7 +47,7 @@ def find_regie(academie_id: int | None, raw_numero: object) -> TipiRegie:
             TipiRegie.academie_id == academie_id, TipiRegie.numero_client == numero))
     if regie is None:
         raise DomainError(f"Le numéro de client TIPI {numero} est introuvable dans le "
-                          "référentiel de l'académie.")
+                          "référentiel de l'académie.", field="numero")
     return regie
 
 
@@ -56,28 +56,30 @@ def parse_amount(raw: object) -> Decimal:
     text = str(raw or "").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     text = text.removesuffix("€")
     if not text:
-        raise DomainError("Saisissez le montant minimum.")
+        raise DomainError("Saisissez le montant minimum.", field="montant")
     if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-        raise DomainError(f"Montant minimum invalide : « {str(raw)[:30]} » n'est pas un nombre.")
+        raise DomainError(f"Montant minimum invalide : « {str(raw)[:30]} » n'est pas un nombre.",
+                          field="montant")
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise DomainError("Montant minimum invalide.") from None
+        raise DomainError("Montant minimum invalide.", field="montant") from None
     if amount <= 0:
-        raise DomainError("Le montant minimum doit être strictement positif.")
+        raise DomainError("Le montant minimum doit être strictement positif.", field="montant")
     if amount != amount.quantize(Decimal("0.01")):
-        raise DomainError("Le montant minimum a au plus deux décimales (centimes).")
+        raise DomainError("Le montant minimum a au plus deux décimales (centimes).",
+                          field="montant")
     if amount > MAX_AMOUNT:
-        raise DomainError("Le montant minimum ne peut pas dépasser 99 999,99 €.")
+        raise DomainError("Le montant minimum ne peut pas dépasser 99 999,99 €.", field="montant")
     return amount.quantize(Decimal("0.01"))
 
 
 def check_email(raw: object) -> str:
     email = str(raw or "").strip()
     if not email:
-        raise DomainError("Saisissez l'adresse de messagerie de contact.")
+        raise DomainError("Saisissez l'adresse de messagerie de contact.", field="email")
     if not is_valid_email(email):
-        raise DomainError(f"Adresse de messagerie invalide : « {email[:80]} ».")
+        raise DomainError(f"Adresse de messagerie invalide : « {email[:80]} ».", field="email")
     return email
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABCMeta, abstractmethod
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext
@@ -44,14 +44,25 @@ class AbstractViewMeta(AdminViewMeta, ABCMeta):
     `@abstractmethod` undefined cannot be instantiated (TypeError at start-up)."""
 
 
-def run(fn, success: str | None = None):
+def refuse(exc: DomainError, *, field_errors: bool = False) -> None:
+    """Tell the user why an operation was refused. With `field_errors` (the view renders the
+    same form again, not a redirect), an error about one field is kept on `g.field_error` for
+    the template to tie to that field (`field_error_*` in _forms.html); otherwise it is
+    flashed."""
+    if field_errors and exc.field:
+        g.field_error = {"field": exc.field, "message": exc.message}
+    else:
+        flash(exc.message, "error")
+
+
+def run(fn, success: str | None = None, *, field_errors: bool = False):
     """Call a domain function in the request's transaction and commit; on `DomainError`, roll
-    back (nothing half-written) and flash its French message. Returns (result, ok)."""
+    back (nothing half-written) and report it (`refuse`). Returns (result, ok)."""
     try:
         result = fn()
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        refuse(exc, field_errors=field_errors)
         return None, False
     db.session.commit()
     if success:

@@ -55,7 +55,7 @@ class FicheView(TenantBaseView):
                 abort(403)
             form = {key: request.form.get(key, "")[:2000] for key in fiche.FIELDS}
             _, ok = run(lambda: fiche.update_fiche(etab, form, by=current_user.login),
-                        "Fiche établissement enregistrée.")
+                        "Fiche établissement enregistrée.", field_errors=True)
             if ok:
                 return redirect(request.path)
             status = 400

@@ -18,7 +18,7 @@ from ..parametrage import versions
 from ..teleservices import opening, paiement
 from ..tenancy import current_etablissement
 from . import configuration_notes
-from .base import TenantBaseView, run
+from .base import TenantBaseView, refuse, run
 from .confirmation import ask, confirmed
 
 CATEGORY = "Gestion des services"
@@ -84,7 +84,7 @@ class PaiementView(TenantBaseView):
         try:
             value = paiement.validate(etab, form["numero"], form["montant"], form["email"])
         except DomainError as exc:
-            flash(exc.message, "error")
+            refuse(exc, field_errors=True)  # the form again, the error beside its field
             return self._page(etab, form), 400
         if request.form.get("confirmer") != "1":
             # Guide §8.2: the régie found is shown and the user confirms.
