@@ -275,8 +275,8 @@ def main() -> None:
         took = time.perf_counter() - start
         letters = sum(r["letters"] for r in results)
         print(f"  un niveau (6EME) notifié dans toute l'académie : {letters} lettres, "
-              f"{len(etabs)} tâches, 2 processus (tâches en processus : pas de runner Celery "
-              f"sur cette branche) : {took:.0f} s, {letters / took:.0f} lettres/s, pic "
+              f"{len(etabs)} tâches, 2 processus (tâches exécutées dans ces processus, pas sur "
+              f"des workers Celery) : {took:.0f} s, {letters / took:.0f} lettres/s, pic "
               f"+{max(r['mib'] for r in results):.0f} MiB par processus")
     print(f"  charge à la fin : {os.getloadavg()[0]:.1f}")
 
