@@ -254,21 +254,30 @@ def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGR
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Récupère les fichiers du DSFR gardés par le portail et l'administration.")
-    parser.add_argument("--dest", type=Path, default=DEST)
+def run_cli(argv, *, name: str, description: str, default_dest: Path, ensure_fn, report) -> int:
+    """The command line of a fetch script: `--dest`, `--force`, a French error on stderr (exit 1),
+    `report(done)` printed when something was fetched."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dest", type=Path, default=default_dest)
     parser.add_argument("--force", action="store_true", help="refaire même si le tampon correspond")
     args = parser.parse_args(argv)
     try:
-        done = ensure(args.dest, force=args.force)
+        done = ensure_fn(args.dest, force=args.force)
     except FetchError as exc:
-        print(f"fetch_dsfr : {exc}", file=sys.stderr)
+        print(f"{name} : {exc}", file=sys.stderr)
         return 1
     if done["fetched"]:
-        print(f"DSFR {done['version']} : {done['kept_files']} fichiers gardés, "
-              f"{done['kept_bytes']} octets (archive de {done['tarball_bytes']} octets vérifiée).")
+        print(report(done))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(
+        argv, name="fetch_dsfr", default_dest=DEST, ensure_fn=ensure,
+        description="Récupère les fichiers du DSFR gardés par le portail et l'administration.",
+        report=lambda done: (
+            f"DSFR {done['version']} : {done['kept_files']} fichiers gardés, "
+            f"{done['kept_bytes']} octets (archive de {done['tarball_bytes']} octets vérifiée)."))
 
 
 if __name__ == "__main__":

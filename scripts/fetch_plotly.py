@@ -18,7 +18,6 @@ Stdlib only, idempotent (stamp file), like fetch_dsfr.py.
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 import tarfile
@@ -32,6 +31,7 @@ from fetch_dsfr import (  # the sibling script, imported from its folder
     fetch_tarball,
     install,
     is_current,
+    run_cli,
 )
 
 PACKAGE = "plotly.js-basic-dist-min"
@@ -74,18 +74,11 @@ def ensure(dest: Path = DEST, *, version: str = VERSION, integrity: str = INTEGR
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Récupère plotly.js (lot « basic ») vérifié.")
-    parser.add_argument("--dest", type=Path, default=DEST)
-    parser.add_argument("--force", action="store_true", help="refaire même si le tampon correspond")
-    args = parser.parse_args(argv)
-    try:
-        done = ensure(args.dest, force=args.force)
-    except FetchError as exc:
-        print(f"fetch_plotly : {exc}", file=sys.stderr)
-        return 1
-    if done["fetched"]:
-        print(f"plotly.js {done['version']} ({PACKAGE}) : {done['bytes']} octets vérifiés.")
-    return 0
+    return run_cli(
+        argv, name="fetch_plotly", default_dest=DEST, ensure_fn=ensure,
+        description="Récupère plotly.js (lot « basic ») vérifié.",
+        report=lambda done: (
+            f"plotly.js {done['version']} ({PACKAGE}) : {done['bytes']} octets vérifiés."))
 
 
 if __name__ == "__main__":
