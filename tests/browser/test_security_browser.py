@@ -4,6 +4,8 @@ end on the French 429 page (docs/REGLES.md §1, R-SEC-1/2)."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from admints.models import Etablissement, StaffUser
 
 from .. import factories
@@ -24,7 +26,9 @@ def test_r_sec_academie_creates_establishment_in_browser(db, etab, live_server, 
     page.fill("input[name=uai]", "12345")
     page.fill("input[name=nom]", "Collège Pasteur")
     page.get_by_role("button", name="Enregistrer", exact=True).click()
-    assert "UAI invalide" in page.content()
+    # The form posts back to the same URL: wait for the answer's text, not for a URL change
+    # (content() read while the page navigates is empty).
+    expect(page.locator("main")).to_contain_text("UAI invalide")
     page.fill("input[name=uai]", "0999321k")
     page.fill("input[name=nom]", "Collège Pasteur")
     page.fill("textarea[name=emails_texte]", "ce.0999321k@ac-demo.fr")
@@ -68,9 +72,9 @@ def test_r_sec_2_wrong_passwords_end_on_429_in_browser(etab, live_server, page):
         page.fill("input[name=login]", "chef.0999001a")
         page.fill("input[name=password]", "pas-le-bon")
         page.click("button[type=submit]")
-        assert "Identifiant ou mot de passe incorrect." in page.content()
+        expect(page.locator("main")).to_contain_text("Identifiant ou mot de passe incorrect.")
     page.goto(f"{live_server}/login")
     page.fill("input[name=login]", "chef.0999001a")
     page.fill("input[name=password]", "pas-le-bon")
     page.click("button[type=submit]")
-    assert "Trop de tentatives de connexion" in page.content()
+    expect(page.locator("main")).to_contain_text("Trop de tentatives de connexion")
