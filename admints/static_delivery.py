@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app, request
@@ -28,11 +29,14 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 STATIC_ENDPOINTS = ("static", "admin.static")
 VENDORED = ("dsfr/", "vendor/")  # fetched at a pinned release (scripts/fetch_*.py)
 VENDORED_CACHE = "public, max-age=604800"
+MAX_VERSIONS = 4096  # a bound: filenames come from templates, and from requests (`v` check)
 COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript",
               "application/json", "text/csv", "text/plain", "image/svg+xml"]
 
-_versions: dict[str, tuple[int, int, str]] = {}  # path -> (mtime_ns, size, version)
+_versions: dict[tuple[str, str], tuple[float, int, int, str | None]] = {}
+# (folder, filename) -> (checked at, mtime_ns, size, version); a page builds ~10 static URLs
 _lock = threading.Lock()
+RECHECK_SECONDS = 2.0  # how long a computed version is trusted before the file is stat'ed again
 compress = Compress()
 
 
@@ -45,20 +49,30 @@ def _folder(app: Flask, endpoint: str) -> str | None:
 
 def file_version(folder: str, filename: str) -> str | None:
     """12 hex digits of the file's sha256 (recomputed when its size or mtime changes);
-    None for a path outside the folder or a missing file."""
+    None for a path outside the folder or a missing file. Every page asks for about ten of
+    them: a version is trusted for RECHECK_SECONDS, then the file is stat'ed again (resolving
+    and stat'ing each time cost ~1 ms a page, bench/list_page.py)."""
+    key = (folder, filename)
+    now = time.monotonic()
+    cached = _versions.get(key)
+    if cached and now - cached[0] < RECHECK_SECONDS:
+        return cached[3]
     root = Path(folder).resolve()
     path = (root / filename).resolve()
     if not path.is_relative_to(root) or not path.is_file():
-        return None
-    stat = path.stat()
-    key = str(path)
-    cached = _versions.get(key)
-    if cached and cached[:2] == (stat.st_mtime_ns, stat.st_size):
-        return cached[2]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        version = None
+        stat = None
+    else:
+        stat = path.stat()
+        if cached and cached[1:3] == (stat.st_mtime_ns, stat.st_size):
+            version = cached[3]
+        else:
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     with _lock:
-        _versions[key] = (stat.st_mtime_ns, stat.st_size, digest)
-    return digest
+        if len(_versions) < MAX_VERSIONS or key in _versions:
+            _versions[key] = (now, stat.st_mtime_ns if stat else 0, stat.st_size if stat else -1,
+                              version)
+    return version
 
 
 def _add_version(endpoint: str, values: dict) -> None:

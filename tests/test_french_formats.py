@@ -56,6 +56,17 @@ def test_r_a11y_1_numbers_money_percent_school_year():
     assert str(count) == f"1{NNBSP}129" and count // 50 == 22 and count > 1000
 
 
+def test_r_a11y_1_whole_numbers_fast_path_writes_what_babel_writes():
+    """Counts skip Babel's pattern machinery (list pages): the text must stay Babel's."""
+    from babel.numbers import format_decimal
+
+    for value in (0, 7, 999, 1000, 1703, 20000, 999_999, 1_000_500, 12_345_678_901):
+        expected = format_decimal(value, locale="fr_FR").replace("\u00a0", formatting.NNBSP)
+        assert formatting.format_number(value) == expected
+    assert formatting.format_number(-1703) == format_decimal(
+        -1703, locale="fr_FR").replace("\u00a0", formatting.NNBSP)
+
+
 def test_r_a11y_1_one_module_registered_as_jinja_filters(app):
     for name, fn in formatting.FILTERS.items():
         assert app.jinja_env.filters[name] is fn

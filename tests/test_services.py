@@ -280,3 +280,31 @@ def test_r_srv_1_activation_cli(runner, fresh):
     assert result.exit_code == 1 and "déjà activés" in result.output
     result = runner.invoke(args=["admints", "activer", "--uai", "0000000X"])
     assert result.exit_code == 1 and "Établissement inconnu" in result.output
+
+
+def _is_open_agrees(etab, *, offered=True):
+    states = opening.service_states(etab)
+    assert bool(states) == offered
+    for state in states:
+        assert opening.is_open(etab, state.service.code) == state.ouvert, state.service.code
+    return {s.service.code: s.ouvert for s in states}
+
+
+def test_r_srv_2_is_open_reads_one_service_as_service_states_does(fresh, db):
+    """The menu's narrow `is_open` (one query) says what `service_states` says, whatever the
+    rows: none yet, defaults, closed by the school, mandatory by the académie; an unknown or
+    hostile code is closed."""
+    _is_open_agrees(fresh, offered=False)  # nothing offered before the catalogue rows
+    catalogue.ensure_etablissement_services(fresh)
+    db.session.flush()
+    before = _is_open_agrees(fresh)
+    opening.activate(fresh, today=TODAY)
+    opening.set_open(fresh, _service("vie_scolaire").id, False, today=TODAY)
+    db.session.flush()
+    after = _is_open_agrees(fresh)
+    assert before["vie_scolaire"] and not after["vie_scolaire"]
+    opening.set_academie_mandatory(fresh.academie, ["vie_scolaire"], today=TODAY)
+    db.session.flush()
+    assert _is_open_agrees(fresh)["vie_scolaire"]
+    for code in ("pas_un_service", "", "notes' OR 1=1 --", "x" * 5000):
+        assert opening.is_open(fresh, code) is False

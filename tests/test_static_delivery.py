@@ -95,8 +95,10 @@ def test_issue13_html_page_compressed_and_not_cached(client, auth, etab):
     assert "Synthèse comptes élèves" in brotli.decompress(page.get_data()).decode("utf-8")
 
 
-def test_issue13_changed_file_gets_a_new_url(app, tmp_path):
-    """A change of content gives a new version (so a new URL); the old one is not immutable."""
+def test_issue13_changed_file_gets_a_new_url(app, tmp_path, monkeypatch):
+    """A change of content gives a new version (so a new URL) once the version's trust window
+    has passed; the old one is not immutable."""
+    monkeypatch.setattr(static_delivery, "RECHECK_SECONDS", 0.0)
     folder = tmp_path / "static"
     folder.mkdir()
     target = folder / "x.js"
@@ -123,6 +125,24 @@ def test_issue13_changed_file_gets_a_new_url(app, tmp_path):
             assert "immutable" not in client.get(before).headers["Cache-Control"]
         finally:
             css.write_bytes(original)
+
+
+def test_issue14_static_version_trusted_for_a_window_then_rechecked(tmp_path, monkeypatch):
+    """A page builds ~10 static URLs: within RECHECK_SECONDS the version is not recomputed
+    (no stat), after it a changed file gets its new version."""
+    folder = tmp_path / "static"
+    folder.mkdir()
+    target = folder / "y.js"
+    target.write_text("var b = 1;\n", encoding="utf-8")
+    monkeypatch.setattr(static_delivery, "RECHECK_SECONDS", 3600.0)
+    first = static_delivery.file_version(str(folder), "y.js")
+    target.write_text("var b = 2; // changed\n", encoding="utf-8")
+    assert static_delivery.file_version(str(folder), "y.js") == first  # trusted
+    monkeypatch.setattr(static_delivery, "RECHECK_SECONDS", 0.0)
+    second = static_delivery.file_version(str(folder), "y.js")
+    assert second and second != first
+    target.unlink()
+    assert static_delivery.file_version(str(folder), "y.js") is None
 
 
 def test_issue13_plotly_bundle_pinned_to_the_python_package(app):

@@ -107,10 +107,21 @@ def service_states(etab: Etablissement) -> list[ServiceState]:
 
 
 def is_open(etab: Etablissement, code: str) -> bool:
-    for state in service_states(etab):
-        if state.service.code == code:
-            return state.ouvert
-    return False
+    """Whether service `code` is open for `etab`: `service_states`' rule for one service, read
+    by one narrow query (the menu asks on every back-office page)."""
+    found = db.session.execute(
+        db.select(Teleservice, TeleserviceEtablissement.ouvert)
+        .outerjoin(TeleserviceEtablissement, and_(
+            TeleserviceEtablissement.teleservice_id == Teleservice.id,
+            TeleserviceEtablissement.etablissement_id == etab.id))
+        .where(catalogue.offered_to(etab), Teleservice.code == code)
+        .order_by(Teleservice.position, Teleservice.id).limit(1)).first()
+    if found is None:
+        return False
+    service, row_ouvert = found
+    ouvert = row_ouvert if row_ouvert is not None else catalogue.default_open(service, etab)
+    # mandatory last: it may read the académie's decisions (one more query)
+    return bool(ouvert) or is_mandatory(service, etab)
 
 
 def _offered(etab: Etablissement, teleservice_id: object) -> Teleservice:

@@ -89,8 +89,13 @@ class AreaAccessMixin:
     area: str = permissions.ACADEMIE_ADMIN
 
     def is_accessible(self) -> bool:
-        # The menu asks every view: resolve the `current_user` proxy once, not per attribute.
-        return permissions.allowed(current_user._get_current_object(), self.area)
+        # The menu asks every view (~90 calls a page): each area is decided once per request,
+        # kept on the request object itself (never shared with another request).
+        decided = request.__dict__.setdefault("_admints_areas", {})
+        if self.area not in decided:
+            decided[self.area] = permissions.allowed(current_user._get_current_object(),
+                                                     self.area)
+        return decided[self.area]
 
     def is_visible(self) -> bool:
         return self.is_accessible()

@@ -72,8 +72,8 @@ def fmt_etat_expiry(row) -> Markup:
     due = expires_on(row.etat, row.date_notification)
     if due is None:
         return badge
-    return badge + Markup(' <small class="compte-expire">expire le {}</small>'
-                          ).format(format_date(due))
+    # format_date gives JJ/MM/AAAA: digits and slashes only, nothing to escape.
+    return badge + Markup(f' <small class="compte-expire">expire le {format_date(due)}</small>')
 
 
 # R-ACC-9 / issue 13: continuity said in words (an icon and a text), never by colour alone.

@@ -7,6 +7,8 @@ filter `mailto`, by templates.
 
 from __future__ import annotations
 
+import html
+
 from markupsafe import Markup, escape
 
 from ..email_syntax import is_valid_email
@@ -16,7 +18,10 @@ def link(address: object) -> Markup:
     text = "" if address is None else str(address).strip()
     if not is_valid_email(text):
         return escape(text)
-    return Markup('<a href="mailto:{0}">{0}</a>').format(text)
+    # html.escape is markupsafe's rule at a fraction of Markup.format's cost (list pages
+    # format an address per row).
+    safe = html.escape(text)
+    return Markup(f'<a href="mailto:{safe}">{safe}</a>')
 
 
 def links(addresses) -> Markup:

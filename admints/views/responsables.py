@@ -4,6 +4,8 @@ pair of level légal 1 / légal 2, with filters, mass actions on the whole filte
 
 from __future__ import annotations
 
+import html
+
 from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import Select
@@ -35,8 +37,7 @@ def _adresse(view, context, row, name):
         if email_status(row.email) == "invalide":
             return Markup(
                 '<span class="email-invalide" title="Format d\'adresse de messagerie invalide">'
-                '<span aria-hidden="true">⚠</span> {}</span>'
-            ).format(row.email)
+                f'<span aria-hidden="true">⚠</span> {html.escape(row.email)}</span>')
         return mailto.link(row.email)
     parts = [row.adresse_ligne1, f"{row.code_postal or ''} {row.commune or ''}".strip()]
     return ", ".join(p for p in parts if p)
