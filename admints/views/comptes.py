@@ -320,12 +320,21 @@ class ComptesListView(TenantModelView):
         total = comptes_selection.count_rows(selected)
         # The shown columns' statement (the same FROM plus the tables they read) is built once
         # per view; each request adds the selection's own WHERE.
-        rows = self._built("list_rows", lambda: self.list_joins(comptes_selection.base(
-            self.kind, *self.list_row_columns()))).where(
-                self.selection_query(filters, page=True).whereclause)
-        rows = self.order_rows(rows, sort_column, sort_desc)
+        where = self.selection_query(filters, page=True).whereclause
+        rows = self.order_rows(self._built("list_rows", lambda: self.list_joins(
+            comptes_selection.base(self.kind, *self.list_row_columns()))).where(where),
+            sort_column, sort_desc)
         # Beyond the last page: the last page (bounded.clamp_page).
-        rows = self.page_rows(rows, self.shown_page(page, total, page_size), page_size)
+        keys = self.page_rows(self.order_rows(self._built("list_keys", lambda: self.list_joins(
+            comptes_selection.base(self.kind, self.model.id))).where(where),
+            sort_column, sort_desc), self.shown_page(page, total, page_size), page_size)
+        if self.page_size if page_size is None else page_size:  # 0: every row, no page
+            # The page's keys first, then the shown columns of those rows only: the keys'
+            # statement reads only what the filters and the order read (PostgreSQL drops the
+            # unused outer joins and walks the name index), where the whole statement would
+            # join every account of the school before keeping 50 (bench/academie.py, 1M
+            # accounts: 2.6–11 → 0.9 ms for the pupils' list).
+            rows = rows.where(self.model.id.in_(keys))
         result = db.session.connection().execute(rows)
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
         row_type = _row_type(tuple(result.keys()))
