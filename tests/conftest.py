@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 
 import pytest
 from sqlalchemy import text
@@ -14,9 +15,10 @@ from admints.config import TestConfig
 from admints.extensions import db as _db
 from admints.extensions import limiter
 
-from . import factories
+from . import app_speed, factories
 from .services_helpers import broker, redis_server, workers  # noqa: F401  (`services` tests)
 
+app_speed.share_url_builders()
 PASSWORD = factories.PASSWORD
 PG_URL = os.environ.get("DATABASE_URL", "")
 
@@ -63,20 +65,35 @@ def _config() -> dict:
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory, database_url):
+    """The SQLite schema, created once per test process and copied by each test (app_speed)."""
+    if database_url:
+        return None
+    folder = tmp_path_factory.mktemp("schema")
+    path = folder / "schema.sqlite"
+    app = create_app({**_config(), "OUTPUT_DIR": str(folder / "output"), "DATABASE_URL": "",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        _db.create_all()
+        _db.session.remove()
+        _db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def app(tmp_path, database_url, _pg_schema):
+def app(tmp_path, database_url, _pg_schema, _sqlite_schema):
     config = _config()
     config["OUTPUT_DIR"] = str(tmp_path / "output")
     config["DATABASE_URL"] = ""
     if database_url:
         config["SQLALCHEMY_DATABASE_URI"] = _sa_url(database_url)
     else:
+        shutil.copyfile(_sqlite_schema, tmp_path / "test.sqlite")
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.sqlite'}"
     app = create_app(config)
     limiter.reset()
     with app.app_context():
-        if not database_url:
-            _db.create_all()
         yield app
         _db.session.remove()
         if database_url:
