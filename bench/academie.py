@@ -8,8 +8,8 @@ académie roll-ups (goal < 1 s); a whole-school notification (guardians, paper: 
 SIECLE import of a 2,000-pupil establishment into the full database and into an empty one
 (seconds, MiB added to the process's peak, ratio; import and flush, then rolled back so the
 académie stays as built); the CSV export's peak memory; and one division level (6EME) notified
-across the académie — in 2 worker processes running the jobs in-process, since the Celery
-runner is not on this branch.
+across the académie: one job per establishment queued as the web does, run by 2 Celery workers
+(one process each) on a redis-server started here.
 
     DATABASE_URL=postgresql://… .venv/bin/python bench/academie.py [--requests 30] [--skip-level]
     (without DATABASE_URL: SQLite, /tmp/admints-academie.sqlite)
@@ -53,7 +53,7 @@ def rss_mib(field: str = "VmRSS") -> float:
 
 
 def app_for(url: str, tmp: str, **overrides):
-    return bench_app(url, tmp, TESTING=False, JOB_RUNNER="inline", **overrides)
+    return bench_app(url, tmp, **{"TESTING": False, "JOB_RUNNER": "inline", **overrides})
 
 
 def login(client) -> None:
@@ -141,29 +141,125 @@ def statistics_figures(app) -> None:
                   f"{'OK' if median < goal else 'DÉPASSÉ'})")
 
 
-def notify(etab_ids: list[int], kind: str, mefs: tuple[str, ...] | None, out: Path) -> dict:
-    """Notifies (paper) the open accounts of `kind` of each establishment, as one job each."""
-    from admints import jobs
-    from admints.comptes import notification
+def level_ids(etab_id: int, kind: str, mefs: tuple[str, ...] | None) -> list[int]:
+    """The open accounts of `kind` of one establishment (of the given MEF codes' pupils)."""
     from admints.models import Compte, Eleve, Mef
 
+    stmt = select(Compte.id).where(Compte.etablissement_id == etab_id, Compte.kind == kind,
+                                   Compte.ferme_le.is_(None))
+    if mefs:
+        stmt = (select(Eleve.compte_id).join(Mef, Mef.id == Eleve.mef_id)
+                .where(Eleve.etablissement_id == etab_id, Mef.etablissement_id == etab_id,
+                       Mef.code.in_(mefs), Eleve.compte_id.is_not(None)))
+    return list(db.session.scalars(stmt))
+
+
+def start_notification(etab_id: int, kind: str, ids: list[int], out: Path):
+    """One paper notification job of `ids`, with the configured runner (JOB_RUNNER)."""
+    from admints import jobs
+    from admints.comptes import notification
+
+    params = {"kind": kind, "compte_ids": ids, "mode": "papier",
+              "today": TODAY.isoformat(), "out_path": str(out / f"n{etab_id}.pdf")}
+    return jobs.start_job(f"notification_{kind}", etab_id, params, notification.notify_job,
+                          "bench", total=len(ids))
+
+
+def notify(etab_ids: list[int], kind: str, mefs: tuple[str, ...] | None, out: Path) -> dict:
+    """Notifies (paper) the open accounts of `kind` of each establishment, as one job each."""
     letters, start = 0, time.perf_counter()
     for etab_id in etab_ids:
-        stmt = select(Compte.id).where(Compte.etablissement_id == etab_id, Compte.kind == kind,
-                                       Compte.ferme_le.is_(None))
-        if mefs:
-            stmt = (select(Eleve.compte_id).join(Mef, Mef.id == Eleve.mef_id)
-                    .where(Eleve.etablissement_id == etab_id, Mef.etablissement_id == etab_id,
-                           Mef.code.in_(mefs), Eleve.compte_id.is_not(None)))
-        ids = list(db.session.scalars(stmt))
-        params = {"kind": kind, "compte_ids": ids, "mode": "papier",
-                  "today": TODAY.isoformat(), "out_path": str(out / f"n{etab_id}.pdf")}
-        job = jobs.start_job(f"notification_{kind}", etab_id, params, notification.notify_job,
-                             "bench")
+        ids = level_ids(etab_id, kind, mefs)
+        job = start_notification(etab_id, kind, ids, out)
         assert job.status == "done", job.error
         letters += len(ids)
         (out / f"n{etab_id}.pdf").unlink(missing_ok=True)
     return {"letters": letters, "seconds": time.perf_counter() - start}
+
+
+def level_on_celery(url: str, etab_ids: list[int], tmp: str, workers: int = 2) -> None:
+    """One division level (6EME) notified across the académie as the web would do it: one job
+    per establishment queued here (JOB_RUNNER celery), run by `workers` Celery workers (one
+    process each) on a redis-server of its own. Prints letters, seconds, letters/s and each
+    worker's peak memory."""
+    from admints.models import Job
+    from tests.serve_helpers import RedisServer
+
+    if not RedisServer.available():
+        print("  un niveau sur workers Celery : redis-server absent, non mesuré")
+        return
+    redis = RedisServer().start()
+    out = Path(tmp) / "niveau"
+    out.mkdir(exist_ok=True)
+    app = app_for(url, out, CELERY_BROKER_URL=redis.url, JOB_RUNNER="celery")
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": app.config["SECRET_KEY"],
+           "DATA_KEYS": app.config["DATA_KEYS"], "OUTPUT_DIR": str(out),
+           "CELERY_BROKER_URL": redis.url, "JOB_RUNNER": "celery",
+           "PYTHONPATH": str(HERE.parent)}
+    procs, logs = [], []
+    try:
+        for n in range(workers):
+            logs.append(out / f"worker{n}.log")
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "admints.worker", "worker", "--pool",
+                 "prefork", "--concurrency", "1", "--without-gossip", "--without-mingle",
+                 "--hostname", f"niveau{n}@%h", "--loglevel", "INFO"],
+                cwd=HERE.parent, env=env, stdout=logs[-1].open("w"), stderr=subprocess.STDOUT,
+                start_new_session=True))
+        deadline = time.monotonic() + 120
+        while not all("ready." in log.read_text(errors="replace") for log in logs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise SystemExit(f"worker Celery non démarré : voir {logs}")
+            time.sleep(0.2)
+        with app.app_context():
+            queued = [(e, level_ids(e, "eleve", ("10010012110",))) for e in etab_ids]
+            start = time.perf_counter()
+            job_ids = [start_notification(e, "eleve", ids, out).id for e, ids in queued]
+            enqueued = time.perf_counter() - start
+            while True:
+                db.session.expire_all()
+                rows = db.session.execute(select(Job.status, Job.total, Job.runner).where(
+                    Job.id.in_(job_ids))).all()
+                if all(status in ("done", "failed", "interrupted") for status, _, _ in rows):
+                    break
+                time.sleep(0.5)
+            took = time.perf_counter() - start
+            failed = sum(1 for status, _, _ in rows if status != "done")
+            letters = sum(total for status, total, _ in rows if status == "done")
+            on_celery = sum(1 for _, _, runner in rows if runner == "celery")
+        peaks = [_tree_peak_mib(p.pid) for p in procs]
+        print(f"  un niveau (6EME) notifié dans toute l'académie sur {workers} workers Celery : "
+              f"{letters} lettres, {len(job_ids)} tâches ({on_celery} exécutées par Celery, "
+              f"{failed} en échec), mises en file en {enqueued:.1f} s, terminées en {took:.0f} s, "
+              f"{letters / took:.0f} lettres/s, pic "
+              f"{', '.join(f'{p:.0f}' for p in peaks)} MiB par worker (processus de travail)")
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+                proc.wait(60)
+        redis.stop()
+
+
+def _tree_peak_mib(pid: int) -> float:
+    """The largest VmHWM among `pid` and its children (Celery's pool process does the work)."""
+    peaks = []
+    for child in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(c) for c in text.split()]
 
 
 def child(args) -> None:
@@ -187,7 +283,7 @@ def child(args) -> None:
             db.session.rollback()
             # CPU time too: on the shared machine the wall clock mostly measures the others.
             result = {"seconds": took, "cpu": cpu}
-        elif args.child == "csv":
+        else:  # csv
             from admints.comptes import exports
             from admints.models import Compte
 
@@ -197,16 +293,13 @@ def child(args) -> None:
             text = exports.export_csv(1, "responsable", ids)
             result = {"seconds": time.perf_counter() - start, "rows": len(ids),
                       "bytes": len(text)}
-        else:  # level: this worker's share of the establishments
-            ids = [int(i) for i in args.etabs.split(",")]
-            result = notify(ids, "eleve", ("10010012110",), Path(tmp))
         result["mib"] = rss_mib("VmHWM") - before
     print(json.dumps(result))
 
 
-def run_child(url: str, kind: str, etabs: str = "") -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", url,
-                          "--etabs", etabs], capture_output=True, text=True, check=True)
+def run_child(url: str, kind: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--url", url],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -232,7 +325,6 @@ def main() -> None:
     parser.add_argument("--etablissements", type=int, default=500)
     parser.add_argument("--child")
     parser.add_argument("--url")
-    parser.add_argument("--etabs", default="")
     args = parser.parse_args()
     if args.child:
         return child(args)
@@ -265,19 +357,7 @@ def main() -> None:
     print(f"  export CSV responsables (1 étab., {csv['rows']} comptes, {csv['bytes'] / 1e6:.1f} Mo)"
           f" : {csv['seconds']:.2f} s, pic +{csv['mib']:.0f} MiB")
     if not args.skip_level:
-        etabs = [str(e) for e in range(1, args.etablissements + 1)]
-        shares = [",".join(etabs[0::2]), ",".join(etabs[1::2])]
-        start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, __file__, "--child", "level", "--url", url,
-                                   "--etabs", s], stdout=subprocess.PIPE, text=True)
-                 for s in shares]
-        results = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-        took = time.perf_counter() - start
-        letters = sum(r["letters"] for r in results)
-        print(f"  un niveau (6EME) notifié dans toute l'académie : {letters} lettres, "
-              f"{len(etabs)} tâches, 2 processus (tâches exécutées dans ces processus, pas sur "
-              f"des workers Celery) : {took:.0f} s, {letters / took:.0f} lettres/s, pic "
-              f"+{max(r['mib'] for r in results):.0f} MiB par processus")
+        level_on_celery(url, list(range(1, args.etablissements + 1)), tmp)
     print(f"  charge à la fin : {os.getloadavg()[0]:.1f}")
 
 
