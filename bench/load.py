@@ -133,8 +133,9 @@ def seed(env: dict) -> list[dict]:
         os.environ.update(saved)
 
 
-def job_rows(env: dict) -> dict[int, tuple[int, float, str]]:
-    """Job id → (accounts, seconds from start to end, status), read from the database."""
+def job_rows(env: dict) -> dict[int, tuple[int, float, str, str]]:
+    """Job id → (accounts, seconds from start to end, status, runner), read from the
+    database."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -145,7 +146,8 @@ def job_rows(env: dict) -> dict[int, tuple[int, float, str]]:
         app = create_app({"JOB_RECOVER_ON_START": False})
         with app.app_context():
             rows = {j.id: (j.total, (j.finished_at - j.started_at).total_seconds()
-                           if j.finished_at and j.started_at else float("nan"), j.status)
+                           if j.finished_at and j.started_at else float("nan"), j.status,
+                           j.runner or "?")
                     for j in db.session.scalars(db.select(Job))}
             db.engine.dispose()
         return rows
@@ -356,13 +358,14 @@ def report(browsing: Browsing, elapsed: float, rows: dict, idle: dict, busy: lis
     for name, values in sorted(browsing.times.items()):
         print(f"  {name:25s} {percentiles(values)}  ({len(values)})")
     for base, job_id in busy:
-        total, seconds, status = rows[job_id]
-        idle_total, idle_seconds, _ = rows[idle[base]]
+        total, seconds, status, runner = rows[job_id]
+        idle_total, idle_seconds, _, idle_runner = rows[idle[base]]
         ratio = (seconds / total) / (idle_seconds / idle_total)
         verdict = "OK" if ratio <= 1.5 and status == "done" else "ABOVE 1.5x"
         print(f"job {base:12s} #{job_id}: {total} accounts in {seconds:.1f} s "
-              f"({total / seconds:.0f}/s, {status}); idle {idle_total} in {idle_seconds:.1f} s "
-              f"({idle_total / idle_seconds:.0f}/s) -> {ratio:.2f}x {verdict}")
+              f"({total / seconds:.0f}/s, {status}, runner {runner}); idle {idle_total} in "
+              f"{idle_seconds:.1f} s ({idle_total / idle_seconds:.0f}/s, runner {idle_runner}) "
+              f"-> {ratio:.2f}x {verdict}")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
