@@ -1,0 +1,57 @@
+"""Both account lists read a page in two steps (the page's keys, then the shown columns of those
+rows: `ComptesListView.get_list`, issue 14). Whatever the sort column and direction, the pages
+put end to end are the whole list once, in the order of one big page, with ties (homonyms,
+same state, same division) broken the same way on every page (R-ACC-5 lists, R-ACC-8 sorts)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from admints.extensions import db
+from admints.models import EtatCompte
+
+from . import factories as f
+
+ETATS = (EtatCompte.NON_NOTIFIE, EtatCompte.NOTIFIE, EtatCompte.UTILISE)
+ROW = re.compile(r'<tr[^>]* data-row-id="(\d+)"')
+
+
+@pytest.fixture
+def homonyms(etab):
+    """64 pupils (two homonyms per name, two divisions, three states), each with a guardian
+    légal 1 (the guardians share names too); 16 pupils without a division."""
+    mef = f.make_mef(etab)
+    divisions = [f.make_division(etab, "6A"), f.make_division(etab, "6B"), None]
+    for i in range(64):
+        e = f.make_eleve(etab, nom=f"HOMO{i // 2:02d}", prenom="Lou", mef=mef,
+                         division=divisions[i % 3 if i >= 48 else i % 2],
+                         etat=ETATS[i % 3], identifiant=f"eleve.homo.{i}")
+        r = f.make_responsable(etab, nom=f"PARENT{i // 4:02d}", prenom="Sam",
+                               email=f"p{i}@example.org")
+        f.link(e, r, 1, etat=ETATS[(i + 1) % 3], identifiant=f"resp.homo.{i}")
+    db.session.commit()
+    return 64
+
+
+def _rows(client, url: str) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return ROW.findall(response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("base", ["/eleves/", "/responsables/"])
+def test_r_acc_5_pages_end_to_end_are_the_whole_list_once_for_every_sort(client, auth, homonyms,
+                                                                         base):
+    auth.login("chef.0999001a")
+    html = client.get(base).get_data(as_text=True)
+    sorts = sorted(set(re.findall(r"[?&]sort=(\d+)", html)), key=int)
+    assert len(sorts) >= 4  # name, division/other columns, the account's columns
+    for sort in [None, *sorts]:
+        for desc in ("0", "1"):
+            query = "" if sort is None else f"sort={sort}&desc={desc}&"
+            whole = _rows(client, f"{base}?{query}page_size=500")
+            assert len(whole) == homonyms and len(set(whole)) == homonyms
+            pages = _rows(client, f"{base}?{query}page=0") + _rows(client, f"{base}?{query}page=1")
+            assert pages == whole, (sort, desc)
