@@ -5,7 +5,9 @@ that starts with = + - @ tab or CR prefixed with `'` so that it is shown, never 
 Class lists reuse helper « letters »'s `class_lists.class_list_values` (R-ACC-11 masking:
 `*****` for the password of an *Utilisé* account, « Compte à notifier » for a *Non notifié*
 one), so that the CSV shows exactly what the PDF shows. The `…_for` / `export_accounts_csv`
-operations audit the download (R-SEC-3); the views only send the text.
+operations audit the download (R-SEC-3); the views only send the text. Above EXPORT_JOB_MIN_ROWS
+accounts an account list is exported by a job instead (`export_jobs`: the same pieces written to
+a file, audited by the same `audit_export`).
 """
 
 from __future__ import annotations
