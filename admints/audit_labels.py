@@ -47,6 +47,7 @@ LABELS = {
     "eleve.liste_classe_pdf": "Liste de classe (PDF)",
     "eleve.liste_classe_csv": "Liste de classe (CSV)",
     "notification.pdf_supprime": "Suppression d'un document de notification",
+    "export_csv.supprime": "Suppression d'un fichier d'export CSV",
     "tache.interrompue": "Tâche interrompue",
     "notes.date_publication.ajout": "Ajout d'une date de publication des notes",
     "notes.date_publication.ajout_masse": "Ajout de dates de publication des notes",

@@ -69,6 +69,9 @@ class Config:
     OUTPUT_DIR = str(INSTANCE / "output")
     # Jobs above this many accounts run in the background (R-ACC-6).
     JOB_THRESHOLD = 300
+    # « Exporter (CSV) » of more accounts than this is a background job writing the file under
+    # OUTPUT_DIR (issue 14, comptes.export_jobs); at most this many, streamed in the request.
+    EXPORT_JOB_MIN_ROWS = 2000
     JOB_RUNNER = "thread"  # thread | inline | celery (the default when CELERY_BROKER_URL is set)
     # Jobs on Celery workers (issue 14, README « Tâches sur Celery »): the broker (Redis), empty =
     # jobs in-process; an optional result backend; seconds a request waits for the broker; after

@@ -124,6 +124,18 @@ def delete_job_pdf() -> Confirmation:
         button="Confirmer la suppression")
 
 
+def delete_job_csv() -> Confirmation:
+    """« Supprimer le fichier du serveur » of a large CSV export (issue 14): it lists the
+    families' identifiers and addresses."""
+    return Confirmation(
+        title="Supprimer le fichier du serveur",
+        lines=("Le fichier CSV de l'export sera supprimé du serveur : il ne pourra plus être "
+               "téléchargé.",
+               "Enregistrez-le avant si ce n'est pas déjà fait."),
+        warning="Pour l'obtenir de nouveau, il faudra relancer l'export depuis la liste.",
+        button="Confirmer la suppression")
+
+
 def delete_record(what: str) -> Confirmation:
     """The delete button of a row (Flask-Admin lists)."""
     return Confirmation(

@@ -111,7 +111,10 @@ TOPICS = {
     "taches": Topic("Tâches", "§4.1 et §5.1", (
         "Les notifications en masse s'exécutent en tâche de fond : cette page montre leur "
         "avancement, leur bilan et le document PDF à imprimer. Le document contient des mots "
-        "de passe provisoires : supprimez-le du serveur une fois imprimé.")),
+        "de passe provisoires : supprimez-le du serveur une fois imprimé.",
+        "Un grand export CSV d'une liste de comptes s'exécute aussi en tâche de fond : le "
+        "fichier se télécharge depuis la page de la tâche ; supprimez-le du serveur une fois "
+        "enregistré.")),
     "statistiques": Topic("Statistiques", "§6.1, §6.2 et §6.3", (
         "« Synthèse comptes élèves » et « Synthèse comptes responsables » comptent les "
         "comptes par état, pour l'établissement puis par MEF et par division, avec les "

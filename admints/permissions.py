@@ -20,10 +20,13 @@ UTILISATEURS = "utilisateurs"  # staff users of one establishment (DELEG-CE): he
 # Areas the helpdesk may open for individual account help (no mass action, no settings).
 ASSISTANCE_AREAS = {RESPONSABLES, ELEVES}
 
-# The menu a job (a notification's letters' PDF and recap, a mass email's recap) belongs to
-# (R-SEC-5): who may open that account list may open its jobs.
+# The menu a job (a notification's letters' PDF and recap, a mass email's recap, a large CSV
+# export) belongs to (R-SEC-5): who may open that account list may open its jobs.
 JOB_AREAS = {"notification_eleve": ELEVES, "notification_responsable": RESPONSABLES,
-             "ecriture_responsables": RESPONSABLES}  # comptes.writing.JOB_KIND
+             "ecriture_responsables": RESPONSABLES,  # comptes.writing.JOB_KIND
+             "export_eleve": ELEVES, "export_responsable": RESPONSABLES}  # comptes.export_jobs
+# Jobs only a mass action starts (an export): never the helpdesk's, whatever their size.
+MASS_JOBS = {"export_eleve", "export_responsable"}
 
 
 def allowed(user: StaffUser | None, area: str) -> bool:
@@ -100,12 +103,15 @@ def job_kinds(user: StaffUser | None) -> list[str]:
 
 
 def can_open_job(user: StaffUser | None, job) -> bool:
-    """A job (page, state, PDF, deletion) belongs to the menu of its kind. The helpdesk sees
-    only the job of its own individual help: one account, started by itself."""
+    """A job (page, state, PDF or CSV, deletion) belongs to the menu of its kind. The helpdesk
+    sees only the job of its own individual help: one account, started by itself (never an
+    export: a mass action)."""
     area = JOB_AREAS.get(job.kind)
     if area is None or not allowed(user, area):
         return False
     if not _is_helpdesk(user):
         return True
+    if job.kind in MASS_JOBS:
+        return False
     compte_ids = (job.params or {}).get("compte_ids") or []
     return job.created_by == user.login and len(compte_ids) == 1

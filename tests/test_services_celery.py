@@ -1,7 +1,8 @@
 """Jobs on Celery workers (issue 14 §1, R-ACC-6) with a real redis-server and real worker
 processes: a notification runs on the worker, never in the web process; with Redis down the
 staff member gets a French message and nothing starts; after Redis restarts a new job runs; a
-redelivered message is a no-op."""
+redelivered message is a no-op; a large CSV export (R-ACC-4) is written by the worker and
+downloaded from the job page."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from admints.comptes import notification_jobs
 from admints.errors import DomainError
 from admints.models import Compte, EtatCompte, Job, NotificationOutbox
 
-from .comptes_helpers import post_action
+from .comptes_helpers import post_action, school
 from .outbox_helpers import TODAY, guardians, mail_password, stored
 from .services_helpers import wait_status
-from .smtp_server import SmtpServer
+from .smtp_server import SmtpServer, free_port
 
 pytestmark = pytest.mark.services
 DAY = dt.date.fromisoformat(TODAY)
@@ -145,3 +146,34 @@ def test_r_acc_6_beat_recovers_and_resumes_a_job_of_a_dead_worker(app, db, etab,
         assert "admints.recover_jobs" in beat.output()
     finally:
         server.stop()
+
+
+def test_r_acc_4_large_export_runs_on_celery_worker_file_downloadable(
+        app, db, client, auth, etab, broker, workers):
+    """R-ACC-4 / issue 14 §1: « Exporter (CSV) » above EXPORT_JOB_MIN_ROWS is a job the Celery
+    worker runs (runner « celery », another process); the file it wrote under OUTPUT_DIR is
+    downloaded from the job page, byte for byte the CSV streamed for the same selection, and the
+    export is audited once by the job."""
+    from admints.models import AuditEntry
+
+    school(etab, n_6a=4, n_6b=2)
+    workers.start(free_port())
+    auth.login("chef.0999001a")
+    streamed = post_action(client, "/responsables/", "exporter", select_all=True)
+    assert streamed.status_code == 200 and streamed.mimetype == "text/csv"
+    expected = streamed.get_data()
+    app.config["EXPORT_JOB_MIN_ROWS"] = 2
+    response = post_action(client, "/responsables/", "exporter", select_all=True)
+    assert response.status_code == 302 and "/taches/" in response.headers["Location"]
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    job = wait_status(db, job_id, ("done", "failed", "interrupted"))
+    assert job.status == "done", (job.error, workers.all[0].output()[-3000:])
+    assert job.kind == "export_responsable" and job.result == {"rows": 6, "comptes": 6}
+    assert job.runner == "celery" and job.runner_pid != os.getpid()
+    assert "Télécharger le fichier CSV" in client.get(f"/taches/{job_id}/").get_data(
+        as_text=True)
+    download = client.get(f"/taches/{job_id}/csv")
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
+    assert download.data == expected
+    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "responsable.export_csv")) == 2  # the streamed one, the job's

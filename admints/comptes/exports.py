@@ -5,14 +5,16 @@ that starts with = + - @ tab or CR prefixed with `'` so that it is shown, never 
 Class lists reuse helper « letters »'s `class_lists.class_list_values` (R-ACC-11 masking:
 `*****` for the password of an *Utilisé* account, « Compte à notifier » for a *Non notifié*
 one), so that the CSV shows exactly what the PDF shows. The `…_for` / `export_accounts_csv`
-operations audit the download (R-SEC-3); the views only send the text.
+operations audit the download (R-SEC-3); the views only send the text. Above EXPORT_JOB_MIN_ROWS
+accounts an account list is exported by a job instead (`export_jobs`: the same pieces written to
+a file, audited by the same `audit_export`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .. import audit
 from ..database import CHUNK, chunks
@@ -95,17 +97,17 @@ def export_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> s
     return "".join(export_csv_chunks(etablissement_id, kind, compte_ids))
 
 
-def export_csv_chunks(etablissement_id: int, kind: str,
-                      compte_ids: Sequence[int]) -> Iterator[str]:
+def export_csv_chunks(etablissement_id: int, kind: str, compte_ids: Sequence[int], *,
+                      progress: Callable[[int, int], None] | None = None) -> Iterator[str]:
     """The account list of these accounts (scoped to the establishment), no password ever:
     one row per pupil (élèves) or per pupil–guardian pair (responsables), sorted by division
     then name; the CSV text (with BOM) in pieces (`csv_chunks`). Memory stays flat in the
     school's size (issue 14): the sort reads only the sort keys, then the rows are read
-    CHUNK at a time in that order."""
+    CHUNK at a time in that order. `progress(rows_read, rows)` follows the reading (a job)."""
     if kind not in (KindCompte.ELEVE, KindCompte.RESPONSABLE):
         raise DomainError(f"Type de compte inconnu : {kind}.")
     header = ELEVE_HEADER if kind == KindCompte.ELEVE else RESPONSABLE_HEADER
-    return csv_chunks(header, _export_rows(etablissement_id, kind, compte_ids))
+    return csv_chunks(header, _export_rows(etablissement_id, kind, compte_ids, progress))
 
 
 def _sorted_ids(etablissement_id: int, kind: str, compte_ids: Sequence[int]) -> list[int]:
@@ -137,11 +139,12 @@ _COMPTE_COLS = (Compte.identifiant, Compte.date_notification, Compte.mode_notifi
                 Compte.etat, Compte.derniere_connexion)
 
 
-def _export_rows(etablissement_id: int, kind: str,
-                 compte_ids: Sequence[int]) -> Iterator[tuple]:
+def _export_rows(etablissement_id: int, kind: str, compte_ids: Sequence[int],
+                 progress: Callable[[int, int], None] | None = None) -> Iterator[tuple]:
     """The CSV rows in order, read CHUNK at a time as result rows (no ORM objects: the
     session's identity map does not grow with the file)."""
     ids = _sorted_ids(etablissement_id, kind, compte_ids)
+    done = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         if kind == KindCompte.ELEVE:
@@ -163,7 +166,12 @@ def _export_rows(etablissement_id: int, kind: str,
                      .outerjoin(Division, Division.id == Eleve.division_id)
                      .where(ResponsableEleve.id.in_(chunk)))
             found = {row[0]: _responsable_row(*row[1:]) for row in db.session.execute(query)}
-        yield from (found[pk] for pk in chunk if pk in found)
+        for pk in chunk:
+            if pk in found:
+                yield found[pk]
+            done += 1
+            if progress is not None:  # a job's progress writes itself every hundred rows
+                progress(done, len(ids))
 
 
 def _account_cells(identifiant, notifie_le, mode, etat, derniere) -> tuple:
@@ -209,9 +217,16 @@ def export_accounts_csv(etablissement_id: int, kind: str, compte_ids: Sequence[i
     commits); returns the CSV's pieces (`export_csv_chunks`), read as the response streams
     them (the caller keeps the request's context: `stream_with_context`)."""
     text = export_csv_chunks(etablissement_id, kind, compte_ids)
+    audit_export(etablissement_id, kind, compte_ids, by=by)
+    return text
+
+
+def audit_export(etablissement_id: int, kind: str, compte_ids: Sequence[int], *,
+                 by: str | None) -> None:
+    """The one audit entry of an account-list export (R-SEC-3), streamed or written by a job
+    (`export_jobs`). Flushes nothing itself."""
     audit.record(f"{kind}.export_csv", etablissement_id=etablissement_id, login=by,
                  target=f"{format_number(len(compte_ids))} compte(s)", rows=list(compte_ids))
-    return text
 
 
 def class_list_csv_for(etablissement_id: int, ref: ClassRef, *, by: str | None) -> str:

@@ -104,8 +104,8 @@ def job_pdf(job: Job, output_dir: str | Path) -> Path | None:
         return None
     root = jobs_dir(output_dir, job.etablissement_id).resolve()
     path = Path(job.file_path).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
+    if root not in path.parents or path.suffix != ".pdf" or not path.is_file():
+        return None  # a PDF only: an export job's CSV is served by comptes.export_jobs
     return path
 
 

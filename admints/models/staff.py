@@ -104,10 +104,12 @@ class AuditEntry(db.Model):
 STATUS_LABELS = {"pending": "en attente", "running": "en cours", "done": "terminée",
                  "failed": "échec", "interrupted": "interrompue"}
 # What each kind of job is, in the words of the screens and the CLI (R-ACC-6, R-ACC-7); kinds are
-# named by comptes.notification_jobs and comptes.writing.JOB_KIND.
+# named by comptes.notification_jobs, comptes.writing.JOB_KIND and comptes.export_jobs.
 KIND_LABELS = {"notification_eleve": "Notification – élèves",
                "notification_responsable": "Notification – responsables",
-               "ecriture_responsables": "Écrire à plusieurs responsables"}
+               "ecriture_responsables": "Écrire à plusieurs responsables",
+               "export_eleve": "Export CSV – élèves",
+               "export_responsable": "Export CSV – responsables"}
 
 
 class Job(db.Model):

@@ -6,7 +6,8 @@ actions that change accounts or send mail only render a confirmation page on the
 the confirmation page posts the same selection back with `confirme=1` and the chosen options,
 and only that second POST acts. The domain functions write the audit entries. « Notifier » and
 « Écrire » start a job (in the background above JOB_THRESHOLD) and show its page; a small
-« Écrire » shows its recap at once.
+« Écrire » shows its recap at once. « Exporter (CSV) » streams the file in the answer, or, above
+EXPORT_JOB_MIN_ROWS accounts, starts an export job (`comptes.export_jobs`) and shows its page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from flask_admin.actions import action
 from flask_login import current_user
 
 from .. import clock, confirmations
-from ..comptes import activation, bulk, exports, notification, notification_jobs, writing
+from ..comptes import (
+    activation,
+    bulk,
+    export_jobs,
+    exports,
+    notification,
+    notification_jobs,
+    writing,
+)
 from ..errors import DomainError
 from ..extensions import db
 from .comptes import Selection
@@ -109,6 +118,16 @@ class MassActionsMixin:
         sel = self.selection(ids)
         if (resp := self._empty(sel)) is not None:
             return resp
+        if export_jobs.runs_as_job(len(sel.compte_ids)):  # the file is written by a job
+            try:
+                job = export_jobs.start_export(
+                    self.etablissement_id(), self.kind, sel.compte_ids,
+                    by=getattr(current_user, "login", None), out_dir=self.jobs_dir())
+            except DomainError as exc:  # e.g. the job service is down: nothing started
+                db.session.rollback()
+                flash(exc.message, "error")
+                return redirect(self.return_url())
+            return redirect(url_for("taches.job_view", job_id=job.id))
         pieces = exports.export_accounts_csv(self.etablissement_id(), self.kind,
                                              sel.compte_ids,
                                              by=getattr(current_user, "login", None))

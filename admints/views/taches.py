@@ -1,5 +1,5 @@
-"""« Tâches »: the progress page of a notification job (R-ACC-6) or of a mass email to guardians
-(R-ACC-7), hidden from the menu.
+"""« Tâches »: the progress page of a notification job (R-ACC-6), of a mass email to guardians
+(R-ACC-7) or of a large CSV export (issue 14, R-ACC-4), hidden from the menu.
 
 The page polls `etat.json` every second (static `admints-comptes.js`), then shows the PDF link
 and the recap in place (notified, failed with reasons; for an email: sent, refused, without
@@ -11,7 +11,9 @@ row names, under the output directory, never a path from the request. Inside the
 establishment a job belongs to the menu of its kind (R-SEC-5, `permissions.can_open_job`): a
 délégué with only the élèves menu gets 403 on a guardians' job, on every URL (page, state, PDF,
 deletion), and the helpdesk only reaches the letter of its own individual help. The PDF holds
-temporary passwords: sent `Cache-Control: no-store`.
+temporary passwords: sent `Cache-Control: no-store`. An export job offers its CSV (« Télécharger
+le fichier CSV », no-store too: identifiers and addresses) and its deletion, with the same rules;
+the file is the one `comptes.export_jobs.job_csv` finds, never a path from the request.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from flask_login import current_user
 
 from .. import confirmations, job_recovery, jobs, permissions
 from ..cache_control import no_store
-from ..comptes import notification_jobs, writing
+from ..comptes import export_jobs, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
+from ..formatting import format_number
 from ..models import Job, Role
 from .base import TenantBaseView
 from .confirmation import ask, confirmed
@@ -85,6 +88,10 @@ class TachesView(TenantBaseView):
                                recap=recap,
                                failure=recap.get("message") or job.error,
                                back_url=self._back_url(job))
+        if export_jobs.is_export(job):
+            return self.render("admints/comptes/tache_export.html", job=job, recap=recap,
+                               has_csv=self._csv_path(job) is not None,
+                               back_url=self._back_url(job))
         return self.render("admints/comptes/tache.html", job=job, recap=recap,
                            has_pdf=self._pdf_path(job) is not None,
                            can_resume=jobs.resumable(job.params),
@@ -134,6 +141,33 @@ class TachesView(TenantBaseView):
             flash("Le document PDF a été supprimé.", "success")
         return redirect(self.get_url(".job_view", job_id=job.id))
 
+    @expose("/<int:job_id>/csv")
+    @no_store  # the families' identifiers and addresses
+    def job_csv(self, job_id: int):
+        job = self._job(job_id)
+        path = self._csv_path(job)
+        if path is None or job.status != "done":
+            abort(404)
+        return send_file(path, mimetype="text/csv", as_attachment=True,
+                         download_name=export_jobs.download_name(job), etag=False,
+                         last_modified=None, conditional=False)
+
+    @expose("/<int:job_id>/csv/supprimer/", methods=("POST",))
+    def job_csv_delete(self, job_id: int):
+        """The export's file off the server, after a confirmation."""
+        job = self._job(job_id)
+        if self._csv_path(job) is not None and not confirmed():
+            return ask(self, confirmations.delete_job_csv(),
+                       cancel_url=self.get_url(".job_view", job_id=job.id))
+        if export_jobs.delete_csv(job, current_app.config["OUTPUT_DIR"],
+                                  by=current_user.login):
+            db.session.commit()
+            flash("Le fichier CSV a été supprimé.", "success")
+        return redirect(self.get_url(".job_view", job_id=job.id))
+
+    def _csv_path(self, job: Job) -> Path | None:
+        return export_jobs.job_csv(job, current_app.config["OUTPUT_DIR"])
+
     def _pdf_path(self, job: Job) -> Path | None:
         return notification_jobs.job_pdf(job, current_app.config["OUTPUT_DIR"])
 
@@ -161,6 +195,10 @@ def end_message(job: Job) -> str | None:
         return None
     if job.kind == writing.JOB_KIND:
         return f"Terminé : {_n(recap.get('sent', 0), 'courriel envoyé', 'courriels envoyés')}."
+    if export_jobs.is_export(job):
+        rows = recap.get("rows", 0)
+        return (f"Terminé : {format_number(rows)} "
+                f"{'ligne exportée' if rows <= 1 else 'lignes exportées'}.")
     by_mode = recap.get("by_mode") or {}
     parts = []
     if by_mode.get("courrier") or not by_mode.get("courriel"):

@@ -221,6 +221,17 @@ def test_r_a11y_1_every_page_passes_axe_without_csp_violation(browser, app, clie
                 run.post_form("/eleves/action/", fields + [("mode", "papier"), ("confirme", "1")])
                 assert "/taches/" in run.page.url
                 run.check(f"{urlsplit(run.page.url).path} (tâche)")
+                # A large export (issue 14) as a job: its page once the CSV is ready, then the
+                # confirmation of the file's deletion.
+                app.config["EXPORT_JOB_MIN_ROWS"] = 0
+                run.page.goto(live_server + "/eleves/")
+                run.post_form("/eleves/action/", [("action", "exporter"), *fields[1:]])
+                assert "/taches/" in run.page.url
+                run.page.wait_for_selector("[data-testid=job-csv]")
+                job_path = urlsplit(run.page.url).path
+                run.check(f"{job_path} (export)")
+                run.post_form(f"{job_path}csv/supprimer/", [])
+                run.check(f"{job_path}csv/supprimer/ (confirmation)")
         elapsed = time.monotonic() - started
     finally:
         context.close()
