@@ -269,3 +269,54 @@ def test_r_sec_3_export_file_deleted_after_confirmation_audited(app, client, aut
     assert client.get(f"/taches/{job.id}/csv").status_code == 404
     again = client.post(url, data={"csrf_token": token, "confirme": "1"})
     assert again.status_code == 302 and _audits(db, "export_csv.supprime") == 1
+
+
+def test_r_sec_3_export_whose_runner_died_leaves_no_part_file(app, db, etab):
+    """A runner killed mid-export (here: a real process that has ended, named on the job row)
+    left `<file>.part`, listing families' identifiers: the recovery removes it, the job is
+    « interrompue », said to be started again, and cannot be resumed."""
+    import subprocess
+    import sys
+
+    from admints import job_recovery
+    from admints.comptes.notification_jobs import jobs_dir
+    from admints.job_runners import process_marker, this_process
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = process_marker(dead.pid)
+    dead.wait()
+    folder = jobs_dir(app.config["OUTPUT_DIR"], etab.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    out_path = folder / "export_responsable_tue.csv"
+    part = out_path.with_name(out_path.name + ".part")
+    part.write_text("identifiant;nom\nresp.x;DUPONT\n", encoding="utf-8")
+    outside = Path(app.config["OUTPUT_DIR"]) / "ailleurs.csv.part"
+    outside.write_text("pas à elle", encoding="utf-8")
+    job = jobs.new_job("export_responsable", etab.id,
+                       {"kind": "responsable", "compte_ids": [1, 2], "out_path": str(out_path)},
+                       export_jobs.export_job, "chef.0999001a", total=2)
+    job.status, job.runner = "running", "thread"
+    job.runner_pid, job.runner_host = dead.pid, this_process()["runner_host"]
+    job.runner_started = started or ""
+    db.session.commit()
+
+    changed = job_recovery.recover(job_id=job.id)
+    assert [item["id"] for item in changed] == [job.id]
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.status == "interrupted" and "relancez-le depuis la liste" in job.error
+    assert not part.exists() and not out_path.exists()
+    assert not jobs.resumable(job.params)
+    assert outside.exists()  # only the job's own file, under its establishment's folder
+
+    # A row naming a path outside the establishment's folder removes nothing.
+    rogue = jobs.new_job("export_eleve", etab.id,
+                         {"kind": "eleve", "compte_ids": [1],
+                          "out_path": str(outside.with_suffix(""))},
+                         export_jobs.export_job, "chef.0999001a", total=1)
+    rogue.status, rogue.runner = "running", "thread"
+    rogue.runner_pid, rogue.runner_host = dead.pid, this_process()["runner_host"]
+    rogue.runner_started = started or ""
+    db.session.commit()
+    job_recovery.recover(job_id=rogue.id)
+    assert outside.exists()

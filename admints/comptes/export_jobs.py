@@ -11,7 +11,8 @@ complete: a half-written file is never served. The body writes the one audit ent
 `<kind>.export_csv` (committed with the job's end: a failed export leaves none), reports its
 progress in rows and returns the recap (`rows`). `job_csv` is the only way to the file (the path
 the job row names, checked to be under that directory); `delete_csv` removes it, audited.
-An interrupted export is not resumed: it is started again from the list.
+An interrupted export is not resumed: it is started again from the list; its recap hook
+(`export_recap`) removes the `.part` file a killed runner left.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from flask import current_app
 
 from .. import audit, jobs
+from ..extensions import db
 from ..errors import DomainError
 from ..models import Job
 from . import exports
@@ -65,6 +67,25 @@ def export_job(ctx, progress) -> dict:
     exports.audit_export(ctx.etablissement_id, kind, ids, by=ctx.created_by)
     ctx.file_path = str(path)
     return {"rows": rows, "comptes": len(ids)}
+
+
+def export_recap(job_id: int, error: str | None = None) -> dict:
+    """Recap hook of an export that did not end (its runner killed, or `error` here): the
+    half-written `.part` file is removed — it lists families' identifiers and addresses, and
+    nothing would ever serve or delete it — and the staff member is told to start again."""
+    job = db.session.get(Job, job_id)
+    out_path = Path(str((job.params or {}).get("out_path") or "")) if job else None
+    if job is not None and out_path and out_path.name and job.etablissement_id is not None:
+        part = out_path.with_name(out_path.name + ".part").resolve()
+        root = jobs_dir(current_app.config["OUTPUT_DIR"], job.etablissement_id).resolve()
+        if root in part.parents:  # only ever a file of this establishment's jobs
+            part.unlink(missing_ok=True)
+    return {"message": "L'export n'est pas allé jusqu'au bout et aucun fichier n'a été gardé : "
+                       "relancez-le depuis la liste."}
+
+
+export_recap.resumable = False  # a report only: an export is started again, not resumed
+export_job.job_recap = export_recap
 
 
 def write_csv(etablissement_id: int, kind: str, compte_ids: Sequence[int], path: Path, *,
