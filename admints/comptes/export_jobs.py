@@ -24,8 +24,8 @@ from pathlib import Path
 from flask import current_app
 
 from .. import audit, jobs
-from ..extensions import db
 from ..errors import DomainError
+from ..extensions import db
 from ..models import Job
 from . import exports
 from .notification_jobs import jobs_dir
