@@ -288,3 +288,22 @@ def test_r_sec_5_issue14_delegue_without_donnees_gets_403_on_import_job(app, cli
     chef.login("delegue.tout")
     for url in (URL, f"{URL}tache/{job_id}/", f"{URL}tache/{job_id}/etat.json"):
         assert client.get(url).status_code == 403, url
+
+
+def test_r_acc_6_issue14_import_job_running_shows_the_same_progress_bar(app, client, chef, db,
+                                                                       etab):
+    """While it runs, the import job's page is the notification's progress bar (named
+    <progress>, live percentage, « Actualiser » without JavaScript), counting steps."""
+    from admints import jobs
+    from admints.siecle import import_job
+
+    job = jobs.new_job(import_job.JOB_KIND, etab.id, {"token": "0" * 32, "user_id": 1},
+                       import_job.import_job, "chef.0999001a", total=import_job.STEPS)
+    db.session.commit()
+    jobs.write_status(job.id, status="running", done=1)
+    page = _page(client, job.id)
+    assert 'data-testid="job-progress"' in page and "Progression de l'import" in page
+    assert 'data-job-state-url="/donnees/import/tache/' in page
+    assert "1</span> / <span class=\"job-total\">3</span> étape(s)" in page
+    state = client.get(f"{URL}tache/{job.id}/etat.json").get_json()
+    assert state["status"] == "running" and state["total"] == 3

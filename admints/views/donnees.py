@@ -85,7 +85,9 @@ class ImportSiecleView(TenantBaseView):
                 return status
         return self.render("admints/donnees/import.html", form=form, etablissement=etab,
                            etab_id=etab_id, max_mo=current_app.config["MAX_CONTENT_LENGTH"]
-                           // (1024 * 1024), **page), status
+                           // (1024 * 1024), job_mo=max(1, round(
+                               current_app.config["SIECLE_JOB_MIN_BYTES"] / (1024 * 1024))),
+                           **page), status
 
     def _import(self, etab, payload, page: dict, token: str | None) -> int:
         """Run the import; over the departure threshold, keep the files and show the plan."""
