@@ -307,3 +307,21 @@ def test_r_acc_6_issue14_import_job_running_shows_the_same_progress_bar(app, cli
     assert "1</span> / <span class=\"job-total\">3</span> étape(s)" in page
     state = client.get(f"{URL}tache/{job.id}/etat.json").get_json()
     assert state["status"] == "running" and state["total"] == 3
+
+
+def test_r_dat_1_issue14_academie_administrator_imports_through_a_job(app, client, chef, db,
+                                                                      etab):
+    """The académie administrator imports for the establishment chosen in the header; the job
+    is theirs and its page open to them."""
+    factories.make_user("rectorat.import", Role.ACADEMIE, academie=etab.academie)
+    db.session.commit()
+    chef.logout()
+    chef.login("rectorat.import")
+    client.post("/etablissement", data={"etablissement_id": etab.id,
+                                        "csrf_token": chef.csrf("/")})
+    job_id = _job_of(_upload(client, chef, base_files()))
+    job = db.session.get(Job, job_id)
+    assert (job.status, job.created_by, job.etablissement_id) == (
+        "done", "rectorat.import", etab.id)
+    assert "Import terminé" in _page(client, job_id)
+    assert db.session.scalar(select(func.count()).select_from(Eleve)) == 3

@@ -15,6 +15,7 @@ request or as a job again, by the same size rule — or cancels. A job is only r
 current establishment and the « Données SIECLE » menu: another school's job id gives 404.
 Uploads above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 """
+
 from __future__ import annotations
 
 from flask import abort, current_app, g, jsonify, redirect, request
