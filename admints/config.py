@@ -46,6 +46,9 @@ class Config:
     # An import that would take away more than this share of the establishment's pupils or
     # guardians waits for an explicit confirmation (R-DAT-3).
     SIECLE_DEPARTURE_THRESHOLD = 0.2
+    # Uploads above this many bytes (the files together) are imported by a background job, on
+    # a Celery worker when CELERY_BROKER_URL is set (issue 14); smaller ones in the request.
+    SIECLE_JOB_MIN_BYTES = 5 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     FLASK_ADMIN_SWATCH = "cerulean"

@@ -1,5 +1,6 @@
 """Jobs on Celery workers (issue 14 §1, R-ACC-6) with a real redis-server and real worker
-processes: a notification runs on the worker, never in the web process; with Redis down the
+processes: a notification runs on the worker, never in the web process, and so does a large
+SIECLE import (R-DAT-1); with Redis down the
 staff member gets a French message and nothing starts; after Redis restarts a new job runs; a
 redelivered message is a no-op; a large CSV export (R-ACC-4) is written by the worker and
 downloaded from the job page."""
@@ -7,20 +8,23 @@ downloaded from the job page."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from admints import celery_app, job_worker
 from admints.comptes import notification_jobs
 from admints.errors import DomainError
-from admints.models import Compte, EtatCompte, Job, NotificationOutbox
+from admints.models import Compte, Eleve, EtatCompte, Job, NotificationOutbox
 
 from .comptes_helpers import post_action, school
 from .outbox_helpers import TODAY, guardians, mail_password, stored
 from .services_helpers import wait_status
 from .smtp_server import SmtpServer, free_port
+from .test_siecle_import import base_files
 
 pytestmark = pytest.mark.services
 DAY = dt.date.fromisoformat(TODAY)
@@ -177,3 +181,29 @@ def test_r_acc_4_large_export_runs_on_celery_worker_file_downloadable(
     assert download.data == expected
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "responsable.export_csv")) == 2  # the streamed one, the job's
+
+
+def test_r_dat_1_issue14_large_siecle_import_runs_on_celery_worker(app, db, client, auth, etab,
+                                                                  broker, workers):
+    """An upload above SIECLE_JOB_MIN_BYTES: the request only keeps the files and answers with
+    the job's page; the import runs in the worker process (runner « celery », another pid),
+    writes the pupils and deletes the kept files; the page shows the recap."""
+    workers.start(free_port())  # no email in an import
+    app.config["SIECLE_JOB_MIN_BYTES"] = 1000
+    auth.login("chef.0999001a")
+    response = client.post("/donnees/import/", data={
+        "csrf_token": auth.csrf("/donnees/import/"),
+        "fichiers": [(io.BytesIO(data), name) for name, data in base_files()]},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    job = wait_status(db, job_id, ("done", "failed", "interrupted"))
+    assert job.status == "done", (job.error, workers.all[0].output()[-3000:])
+    assert job.kind == "import_siecle" and job.runner == "celery"
+    assert job.runner_pid != os.getpid()
+    assert job.result["eleves"]["created"] == 3 and (job.done, job.total) == (3, 3)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Eleve)) == 3
+    kept = Path(app.config["OUTPUT_DIR"]) / "imports_en_attente"
+    assert not kept.is_dir() or not any(kept.iterdir())
+    page = client.get(f"/donnees/import/tache/{job_id}/").get_data(as_text=True)
+    assert "Import terminé" in page

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -138,16 +139,24 @@ class ImportSummary:
 
 def import_siecle(files: list[tuple[str, bytes]], *, uai: str | None,
                   create_missing: bool = False, today: dt.date,
-                  confirm_departures: bool | Departures = False) -> ImportSummary:
+                  confirm_departures: bool | Departures = False,
+                  on_step: Callable[[int], None] | None = None,
+                  by: tuple[int, str] | None = None) -> ImportSummary:
+    """`on_step(n)`: called once the files are read (1) and checked (2), before any write (a
+    job's progress); `by`: (user id, login) of the sender for the audit, when the import runs
+    outside their request (a job)."""
     # ~10^5 short-lived objects: fewer collections, the collector never off (gc_batch).
     with gc_batch.fewer_collections():
         return _import(files, uai=uai, create_missing=create_missing, today=today,
-                       confirm_departures=confirm_departures)
+                       confirm_departures=confirm_departures,
+                       on_step=on_step or (lambda _n: None), by=by)
 
 
-def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportSummary:
+def _import(files, *, uai, create_missing, today, confirm_departures, on_step,
+            by) -> ImportSummary:
     config = current_app.config
     parsed = parsing.parse_files(files, stream.Limits.from_config(config))
+    on_step(1)
     target = _target_uai(parsed, uai)
     etab = db.session.scalar(select(Etablissement).where(Etablissement.uai == target))
     if etab is None and not create_missing:
@@ -159,6 +168,7 @@ def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportS
     summary.departures = plan_departures(state, plan)
     check_departures(summary.departures, float(config["SIECLE_DEPARTURE_THRESHOLD"]),
                      confirm_departures)
+    on_step(2)
     try:
         if etab is None:
             etab = _create_etablissement(target, parsed, today)
@@ -168,8 +178,9 @@ def _import(files, *, uai, create_missing, today, confirm_departures) -> ImportS
         summary.fiche_completee = fiche.prefill(etab, found)
         summary.etablissement_id = etab.id
         Writer(etab.id, state, plan, summary, today).run()
+        user_id, login = by or (None, None)
         audit.record("import.siecle", etablissement_id=etab.id, target=target,
-                     after=summary.as_dict())
+                     after=summary.as_dict(), user_id=user_id, login=login)
         db.session.flush()
     except (IntegrityError, OperationalError) as error:
         if not is_concurrent_write(error):

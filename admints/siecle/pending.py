@@ -1,12 +1,15 @@
-"""Uploads waiting for a confirmation (R-DAT-3): when an import would take away more than the
-threshold of an establishment's pupils or guardians, the upload screen shows the plan and keeps
-the files, so that the confirmation is one more POST, not a second upload.
+"""Uploads kept on the server: waiting for a confirmation (R-DAT-3) or for their import job
+(issue 14). When an import would take away more than the threshold of an establishment's pupils
+or guardians, the upload screen shows the plan and keeps the files, so that the confirmation is
+one more POST, not a second upload; an upload above SIECLE_JOB_MIN_BYTES is kept here (no plan
+yet) for the background job that imports it (`import_job`), which reads it back by its token.
 
 The files are kept under OUTPUT_DIR/imports_en_attente/<token>/ (private to the server's user,
 like the other generated files) with a manifest: who sent them, for which establishment, when,
-and the plan that was shown — the confirmation applies the import only while its departures
-stay within that plan. A pending import is for its sender and establishment only, lasts one
-hour, and is deleted once confirmed, cancelled or expired.
+and the plan that was shown (none before a job's first run) — the confirmation applies the
+import only while its departures stay within that plan. A pending import is for its sender and
+establishment only, lasts one hour from its upload or from the plan shown, and is deleted once
+imported, refused, cancelled or expired.
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ def purge(now: float | None = None) -> None:
 
 
 def save(payload: list[tuple[str, Upload]], *, etablissement_id: int, user_id: int,
-         departures: Departures) -> str:
+         departures: Departures | None) -> str:
+    """Keep the files; `departures`: the plan shown, or None (a job's files, no plan yet)."""
     purge()
     token = secrets.token_hex(16)
     path = _root() / token
@@ -72,7 +76,7 @@ def save(payload: list[tuple[str, Upload]], *, etablissement_id: int, user_id: i
                 shutil.copyfileobj(data, out, 1024 * 1024)
     _write_manifest(path, {"etablissement_id": etablissement_id, "user_id": user_id,
                            "created": time.time(), "names": [n for n, _ in payload],
-                           "departures": departures.as_dict()})
+                           "departures": departures.as_dict() if departures else None})
     return token
 
 
@@ -94,9 +98,9 @@ def _manifest(token: str, etablissement_id: int, user_id: int) -> tuple[Path, di
 
 
 def load(token: str, *, etablissement_id: int,
-         user_id: int) -> tuple[list[tuple[str, Upload]], Departures]:
-    """The files (their paths: read as parsed) and the plan shown, for their sender and
-    establishment only."""
+         user_id: int) -> tuple[list[tuple[str, Upload]], Departures | None]:
+    """The files (their paths: read as parsed) and the plan shown (None: none yet), for their
+    sender and establishment only."""
     path, manifest = _manifest(token, etablissement_id, user_id)
     try:
         payload = [(name, path / f"f{i}") for i, name in enumerate(manifest["names"])]
@@ -104,13 +108,22 @@ def load(token: str, *, etablissement_id: int,
             raise OSError("kept file missing")
     except (OSError, KeyError) as exc:
         raise DomainError(GONE) from exc
-    return payload, Departures.from_dict(manifest.get("departures") or {})
+    plan = manifest.get("departures")
+    return payload, Departures.from_dict(plan) if plan is not None else None
+
+
+def size(token: str, *, etablissement_id: int, user_id: int) -> int:
+    """Bytes kept under `token` (what decides whether its import runs as a job)."""
+    payload, _plan = load(token, etablissement_id=etablissement_id, user_id=user_id)
+    return sum(path.stat().st_size for _name, path in payload)
 
 
 def replan(token: str, *, etablissement_id: int, user_id: int, departures: Departures) -> None:
-    """The import changed since the plan was shown (another import ran): show the new one."""
+    """A plan to show: the first one of a job's import, or a new one when the import changed
+    since the plan was shown (another import ran). The hour to confirm starts again."""
     path, manifest = _manifest(token, etablissement_id, user_id)
     manifest["departures"] = departures.as_dict()
+    manifest["created"] = time.time()
     _write_manifest(path, manifest)
 
 

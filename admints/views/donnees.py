@@ -2,17 +2,23 @@
 « Élèves », « Responsables », « Divisions », « MEF ».
 
 SIECLE is the source of truth for this data: the lists have no create, edit, delete or action;
-they change only through an import. The upload calls `importer.import_siecle` for the current
-establishment (never creates one), commits on success and rolls back on a refusal, whose French
-message is shown — the database is then exactly as before. An import that would take away more
-than the threshold of pupils or guardians (R-DAT-3) is not applied: the page shows its plan and
-keeps the files (`import_pending`); a second POST naming them confirms (or cancels). Uploads
-above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
+they change only through an import. An upload of at most SIECLE_JOB_MIN_BYTES calls
+`importer.import_siecle` in the request for the current establishment (never creates one),
+commits on success and rolls back on a refusal, whose French message is shown — the database is
+then exactly as before. A larger upload is a background job (issue 14, `siecle.import_job`: on a
+Celery worker when a broker is configured): the files are kept (`siecle.pending`) and the answer
+is the job's page (`job_view`, polling `job_state`), with the same progress bar as a
+notification, then the same recap, plan or French refusal in place. An import that would take
+away more than the threshold of pupils or guardians (R-DAT-3) is not applied: the page (or the
+job page) shows its plan and keeps the files; a second POST naming them confirms — in the
+request or as a job again, by the same size rule — or cancels. A job is only read through the
+current establishment and the « Données SIECLE » menu: another school's job id gives 404.
+Uploads above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 """
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import abort, current_app, g, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterLike, IntEqualFilter
 from flask_login import current_user
@@ -23,12 +29,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField
 
-from .. import clock, permissions
+from .. import clock, job_recovery, permissions
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import format_date
-from ..models import Division, Eleve, Mef, Responsable, ResponsableEleve
-from ..siecle import pending
+from ..models import Division, Eleve, Job, Mef, Responsable, ResponsableEleve
+from ..siecle import import_job, pending
 from ..siecle.departures import DeparturesToConfirm
 from ..siecle.importer import import_siecle
 from ..tenancy import current_etablissement
@@ -72,10 +78,17 @@ class ImportSiecleView(TenantBaseView):
             else:
                 # the uploads as Werkzeug spooled them (to disk above 500 KB): parsed as read
                 payload = [(f.filename, f.stream) for f in uploads]
-                status = self._import(etab, payload, page, None)
+                if import_job.runs_in_job(import_job.upload_bytes(payload)):
+                    status = self._start_job(etab, payload, page, None)
+                else:
+                    status = self._import(etab, payload, page, None)
+            if not isinstance(status, int):  # a job started: its page
+                return status
         return self.render("admints/donnees/import.html", form=form, etablissement=etab,
                            etab_id=etab_id, max_mo=current_app.config["MAX_CONTENT_LENGTH"]
-                           // (1024 * 1024), **page), status
+                           // (1024 * 1024), job_mo=max(1, round(
+                               current_app.config["SIECLE_JOB_MIN_BYTES"] / (1024 * 1024))),
+                           **page), status
 
     def _import(self, etab, payload, page: dict, token: str | None) -> int:
         """Run the import; over the departure threshold, keep the files and show the plan."""
@@ -83,20 +96,19 @@ class ImportSiecleView(TenantBaseView):
         confirmed = False
         if token:
             payload, confirmed = pending.load(token, etablissement_id=etab.id,
-                                                     user_id=user_id)
+                                              user_id=user_id)
         try:
-            page["summary"] = import_siecle(payload, uai=etab.uai, create_missing=False,
-                                            today=clock.today(),
-                                            confirm_departures=confirmed)
+            summary = import_siecle(payload, uai=etab.uai, create_missing=False,
+                                    today=clock.today(), confirm_departures=confirmed or False)
             db.session.commit()
         except DeparturesToConfirm as exc:
             db.session.rollback()
             if token:  # things changed since the plan was shown: show the new one
                 pending.replan(token, etablissement_id=etab.id, user_id=user_id,
-                                      departures=exc.departures)
+                               departures=exc.departures)
             else:
                 token = pending.save(payload, etablissement_id=etab.id,
-                                            user_id=user_id, departures=exc.departures)
+                                     user_id=user_id, departures=exc.departures)
             page["attente"] = {"token": token, "message": exc.message,
                                "lines": exc.departures.lines_fr()}
             return 200
@@ -106,17 +118,85 @@ class ImportSiecleView(TenantBaseView):
                 pending.discard(token)
             page["error"] = exc.message
             return 400
+        page["summary"] = import_job.recap(summary)
         if token:
             pending.discard(token)
         return 200
 
-    def _confirm(self, etab, token: str, page: dict) -> int:
-        """The second POST: the kept files imported, within the departures confirmed."""
+    def _start_job(self, etab, payload, page: dict, token: str | None):
+        """A large import: its files kept, a job started; the answer is the job's page (or
+        the French refusal of the job service, nothing started)."""
         try:
+            job = import_job.start_import(etab.id, payload, user_id=current_user.id,
+                                          by=current_user.login, token=token,
+                                          confirm=token is not None)
+        except DomainError as exc:
+            db.session.rollback()
+            page["error"] = exc.message
+            return 503
+        return redirect(self.get_url(".job_view", job_id=job.id))
+
+    def _confirm(self, etab, token: str, page: dict):
+        """The second POST: the kept files imported, within the departures confirmed — as a
+        job when they are large, like an upload."""
+        try:
+            size = pending.size(token, etablissement_id=etab.id, user_id=current_user.id)
+            if import_job.runs_in_job(size):
+                return self._start_job(etab, None, page, token)
             return self._import(etab, None, page, token)
         except DomainError as exc:  # the pending import is gone
             page["error"] = exc.message
             return 400
+
+    # -- the import job's page (issue 14 point 1) ---------------------------------------------
+
+    def _job(self, job_id: int) -> Job:
+        """An import job of the current establishment (R-SEC-1), else 404; turned into
+        « interrompue » first if its runner is gone."""
+        def load():
+            return db.session.scalar(db.select(Job).where(
+                Job.id == job_id, Job.etablissement_id == self.etablissement_id(),
+                Job.kind == import_job.JOB_KIND))
+        job = load()
+        if job is None:
+            abort(404)
+        if job.status in ("pending", "running") and job_recovery.recover(job_id=job.id):
+            db.session.expire_all()
+            job = load()
+        return job
+
+    @expose("/tache/<int:job_id>/")
+    def job_view(self, job_id: int):
+        job = self._job(job_id)
+        result = job.result if job.status == "done" else {}
+        attente = (result or {}).get("attente")
+        return self.render("admints/donnees/tache_import.html", job=job, form=ImportForm(),
+                           attente=attente, summary=None if attente else result,
+                           can_confirm=bool(attente) and import_job.can_confirm(
+                               job, attente["token"], current_user.id))
+
+    @expose("/tache/<int:job_id>/etat.json")
+    def job_state(self, job_id: int):
+        job = self._job(job_id)
+        return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
+                       error=job.error if job.status in ("failed", "interrupted") else None,
+                       message=end_message(job))
+
+
+def end_message(job: Job) -> str | None:
+    """What the import job's page announces when the job ends (as `taches.end_message`)."""
+    if job.status == "failed":
+        return "L'import a été refusé : voir le détail ci-dessous."
+    if job.status == "interrupted":
+        return "L'import a été interrompu : voir le détail ci-dessous."
+    if job.status != "done":
+        return None
+    result = job.result or {}
+    if result.get("attente"):
+        return "Import non appliqué : confirmation nécessaire."
+    c = result.get("eleves") or {}
+    return (f"Import terminé : {c.get('created', 0)} élève(s) créé(s), "
+            f"{c.get('updated', 0)} mis à jour, {c.get('left', 0)} sorti(s).")
 
 
 def _date(view, context, model, name):
