@@ -27,6 +27,7 @@ from admints.models import (
     Responsable,
     ResponsableEleve,
     Role,
+    StaffUser,
 )
 from admints.models import Compte as CompteModel
 from tests.db_snapshot import db_snapshot
@@ -325,3 +326,37 @@ def test_r_dat_1_issue14_academie_administrator_imports_through_a_job(app, clien
         "done", "rectorat.import", etab.id)
     assert "Import terminé" in _page(client, job_id)
     assert db.session.scalar(select(func.count()).select_from(Eleve)) == 3
+
+
+def test_r_dat_1_issue14_import_whose_runner_died_keeps_no_file(app, client, chef, db, etab):
+    """A runner killed mid-import (a real process that has ended, named on the job row) wrote
+    nothing (one transaction); the recovery deletes the kept SIECLE files at once rather than
+    an hour later, and the page says « interrompu » and to upload them again."""
+    import subprocess
+    import sys
+
+    from admints import job_recovery, jobs
+    from admints.job_runners import process_marker, this_process
+    from admints.siecle import import_job, pending
+
+    user = db.session.scalar(select(StaffUser).where(StaffUser.login == "chef.0999001a"))
+    token = pending.save(base_files(), etablissement_id=etab.id, user_id=user.id,
+                         departures=None)
+    assert _kept(app)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = process_marker(dead.pid)
+    dead.wait()
+    job = jobs.new_job(import_job.JOB_KIND, etab.id, {"token": token, "user_id": user.id},
+                       import_job.import_job, "chef.0999001a", total=import_job.STEPS)
+    job.status, job.runner = "running", "thread"
+    job.runner_pid, job.runner_host = dead.pid, this_process()["runner_host"]
+    job.runner_started = started or ""
+    db.session.commit()
+    before = db_snapshot(db, exclude=EXCLUDE)
+
+    assert [item["id"] for item in job_recovery.recover(job_id=job.id)] == [job.id]
+    assert _kept(app) == []
+    assert db_snapshot(db, exclude=EXCLUDE) == before
+    page = _page(client, job.id)
+    assert "Import interrompu" in page and "déposez à nouveau les fichiers" in page
+    assert not jobs.resumable(db.session.get(Job, job.id).params)

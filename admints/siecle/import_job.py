@@ -112,6 +112,25 @@ def import_job(ctx: jobs.JobContext, progress) -> dict:
     return recap(summary)
 
 
+def import_recap(job_id: int, error: str | None = None) -> dict:
+    """Recap hook of an import whose runner died (or that failed here): its kept files are
+    deleted now — SIECLE exports of families, which nothing would otherwise read again — and
+    the sender is told to upload them again (the import is one transaction: a killed runner
+    wrote nothing; one that died after its commit is re-imported without change)."""
+    job = db.session.get(Job, job_id)
+    token = (job.params or {}).get("token") if job is not None else None
+    if token:
+        try:
+            pending.discard(token)
+        except DomainError:  # not a token of ours: nothing to delete
+            pass
+    return {"message": error or "Les fichiers gardés pour cet import ont été supprimés."}
+
+
+import_recap.resumable = False  # a report only: an import is uploaded again, not resumed
+import_job.job_recap = import_recap
+
+
 def recap(summary: ImportSummary) -> dict:
     """What the upload screen shows of an import: counts per kind, files, the « Ignorés »
     lines (the ImportSummary as a dict, plus its French lines)."""
