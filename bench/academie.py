@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 
 import build_academie as academie  # noqa: E402
 from _support import bench_app  # noqa: E402
+from list_page import calibration_ms  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -98,17 +99,29 @@ def list_pages(app, requests: int) -> None:
              ("responsables, une division", f"/responsables/?flt0_division={division}"),
              ("responsables, état « utilisé »", "/responsables/?flt0_etat=utilise"),
              ("élèves, école entière", "/eleves/"))
+    for _label, url in pages:  # warm-up: caches, prepared statements, rendered fragments
+        for _ in range(10):
+            assert client.get(url).status_code == 200
+    # Interleaved rounds: this VM's speed drifts by up to ~1.8× within a minute, so each page
+    # is measured in every round and the calibration (a fixed loop) says how fast it was.
+    rounds = 5
+    times: dict[str, list[float]] = {label: [] for label, _ in pages}
+    before = calibration_ms()
+    for _ in range(rounds):
+        for label, url in pages:
+            for _ in range(max(1, requests // rounds)):
+                start = time.perf_counter()
+                assert client.get(url).status_code == 200
+                times[label].append((time.perf_counter() - start) * 1000)
+    after = calibration_ms()
+    print(f"  calibration CPU (boucle fixe) : {before:.0f} ms avant, {after:.0f} ms après "
+          "(plus bas = machine plus rapide)")
     for label, url in pages:
-        for _ in range(5):
-            assert client.get(url).status_code == 200
-        times = []
-        for _ in range(requests):
-            start = time.perf_counter()
-            assert client.get(url).status_code == 200
-            times.append((time.perf_counter() - start) * 1000)
+        values = times[label]
         scans = seq_scans(app, client, url)
-        print(f"  page {label:32s} médiane {statistics.median(times):6.1f} ms "
-              f"(min {min(times):5.1f}, {requests} requêtes) ; Seq Scan : "
+        goal = " (objectif ≤ 10 ms)" if "entière" in label else ""
+        print(f"  page {label:32s} médiane {statistics.median(values):6.1f} ms{goal} "
+              f"(min {min(values):5.1f}, {len(values)} requêtes) ; Seq Scan : "
               f"{', '.join(scans) or 'aucun'}")
 
 
