@@ -60,7 +60,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from .. import audit, gc_batch
+from .. import audit, database, gc_batch
 from ..academie import departements
 from ..errors import ImportRefused
 from ..extensions import db
@@ -178,6 +178,7 @@ def _import(files, *, uai, create_missing, today, confirm_departures, on_step,
         summary.fiche_completee = fiche.prefill(etab, found)
         summary.etablissement_id = etab.id
         Writer(etab.id, state, plan, summary, today).run()
+        database.refresh_statistics(_written(summary))
         user_id, login = by or (None, None)
         audit.record("import.siecle", etablissement_id=etab.id, target=target,
                      after=summary.as_dict(), user_id=user_id, login=login)
@@ -201,6 +202,14 @@ def is_concurrent_write(error: DBAPIError) -> bool:
         return sqlstate in _CONCURRENT_SQLSTATES
     message = str(orig).lower()  # SQLite has no SQLSTATE, only its messages
     return message.startswith("unique constraint failed") or "database is locked" in message
+
+
+def _written(summary: ImportSummary) -> dict[str, int]:
+    """Rows just created per table (the links come with their pupils and guardians)."""
+    c = {kind: summary.counts[kind]["created"] for kind in KINDS}
+    return {"eleve": c["eleves"], "responsable": c["responsables"], "compte": c["comptes"],
+            "responsable_eleve": c["eleves"] + c["responsables"], "division": c["divisions"],
+            "mef": c["mefs"], "groupe": c["groupes"], "eleve_groupe": c["eleves"]}
 
 
 def _target_uai(parsed: list[parsing.ParsedFile], uai: str | None) -> str:
