@@ -20,6 +20,7 @@ accounts/s against the idle one (ratio, target ≤ 1.5×). Exits 0 whatever the 
 
     make bench-load                     # both databases
     LOAD_DB=sqlite LOAD_SECONDS=20 ADMINTS_BENCH_LOAD=1 .venv/bin/python bench/load.py
+    LOAD_JOBS=thread …                  # jobs in the web workers' threads, as `make run`
 
 Not part of `make bench` (minutes of work): without ADMINTS_BENCH_LOAD=1 it says so and exits.
 """
@@ -251,7 +252,11 @@ def start_stack(env: dict, tmp: Path) -> tuple[list, int]:
     smtp, smtp_port = start_server([])
     env.update(REDIS_URL=redis.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))
     stoppers = [redis.stop, lambda: smtp.stdin.close()]
-    if importlib.util.find_spec("admints.celery_app") is not None:
+    if os.environ.get("LOAD_JOBS") == "thread":
+        env["CELERY_BROKER_URL"] = ""
+        print("jobs: in-process threads of the gunicorn workers (LOAD_JOBS=thread: the "
+              "embedded default, no worker)")
+    elif importlib.util.find_spec("admints.celery_app") is not None:
         env["CELERY_BROKER_URL"] = redis.url
         worker = subprocess.Popen(["make", "worker"], cwd=ROOT, env=env,
                                   stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
