@@ -12,6 +12,7 @@ from .config import (
     ROOT,
     Config,
     apply_environment,
+    check_password_hashing,
     derive,
     ensure_instance_secrets,
 )
@@ -35,6 +36,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     apply_environment(app.config)
     app.config.update(overrides)
     derive(app.config)
+    check_password_hashing(app.config)
     if not app.config.get("TESTING"):
         ensure_instance_secrets(app.config, Path(app.instance_path))
     Path(app.config["OUTPUT_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -118,6 +118,12 @@ class Config:
     # Seconds a staff member's read-only simulation of a family's portal lasts (R-POR-4)
     # before it ends by itself (admints.portail.simulation).
     PORTAIL_SIMULATION_MAX_AGE = 20 * 60
+    # argon2id for every staff and family password (R-SEC-2, RFC 9106 low-memory profile:
+    # 5× OWASP's minimum m×t; bench/security.py prints the logins/s they allow). Below OWASP's
+    # floor (m×t ≥ 19 MiB × 2, m ≥ 7 MiB) the app refuses to start (`check_password_hashing`).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
+    ARGON2_PARALLELISM = 4
 
 
 class TestConfig(Config):
@@ -132,6 +138,11 @@ class TestConfig(Config):
     PORTAIL_ACCOUNT_RATE_LIMIT = "12 per hour"
     JOB_RUNNER = "inline"
     JOB_RECOVER_ON_START = False  # each test starts on an empty database
+    # Test speed only (a login costs 0.7 ms of CPU instead of 250): the settings deployments
+    # run are Config's, checked by tests/test_argon2_strength.py; only TESTING may go below.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+    ARGON2_PARALLELISM = 1
 
 
 def _coerce(default: object, raw: str) -> object:
@@ -177,6 +188,24 @@ def derive(config: dict) -> None:
         root = (config.get("APPLICATION_ROOT") or "/").rstrip("/")
         scheme = config.get("PREFERRED_URL_SCHEME") or "http"
         config["PORTAL_URL"] = f"{scheme}://{config['SERVER_NAME']}{root}/scolarite/"
+
+
+OWASP_MIN_MEMORY_KIB, OWASP_MIN_TIME = 19 * 1024, 2  # argon2id minimum (ASVS 5.0 V11.4)
+OWASP_FLOOR_MEMORY_KIB = 7 * 1024  # the cheat sheet's lowest equivalent (7 MiB × 5)
+
+
+def check_password_hashing(config: dict) -> None:
+    """Refuse to start with argon2id settings under OWASP's minimum (an environment variable
+    can set them); the tests alone may run cheaper ones."""
+    if config.get("TESTING"):
+        return
+    memory, time_cost = int(config["ARGON2_MEMORY_KIB"]), int(config["ARGON2_TIME_COST"])
+    if memory < OWASP_FLOOR_MEMORY_KIB or memory * time_cost < OWASP_MIN_MEMORY_KIB * \
+            OWASP_MIN_TIME or int(config["ARGON2_PARALLELISM"]) < 1:
+        raise RuntimeError(
+            "Paramètres argon2id sous le minimum OWASP (ARGON2_MEMORY_KIB × ARGON2_TIME_COST "
+            f"≥ {OWASP_MIN_MEMORY_KIB * OWASP_MIN_TIME} Kio, ARGON2_MEMORY_KIB ≥ "
+            f"{OWASP_FLOOR_MEMORY_KIB}, ARGON2_PARALLELISM ≥ 1) : l'application ne démarre pas.")
 
 
 def ensure_instance_secrets(config: dict, instance: Path) -> None:

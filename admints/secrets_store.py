@@ -12,22 +12,49 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import current_app, has_app_context
 
 from . import clock
+from .config import Config
 
-_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+_hashers: dict[tuple[int, int, int], PasswordHasher] = {}
+
+
+def hasher() -> PasswordHasher:
+    """argon2id with the app's ARGON2_* settings (Config's outside an app). Verification
+    reads the parameters stored in each hash: a change of settings keeps old passwords
+    valid."""
+    source = current_app.config if has_app_context() else Config.__dict__
+    key = (int(source["ARGON2_TIME_COST"]), int(source["ARGON2_MEMORY_KIB"]),
+           int(source["ARGON2_PARALLELISM"]))
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1],
+                                       parallelism=key[2])
+    return _hashers[key]
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return hasher().hash(password)
+
+
+_dummy_hashes: dict[PasswordHasher, str] = {}
+
+
+def verify_nothing(password: str | None) -> None:
+    """One verification's work with nothing to find (unknown login, locked account): the
+    answer takes as long as a real one. The dummy hash has the current settings, so its cost
+    is a real hash's."""
+    current = hasher()
+    if current not in _dummy_hashes:
+        _dummy_hashes[current] = current.hash("mot-de-passe-factice-pour-le-temps")
+    verify_password(_dummy_hashes[current], password or "")
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -11,13 +11,15 @@ import time
 from flask import Flask
 
 from admints import create_app, register_extensions
-from admints.config import ROOT, TestConfig
+from admints.config import ROOT, Config, TestConfig
 from admints.extensions import db
 
 
 def bench_config(database_uri: str, output_dir, **overrides) -> dict:
     """The test configuration on the given database, with the benchmark's overrides."""
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    # The deployments' password hashing, not the tests' cheap one: logins cost what they cost.
+    config.update({k: getattr(Config, k) for k in dir(Config) if k.startswith("ARGON2_")})
     config.update(SQLALCHEMY_DATABASE_URI=database_uri, OUTPUT_DIR=str(output_dir))
     config.update(overrides)
     return config

@@ -10,7 +10,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..models import DROITS_DELEGUE, Academie, Etablissement, Role, StaffUser
-from ..secrets_store import hash_password, verify_password
+from ..secrets_store import hash_password, verify_nothing, verify_password
 from .password_policy import check_password as _check_policy
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
 ]
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 # Hash of a random password: failed logins of unknown users cost the same time as known ones.
-_DUMMY_HASH = None
 
 
 def create_user(
@@ -152,14 +151,11 @@ def update_user(user: StaffUser, *, nom: str | None = None, droits: list[str] | 
 
 def authenticate(login: str, password: str) -> StaffUser | None:
     """The active user with this login and password, or None. Always verifies one hash."""
-    global _DUMMY_HASH
     user = db.session.scalar(
         db.select(StaffUser).where(StaffUser.login == (login or "").strip().lower())
     )
     if user is None or not user.actif:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = hash_password("dummy-password-for-timing")
-        verify_password(_DUMMY_HASH, password or "")
+        verify_nothing(password)
         return None
     return user if verify_password(user.password_hash, password or "") else None
 

@@ -32,7 +32,6 @@ from ..models import AuditEntry, Compte, EtatCompte
 from .identity import ACCUEIL, ATTENTE, NOUVEAU_MDP, PREMIERE
 
 FAILED = "Identifiant ou mot de passe incorrect."
-_dummy_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,7 @@ def _same(a: str | None, b: str) -> bool:
 
 
 def _burn_one_verification() -> None:
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = secrets_store.hash_password("mot-de-passe-factice-pour-le-temps")
-    secrets_store.verify_password(_dummy_hash, "autre-chose")
+    secrets_store.verify_nothing("autre-chose")
 
 
 def selfhelp_password(compte: Compte) -> str | None:
