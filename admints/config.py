@@ -124,6 +124,9 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536
     ARGON2_PARALLELISM = 4
+    # Days the files a job leaves (letters' PDF with temporary passwords, CSV exports) are kept
+    # after it ended, if staff did not delete them (admints.comptes.job_files, daily pass).
+    JOB_FILES_MAX_DAYS = 14
 
 
 class TestConfig(Config):

@@ -23,7 +23,7 @@ import logging
 
 from . import clock, job_recovery, jobs
 from .clock import utcnow
-from .comptes import lifecycle
+from .comptes import job_files, lifecycle
 from .errors import DomainError
 from .extensions import db
 from .job_runners import this_process
@@ -99,8 +99,11 @@ def recover_and_resume() -> dict:
 
 def purge_expired() -> int:
     """R-ACC-10, the daily expiry of every establishment (the `admints purge-expired` command
-    on a schedule). Returns the number of accounts expired."""
+    on a schedule), and the files of jobs kept past JOB_FILES_MAX_DAYS. Returns the number of
+    accounts expired."""
     done = lifecycle.purge_expired(today=clock.today())
+    files = job_files.purge_old_files(now=utcnow())
     db.session.commit()
-    log.info("daily expiry: %s account(s) expired", len(done))
+    log.info("daily expiry: %s account(s) expired, %s job file(s) deleted", len(done),
+             len(files))
     return len(done)

@@ -13,9 +13,11 @@ import datetime as dt
 import sys
 
 import click
+from flask import current_app
 
 from .. import clock
-from ..comptes import activation, lifecycle, notification, notification_jobs, selection
+from ..clock import utcnow
+from ..comptes import activation, job_files, lifecycle, notification, notification_jobs, selection
 from ..comptes.selection import AccountFilters
 from ..errors import DomainError
 from ..extensions import db
@@ -123,6 +125,7 @@ def purge_expired_command(today, uai, as_json):
     try:
         etab_id = _etab(uai).id if uai else None
         done = lifecycle.purge_expired(today=today, etablissement_id=etab_id)
+        files = job_files.purge_old_files(now=utcnow(), etablissement_id=etab_id)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -130,5 +133,7 @@ def purge_expired_command(today, uai, as_json):
     lines = [f"{len(done)} compte(s) expiré(s) supprimé(s) au {today:%d/%m/%Y}."]
     lines += [f"  {d['identifiant']} ({d['reason']}) → nouveau compte non notifié {d['nouveau']}"
               for d in done]
-    emit({"today": today.isoformat(), "expired": len(done), "accounts": done}, as_json,
-         "\n".join(lines))
+    lines.append(f"{len(files)} fichier(s) de tâches conservé(s) plus de "
+                 f"{current_app.config['JOB_FILES_MAX_DAYS']} jours supprimé(s).")
+    emit({"today": today.isoformat(), "expired": len(done), "accounts": done,
+          "job_files_deleted": files}, as_json, "\n".join(lines))
