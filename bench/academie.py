@@ -196,7 +196,7 @@ def level_on_celery(url: str, etab_ids: list[int], tmp: str, workers: int = 2) -
     process each) on a redis-server of its own. Prints letters, seconds, letters/s and each
     worker's peak memory."""
     from admints.models import Job
-    from tests.serve_helpers import RedisServer
+    from tests.services_helpers import RedisServer
 
     if not RedisServer.available():
         print("  un niveau sur workers Celery : redis-server absent, non mesuré")

@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tests.serve_helpers import Client, RedisServer  # noqa: E402
+from tests.serve_helpers import Client  # noqa: E402
+from tests.services_helpers import RedisServer  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 PASSWORD = "Orage-Tilleul-Boussole-17"
@@ -247,7 +248,6 @@ def start_stack(env: dict, tmp: Path) -> tuple[list, int]:
 
     redis = RedisServer()
     redis.port = port_in(*REDIS_PORTS)
-    redis.url = f"redis://127.0.0.1:{redis.port}/0"
     redis.start()
     smtp, smtp_port = start_server([])
     env.update(REDIS_URL=redis.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))

@@ -1,15 +1,14 @@
-"""Real processes for the production-server tests (`services` marker): a redis-server and a
-gunicorn (`gunicorn.conf.py` and `admints.serving`, as `make serve` starts it) on free
-ports of 127.0.0.1, and a tiny cookie-keeping HTTP client that opens a new connection per
-request, so that requests spread over the gunicorn workers. The access log carries the pid
-of the worker that served each request (`served_by`)."""
+"""Real processes for the production-server tests (`services` marker; their redis-server is
+services_helpers.RedisServer): a gunicorn (`gunicorn.conf.py` and `admints.serving`, as
+`make serve` starts it) on free ports of 127.0.0.1, and a tiny cookie-keeping HTTP client that
+opens a new connection per request, so that requests spread over the gunicorn workers. The
+access log carries the pid of the worker that served each request (`served_by`)."""
 
 from __future__ import annotations
 
 import http.client
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,39 +37,6 @@ def _wait(check, what: str, timeout: float = 30.0) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} ne répond pas après {timeout:.0f} s")
-
-
-class RedisServer:
-    """redis-server without persistence on a free port; `url` for REDIS_URL."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("redis-server") is not None
-
-    def start(self) -> RedisServer:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        from redis import Redis
-
-        self.client = Redis.from_url(self.url)
-        try:
-            _wait(self.client.ping, "redis-server")
-        except RuntimeError:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
 
 
 class Gunicorn:

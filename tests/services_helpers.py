@@ -41,16 +41,34 @@ def _port() -> int:
 
 
 class RedisServer:
-    """A throw-away redis-server (no persistence), restartable on its port."""
+    """A throw-away redis-server (no persistence), restartable on its port; its log in
+    `log_dir` (none without). Shared by the services tests, tests/test_serve.py and the
+    benches."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path | None = None):
         self.port = _port()
-        self.log = log_dir / f"redis-{self.port}.log"
+        self.log_dir = log_dir
         self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return REDIS is not None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def client(self):
+        """A redis-py client on this server (to look at the keys the app wrote)."""
+        from redis import Redis
+
+        return Redis.from_url(self.url)
+
+    def _log_args(self) -> list[str]:
+        if self.log_dir is None:
+            return []
+        return ["--logfile", str(self.log_dir / f"redis-{self.port}.log")]
 
     def start(self) -> RedisServer:
         # A free port may still be taken between the check and redis' bind (a client's
@@ -59,13 +77,13 @@ class RedisServer:
         for _attempt in range(1 if self.proc else 5):
             self.proc = subprocess.Popen(
                 [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--daemonize", "no", "--logfile", str(self.log)])
+                 "--appendonly", "no", "--daemonize", "no", *self._log_args()],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for(lambda: self.ping() or self.proc.poll() is not None, timeout=30,
                      what=f"redis-server on port {self.port}")
             if self.proc.poll() is None:
                 return self
             self.port = free_port()  # bound by the kernel just now: really free
-            self.log = self.log.with_name(f"redis-{self.port}.log")
         raise AssertionError(f"redis-server did not start (last port {self.port})")
 
     def ping(self) -> bool:

@@ -15,7 +15,8 @@ import pytest
 
 from . import factories
 from .conftest import PASSWORD
-from .serve_helpers import ROOT, Client, Gunicorn, RedisServer, free_port
+from .serve_helpers import ROOT, Client, Gunicorn, free_port
+from .services_helpers import RedisServer
 
 pytestmark = pytest.mark.services
 LOGIN = "chef.0999001a"
