@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
@@ -59,7 +60,10 @@ class LoginForm(FlaskForm):
     )
 
 
-_WITH_ETABLISSEMENT = (joinedload(StaffUser.etablissement),)
+# The user of a request and their establishment (nearly every page shows it), in one query
+# built once: `Session.get` builds its statement and cache key on every request.
+_USER_BY_ID = (select(StaffUser).options(joinedload(StaffUser.etablissement))
+               .where(StaffUser.id == bindparam("user_id")))
 
 
 @login_manager.user_loader
@@ -69,8 +73,7 @@ def load_user(user_id: str) -> StaffUser | None:
     raw_id, _, version = (user_id or "").partition(":")
     if not raw_id.isdigit() or not version.isdigit() or len(raw_id) > 18 or len(version) > 18:
         return None
-    # The user's establishment comes in the same query: nearly every page shows it.
-    user = db.session.get(StaffUser, int(raw_id), options=_WITH_ETABLISSEMENT)
+    user = db.session.execute(_USER_BY_ID, {"user_id": int(raw_id)}).scalar_one_or_none()
     if user is None or not user.actif or (user.session_version or 0) != int(version):
         return None
     return user

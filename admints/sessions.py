@@ -5,7 +5,8 @@ Built on Flask-Session 0.8: its Redis backend when `REDIS_URL` is set, else the
 own SQLAlchemy backend is not used: it creates its table at start-up (outside the migrations),
 declares a new model class on every `create_app`, and commits the request's database session when
 it saves (a view's uncommitted changes would be written). This backend talks to the table on its
-own connection instead, so the request's transaction is never touched.
+own connection when it writes, so the request's transaction is never touched (it reads on the
+request's connection: a read changes nothing of it).
 
 Ending sessions: `renew()` gives a new id at login and logout (no fixation; the old id is deleted
 from the store); the per-user `session_version` (admints.academie.users.end_sessions) ends every
@@ -29,7 +30,7 @@ import logging
 from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SessionInterface
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .clock import utcnow
@@ -73,6 +74,10 @@ def _release_sqlite_writer() -> None:
         request_session.rollback()
 
 
+_SESSION_DATA = (select(ServerSession.data, ServerSession.expiry)
+                 .where(ServerSession.session_id == bindparam("store_id")))
+
+
 class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
     """Sessions in the `server_session` table; expired rows are purged when a session is
     created (no cron needed)."""
@@ -87,9 +92,9 @@ class DatabaseSessionInterface(_Common, ServerSideSessionInterface):
         """Flask-Session would add a `session_cleanup` command: `_upsert_session` purges."""
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        with db.engine.connect() as conn:
-            row = conn.execute(select(ServerSession.data, ServerSession.expiry)
-                               .where(ServerSession.session_id == store_id)).first()
+        # A read, so on the request's own connection: a connection of its own would cost a
+        # pool checkout and a transaction of its own on every request.
+        row = db.session.connection().execute(_SESSION_DATA, {"store_id": store_id}).first()
         if row is None or row.expiry <= utcnow():
             return None
         return self.serializer.decode(row.data)

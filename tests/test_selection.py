@@ -154,6 +154,8 @@ def test_r_acc_4_page_count_and_select_all_are_the_selection_query(
     rows = [(row_id, c) for row_id, c, e, n in _rows(etab.id, kind) if test(c, e, n, s)]
     expected_ids = sorted({c.id for _, c in rows if c is not None})
     assert selection.count_rows(stmt) == len(rows)
+    counted = selection.select_accounts(etab.id, kind, filters(s), count=True)
+    assert selection.count_rows(counted) == len(rows)  # the list page's count
     assert sorted(selection.compte_ids(stmt)) == expected_ids
     etats = {c.id: c.etat for _, c, _e, _n in _rows(etab.id, kind) if c is not None}
     auth.login("chef.0999001a")

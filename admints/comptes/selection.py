@@ -124,10 +124,26 @@ def _default_base(kind: str) -> Select:
 
 # Clauses are immutable: the guardians' list's own condition is built once.
 _LISTED = ResponsableEleve.niveau.in_(NIVEAUX_LISTES)
+# The guardians' rows without their pupil (`select_accounts(count=True)`), the account scoped
+# by the link's own establishment.
+_LIEN_SEUL_COMPTE = ResponsableEleve.compte.and_(
+    Compte.etablissement_id == ResponsableEleve.etablissement_id)
 
 
-def select_accounts(etablissement_id: int, kind: str,
-                    filters: AccountFilters = NO_FILTERS, *, page: bool = False) -> Select:
+@functools.cache
+def _links_base() -> Select:
+    return (db.select(ResponsableEleve.id.label("row_id"),
+                      ResponsableEleve.compte_id.label("compte_id"))
+            .select_from(ResponsableEleve).outerjoin(_LIEN_SEUL_COMPTE))
+
+
+def _reads_pupil(filters: AccountFilters) -> bool:
+    return (filters.divisions is not None or filters.mefs is not None
+            or bool(filters.nom_prefixes))
+
+
+def select_accounts(etablissement_id: int, kind: str, filters: AccountFilters = NO_FILTERS, *,
+                    page: bool = False, count: bool = False) -> Select:
     """Rows of one account list of the establishment, filtered. Columns `row_id` (Eleve.id or
     ResponsableEleve.id) and `compte_id`; joins: the pupil (guardians' list) and, outer, the
     account — nothing else, so a count stays cheap.
@@ -138,9 +154,16 @@ def select_accounts(etablissement_id: int, kind: str,
     the link's own condition to its join with the pupil: the same rows (a link belongs to its
     pupil's establishment), but PostgreSQL would multiply the two fully correlated
     selectivities (4,000 rows estimated at 27) and sort every row of the school rather than
-    walk the pupils' name index (bench/academie.py: 42 → 1 ms at 1M accounts)."""
+    walk the pupils' name index (bench/academie.py: 42 → 1 ms at 1M accounts).
+
+    `count=True` (rows only counted, never read): on the guardians' list, when no filter reads
+    the pupil, the links are not joined to their pupils — the same rows, for the same reason —
+    and PostgreSQL counts them on the (etablissement, niveau) index alone (bench/academie.py,
+    1M accounts: 1.3 → 0.5 ms for 4,000 rows)."""
     stmt = base(kind)  # DomainError on an unknown kind
     where = [Eleve.etablissement_id == etablissement_id]
+    if count and kind == KindCompte.RESPONSABLE and not _reads_pupil(filters):
+        stmt, where = _links_base(), []
     if kind == KindCompte.RESPONSABLE:
         if not page:
             where.append(ResponsableEleve.etablissement_id == etablissement_id)

@@ -91,9 +91,15 @@ def default_open(service: Teleservice, etab: Etablissement) -> bool:
 
 def offered_to(etab: Etablissement):
     """The condition on `Teleservice`: national, or academic of the establishment's académie."""
+    return offered_in(etab.academie_id)
+
+
+def offered_in(academie_id):
+    """The condition on `Teleservice`: national, or academic of académie `academie_id` (a value,
+    None, or a bound parameter of a statement built once)."""
     cond = Teleservice.academie_id.is_(None)
-    if etab.academie_id is not None:
-        cond = cond | (Teleservice.academie_id == etab.academie_id)
+    if academie_id is not None:
+        cond = cond | (Teleservice.academie_id == academie_id)
     return cond
 
 

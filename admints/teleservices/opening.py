@@ -17,7 +17,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam, select
 
 from .. import audit, bounded
 from ..clock import utcnow
@@ -106,20 +106,29 @@ def service_states(etab: Etablissement) -> list[ServiceState]:
     return states
 
 
+# `is_open`'s statement, built once: the menu asks on every back-office page, and building
+# the statement and its cache key cost more than running it (bench/academie.py). The columns are
+# what `catalogue.default_open` and `is_mandatory` read of a service.
+_IS_OPEN = (
+    select(Teleservice.code, Teleservice.obligatoire, Teleservice.obligatoire_pour_type,
+           Teleservice.module_requis, Teleservice.ouvert_par_defaut,
+           TeleserviceEtablissement.ouvert.label("row_ouvert"))
+    .outerjoin(TeleserviceEtablissement, and_(
+        TeleserviceEtablissement.teleservice_id == Teleservice.id,
+        TeleserviceEtablissement.etablissement_id == bindparam("etab_id")))
+    .where(catalogue.offered_in(bindparam("academie_id")), Teleservice.code == bindparam("code"))
+    .order_by(Teleservice.position, Teleservice.id).limit(1))
+
+
 def is_open(etab: Etablissement, code: str) -> bool:
     """Whether service `code` is open for `etab`: `service_states`' rule for one service, read
     by one narrow query (the menu asks on every back-office page)."""
-    found = db.session.execute(
-        db.select(Teleservice, TeleserviceEtablissement.ouvert)
-        .outerjoin(TeleserviceEtablissement, and_(
-            TeleserviceEtablissement.teleservice_id == Teleservice.id,
-            TeleserviceEtablissement.etablissement_id == etab.id))
-        .where(catalogue.offered_to(etab), Teleservice.code == code)
-        .order_by(Teleservice.position, Teleservice.id).limit(1)).first()
-    if found is None:
+    service = db.session.connection().execute(_IS_OPEN, {
+        "etab_id": etab.id, "academie_id": etab.academie_id, "code": code}).first()
+    if service is None:
         return False
-    service, row_ouvert = found
-    ouvert = row_ouvert if row_ouvert is not None else catalogue.default_open(service, etab)
+    ouvert = (service.row_ouvert if service.row_ouvert is not None
+              else catalogue.default_open(service, etab))
     # mandatory last: it may read the académie's decisions (one more query)
     return bool(ouvert) or is_mandatory(service, etab)
 

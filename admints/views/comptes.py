@@ -301,12 +301,13 @@ class ComptesListView(TenantModelView):
     def list_joins(self, stmt: Select) -> Select:
         """`stmt` (`selection.base`) with the tables the shown columns and sorts read."""
 
-    def selection_query(self, filters, *, page: bool = False) -> Select:
+    def selection_query(self, filters, *, page: bool = False, count: bool = False) -> Select:
         """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select
-        (`page`: the form a page of shown rows reads fastest, `select_accounts`)."""
+        (`page`, `count`: the forms a page of shown rows, a count read fastest,
+        `select_accounts`)."""
         active = [(self._filters[idx], value) for idx, _name, value in filters or ()]
         return comptes_selection.select_accounts(self.etablissement_id(), self.kind,
-                                                 account_filters(active), page=page)
+                                                 account_filters(active), page=page, count=count)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
@@ -316,8 +317,7 @@ class ComptesListView(TenantModelView):
         (bench/list_page.py). Only Flask-Admin's `index_view` calls it; `execute` is ignored."""
         # These lists have no search box (`column_searchable_list`): `search` is ignored, as
         # Flask-Admin does; the first letters of the name are a filter.
-        selected = self.selection_query(filters)
-        total = comptes_selection.count_rows(selected)
+        total = comptes_selection.count_rows(self.selection_query(filters, count=True))
         # The shown columns' statement (the same FROM plus the tables they read) is built once
         # per view; each request adds the selection's own WHERE.
         where = self.selection_query(filters, page=True).whereclause
