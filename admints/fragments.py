@@ -34,7 +34,9 @@ def menu_state(admin) -> tuple:
     def walk(items):
         for item in items:
             if item.is_category():
-                yield id(item), tuple(walk(item.get_children()))
+                # Its children as they are: walk asks each one once (`get_children` would ask
+                # them, then walk again).
+                yield id(item), tuple(walk(item._children))
             elif item.is_accessible() and item.is_visible():
                 yield id(item)
 

@@ -55,3 +55,23 @@ def test_r_acc_5_pages_end_to_end_are_the_whole_list_once_for_every_sort(client,
             assert len(whole) == homonyms and len(set(whole)) == homonyms
             pages = _rows(client, f"{base}?{query}page=0") + _rows(client, f"{base}?{query}page=1")
             assert pages == whole, (sort, desc)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"page": None, "sort": None, "desc": None, "search": None, "page_size": None},
+    {"page": 3, "sort": "compte.etat", "desc": 1, "page_size": 100},
+    {"flt0_division": ["12", "13"], "flt1_nom": "l'É & co=%25 <b>", "page": None},
+    {"flt0_nom": "a b+c/d?e#f", "sort": 0, "flt1_etat": ("notifie", "utilise")},
+])
+def test_r_acc_5_list_links_are_the_urls_flask_builds(app, kwargs):
+    """R-ACC-5: the list's links (sort, pager, page size, filters) are built from the list's
+    URL once per request (`ListPageMixin.get_url`); each is exactly what `url_for` builds —
+    `None` dropped, lists repeated, markup and reserved characters escaped alike."""
+    from flask import url_for
+
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "eleves")
+    with app.test_request_context("/eleves/"):
+        app.preprocess_request()  # the request's blueprint is the list's, as on the page
+        assert view.get_url(".index_view", **kwargs) == url_for(".index_view", **kwargs)
+        assert view.get_url(".index_view", **kwargs) == url_for("eleves.index_view", **kwargs)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import request
 from flask_admin.contrib.sqla import filters as sqla_filters
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal, union_all
 
 from .. import clock
 from ..comptes.selection import AccountFilters
@@ -101,22 +102,33 @@ ETAT_OPTIONS_ELEVES = [(value, label) for value, label in ETAT_OPTIONS
                        if value != EtatCompte.EN_COURS_ACTIVATION]
 
 
-# Built once and run on the session's connection: each list page asks both.
-_DIVISION_OPTIONS = (db.select(Division.id, Division.code)
-                     .where(Division.etablissement_id == bindparam("etab_id"))
-                     .order_by(Division.code))
-_MEF_OPTIONS = (db.select(Mef.id, Mef.libelle).where(Mef.etablissement_id == bindparam("etab_id"))
-                .order_by(Mef.libelle))
+# Both lists' division and MEF options in one statement, built once and run on the session's
+# connection once per request (each list page asks both: one round trip, not two).
+_BOTH = union_all(
+    db.select(literal("division").label("kind"), Division.id, Division.code.label("label"))
+    .where(Division.etablissement_id == bindparam("etab_id")),
+    db.select(literal("mef").label("kind"), Mef.id, Mef.libelle.label("label"))
+    .where(Mef.etablissement_id == bindparam("etab_id"))).subquery()
+_OPTIONS = db.select(_BOTH).order_by(_BOTH.c.kind, _BOTH.c.label, _BOTH.c.id)
+
+
+def _options(etab_id, kind: str) -> list[tuple[str, str]]:
+    key = f"admints.filter_options:{etab_id}"
+    found = request.environ.get(key)
+    if found is None:
+        found = {"division": [], "mef": []}
+        for row in db.session.connection().execute(_OPTIONS, {"etab_id": etab_id}):
+            found[row.kind].append((str(row.id), row.label))
+        request.environ[key] = found
+    return found[kind]
 
 
 def division_options(etab_id):
-    rows = db.session.connection().execute(_DIVISION_OPTIONS, {"etab_id": etab_id})
-    return [(str(i), c) for i, c in rows]
+    return _options(etab_id, "division")
 
 
 def mef_options(etab_id):
-    rows = db.session.connection().execute(_MEF_OPTIONS, {"etab_id": etab_id})
-    return [(str(i), lib) for i, lib in rows]
+    return _options(etab_id, "mef")
 
 
 def compte_filters(*extra, etats=ETAT_OPTIONS) -> tuple:
