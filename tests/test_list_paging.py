@@ -75,3 +75,42 @@ def test_r_acc_5_list_links_are_the_urls_flask_builds(app, kwargs):
         app.preprocess_request()  # the request's blueprint is the list's, as on the page
         assert view.get_url(".index_view", **kwargs) == url_for(".index_view", **kwargs)
         assert view.get_url(".index_view", **kwargs) == url_for("eleves.index_view", **kwargs)
+
+
+def test_r_sec_1_kept_page_statements_never_cross_establishments(client, auth, homonyms,
+                                                                   other_etab):
+    """R-SEC-1: a list view keeps the statements of the pages asked recently
+    (`ComptesListView._built`); the same page asked by another establishment reads its own rows."""
+    mef = f.make_mef(other_etab)
+    for i in range(3):
+        e = f.make_eleve(other_etab, nom=f"AUTRE{i}", prenom="Lou", mef=mef,
+                         identifiant=f"eleve.autre.{i}")
+        f.link(e, f.make_responsable(other_etab, nom=f"PAUTRE{i}"), 1,
+               identifiant=f"resp.autre.{i}")
+    db.session.commit()
+    seen = {}
+    for login in ("chef.0999001a", "chef.0999002b", "chef.0999001a"):
+        auth.login(login)
+        seen[login] = [(_rows(client, base), _rows(client, f"{base}?page=1"))
+                       for base in ("/eleves/", "/responsables/")]
+        auth.logout()
+    mine, theirs = seen["chef.0999001a"], seen["chef.0999002b"]
+    assert [len(first) for first, _second in theirs] == [3, 3]
+    assert [len(first) + len(second) for first, second in mine] == [homonyms, homonyms]
+    for (first, second), (other_first, other_second) in zip(mine, theirs):
+        assert not set(first + second) & set(other_first + other_second)
+
+
+def test_r_acc_5_kept_page_statements_are_bounded_whatever_the_urls(client, auth, homonyms, app):
+    """R-ACC-5: hostile page numbers and sorts (hundreds of distinct URLs) are answered, and the
+    statements a list view keeps stay within `BUILT_MAX`."""
+    from admints.views.comptes import BUILT_MAX
+
+    auth.login("chef.0999001a")
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "eleves")
+    for n in range(BUILT_MAX + 40):
+        sort = ("", "&sort=1", "&sort=99999999999999999999", "&sort=<b>")[n % 4]
+        response = client.get(f"/eleves/?page={n * 7919}{sort}&desc={n % 2}")
+        assert response.status_code == 200
+    assert 0 < len(view.__dict__["_built_queries"]) <= BUILT_MAX
+    assert len(_rows(client, "/eleves/?page=0")) == 50

@@ -199,9 +199,15 @@ def _whole(stmt: Select, *columns) -> Select:
 _COUNT = func.count()
 
 
+def count_statement(stmt: Select) -> Select:
+    """The statement counting the rows `stmt` (a `select_accounts` query, possibly with more
+    joins) selects."""
+    return _whole(stmt, _COUNT)
+
+
 def count_rows(stmt: Select) -> int:
     """How many rows `stmt` (a `select_accounts` query, possibly with more joins) selects."""
-    return db.session.connection().execute(_whole(stmt, _COUNT)).scalar()
+    return db.session.connection().execute(count_statement(stmt)).scalar()
 
 
 def _distinct_ids(ids: Iterable[int | None]) -> list[int]:

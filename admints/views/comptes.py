@@ -41,6 +41,7 @@ from ..comptes.lifecycle import (
     MODE_LABELS as MODES_LABELS,  # the one copy of the labels
 )
 from ..comptes.lifecycle import expires_on
+from ..comptes.selection import AccountFilters
 from ..extensions import db
 from ..i18n import format_date
 from ..models import Compte, Eleve
@@ -111,6 +112,8 @@ COMPTE_SORTS = {
 
 
 _CONTINUITE = ' class="compte-continuite"'
+# A list view keeps at most this many built statements (`ComptesListView._built`).
+BUILT_MAX = 256
 # The mass actions that hand out temporary passwords (refused before activation, R-SRV-1).
 PASSWORD_ACTIONS = ("notifier", "reinitialiser")
 
@@ -279,12 +282,18 @@ class ComptesListView(TenantModelView):
         """Loader options of the ORM rows (joined rows come with them: no N+1)."""
 
     def _built(self, key, build):
-        # Resolving relationship joins costs more than running the query: each view builds
-        # its queries once; Query is generative, so the cached ones are never changed.
+        # Resolving relationship joins costs more than running the query: each view builds its
+        # queries once, and keeps the statements of the pages asked recently (SQLAlchemy
+        # computes a statement's cache key once per statement object: building a page's
+        # statements and keys cost as much as running them, bench/academie.py). Statements are
+        # generative, so the kept ones are never changed. Bounded: page keys come from URLs.
         cache = self.__dict__.setdefault("_built_queries", {})
-        if key not in cache:
-            cache[key] = build()
-        return cache[key]
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= BUILT_MAX:
+                cache.clear()
+            found = cache[key] = build()
+        return found
 
     def get_query(self):
         """The ORM rows (the « Gérer » page's `get_one`), scoped."""
@@ -301,13 +310,17 @@ class ComptesListView(TenantModelView):
     def list_joins(self, stmt: Select) -> Select:
         """`stmt` (`selection.base`) with the tables the shown columns and sorts read."""
 
+    def domain_filters(self, filters) -> AccountFilters:
+        """The domain's filters of the request's active ones (Flask-Admin's `(index, name,
+        value)`)."""
+        return account_filters([(self._filters[idx], value) for idx, _name, value in filters or ()])
+
     def selection_query(self, filters, *, page: bool = False, count: bool = False) -> Select:
-        """The rows the request's active filters (Flask-Admin's `(index, name, value)`) select
-        (`page`, `count`: the forms a page of shown rows, a count read fastest,
-        `select_accounts`)."""
-        active = [(self._filters[idx], value) for idx, _name, value in filters or ()]
+        """The rows the request's active filters select (`page`, `count`: the forms a page of
+        shown rows, a count read fastest, `select_accounts`)."""
         return comptes_selection.select_accounts(self.etablissement_id(), self.kind,
-                                                 account_filters(active), page=page, count=count)
+                                                 self.domain_filters(filters), page=page,
+                                                 count=count)
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
@@ -317,28 +330,42 @@ class ComptesListView(TenantModelView):
         (bench/list_page.py). Only Flask-Admin's `index_view` calls it; `execute` is ignored."""
         # These lists have no search box (`column_searchable_list`): `search` is ignored, as
         # Flask-Admin does; the first letters of the name are a filter.
-        total = comptes_selection.count_rows(self.selection_query(filters, count=True))
+        etab_id, chosen = self.etablissement_id(), self.domain_filters(filters)
+        connection = db.session.connection()
+        total = connection.execute(self._built(("count", etab_id, chosen), lambda: (
+            comptes_selection.count_statement(comptes_selection.select_accounts(
+                etab_id, self.kind, chosen, count=True))))).scalar()
+        # Beyond the last page: the last page (bounded.clamp_page).
+        shown = self.shown_page(page, total, page_size)
+        rows = connection.execute(self._built(
+            ("rows", etab_id, chosen, sort_column, bool(sort_desc), shown, page_size),
+            lambda: self.page_statement(etab_id, chosen, sort_column, sort_desc, shown,
+                                        page_size)))
+        # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
+        row_type = _row_type(tuple(rows.keys()))
+        return total, [row_type._make(row) for row in rows.all()]
+
+    def page_statement(self, etab_id: int, chosen: AccountFilters, sort_column, sort_desc,
+                       page: int, page_size) -> Select:
+        """The shown columns of one page of the selected rows, in the list's order."""
         # The shown columns' statement (the same FROM plus the tables they read) is built once
-        # per view; each request adds the selection's own WHERE.
-        where = self.selection_query(filters, page=True).whereclause
+        # per view; each page adds the selection's own WHERE.
+        where = comptes_selection.select_accounts(etab_id, self.kind, chosen,
+                                                  page=True).whereclause
         rows = self.order_rows(self._built("list_rows", lambda: self.list_joins(
             comptes_selection.base(self.kind, *self.list_row_columns()))).where(where),
             sort_column, sort_desc)
-        # Beyond the last page: the last page (bounded.clamp_page).
+        if not (self.page_size if page_size is None else page_size):  # 0: every row, no page
+            return rows
+        # The page's keys first, then the shown columns of those rows only: the keys'
+        # statement reads only what the filters and the order read (PostgreSQL drops the
+        # unused outer joins and walks the name index), where the whole statement would
+        # join every account of the school before keeping 50 (bench/academie.py, 1M
+        # accounts: 2.6–11 → 0.9 ms for the pupils' list).
         keys = self.page_rows(self.order_rows(self._built("list_keys", lambda: self.list_joins(
             comptes_selection.base(self.kind, self.model.id))).where(where),
-            sort_column, sort_desc), self.shown_page(page, total, page_size), page_size)
-        if self.page_size if page_size is None else page_size:  # 0: every row, no page
-            # The page's keys first, then the shown columns of those rows only: the keys'
-            # statement reads only what the filters and the order read (PostgreSQL drops the
-            # unused outer joins and walks the name index), where the whole statement would
-            # join every account of the school before keeping 50 (bench/academie.py, 1M
-            # accounts: 2.6–11 → 0.9 ms for the pupils' list).
-            rows = rows.where(self.model.id.in_(keys))
-        result = db.session.connection().execute(rows)
-        # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
-        row_type = _row_type(tuple(result.keys()))
-        return total, [row_type._make(row) for row in result.all()]
+            sort_column, sort_desc), page, page_size)
+        return rows.where(self.model.id.in_(keys))
 
     def row_compte(self, row):
         return row.compte

@@ -117,7 +117,7 @@ def _options(etab_id, kind: str) -> list[tuple[str, str]]:
     found = request.environ.get(key)
     if found is None:
         found = {"division": [], "mef": []}
-        for row in db.session.connection().execute(_OPTIONS, {"etab_id": etab_id}):
+        for row in db.session.connection().execute(_OPTIONS, {"etab_id": etab_id}).all():
             found[row.kind].append((str(row.id), row.label))
         request.environ[key] = found
     return found[kind]
