@@ -97,7 +97,7 @@ def test_r_sec_1_kept_page_statements_never_cross_establishments(client, auth, h
     mine, theirs = seen["chef.0999001a"], seen["chef.0999002b"]
     assert [len(first) for first, _second in theirs] == [3, 3]
     assert [len(first) + len(second) for first, second in mine] == [homonyms, homonyms]
-    for (first, second), (other_first, other_second) in zip(mine, theirs):
+    for (first, second), (other_first, other_second) in zip(mine, theirs, strict=True):
         assert not set(first + second) & set(other_first + other_second)
 
 
