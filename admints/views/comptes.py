@@ -15,8 +15,8 @@
   (`get_one`); the private members of it still used are pinned by
   tests/test_comptes_flask_admin_private_api.py.
 - Mass actions are refused (403) to the helpdesk (permissions.can_mass_act).
-- Formatters: state badge, dates, modes; the account columns and their sorts both lists show
-  (`COMPTE_COLUMN_LABELS`, `COMPTE_FORMATTERS`, `COMPTE_SORTS`).
+- The cells (state badge, dates, modes) and the account columns both lists show are in
+  `comptes_columns.py`.
 """
 from __future__ import annotations
 
@@ -37,79 +37,11 @@ from sqlalchemy.orm import Query
 from .. import bounded, permissions
 from ..comptes import activation
 from ..comptes import selection as comptes_selection
-from ..comptes.lifecycle import (
-    MODE_LABELS as MODES_LABELS,  # the one copy of the labels
-)
-from ..comptes.lifecycle import expires_on
 from ..comptes.selection import AccountFilters
 from ..extensions import db
-from ..i18n import format_date
-from ..models import Compte, Eleve
 from .base import TenantModelView, etat_badge
+from .comptes_columns import cell, option_elements
 from .comptes_filtres import account_filters
-
-# ---------------------------------------------------------------------------- formatters
-
-def fmt_mode(value) -> str:
-    return MODES_LABELS.get(value or "", value or "")
-
-
-_BADGES: dict[str, Markup] = {}
-
-
-def fmt_etat(value) -> Markup:
-    # Four states: the badges are built once (the list page formats hundreds of rows).
-    if value not in _BADGES:
-        _BADGES[value] = etat_badge(value)
-    return _BADGES[value]
-
-
-def fmt_etat_expiry(row) -> Markup:
-    """The state badge and, for a *Notifié* / *En cours d'activation* account, « expire le
-    JJ/MM/AAAA » (R-ACC-10, `lifecycle.expires_on`)."""
-    badge = fmt_etat(row.etat)
-    if getattr(row, "continuite", False):
-        badge += _CONTINUITE_BADGE
-    due = expires_on(row.etat, row.date_notification)
-    if due is None:
-        return badge
-    # format_date gives JJ/MM/AAAA: digits and slashes only, nothing to escape.
-    return badge + Markup(f' <small class="compte-expire">expire le {format_date(due)}</small>')
-
-
-# R-ACC-9 / issue 13: continuity said in words (an icon and a text), never by colour alone.
-_CONTINUITE_BADGE = Markup(
-    ' <span class="fr-badge fr-badge--sm fr-badge--purple-glycine compte-continuite-badge">'
-    '<span aria-hidden="true">↺ </span>Continuité d\'accès</span>')
-
-
-# Account columns the list pages read, as plain row fields (`row.etat`, …).
-LIST_COMPTE_COLUMNS = (Compte.etat.label("etat"),
-                       Compte.date_notification.label("date_notification"),
-                       Compte.mode_notification.label("mode_notification"),
-                       Compte.derniere_connexion.label("derniere_connexion"),
-                       Compte.continuite.label("continuite"))
-
-
-# The account columns both lists end with: labels, formatters, sorts.
-COMPTE_COLUMN_LABELS = {
-    "compte.date_notification": "Date de notification",
-    "compte.mode_notification": "Mode de notification", "compte.etat": "État du compte",
-    "compte.derniere_connexion": "Dernier accès au compte",
-}
-# Formatters read the list's plain rows (LIST_COMPTE_COLUMNS), not ORM objects.
-COMPTE_FORMATTERS = {
-    "compte.date_notification": lambda v, c, m, n: format_date(m.date_notification),
-    "compte.mode_notification": lambda v, c, m, n: fmt_mode(m.mode_notification),
-    "compte.etat": lambda v, c, m, n: fmt_etat_expiry(m),
-    "compte.derniere_connexion": lambda v, c, m, n: format_date(m.derniere_connexion),
-}
-COMPTE_SORTS = {
-    "compte.date_notification": (Compte.date_notification,),
-    "compte.etat": (Compte.etat, Eleve.nom),
-    "compte.derniere_connexion": (Compte.derniere_connexion,),
-}
-
 
 _CONTINUITE = ' class="compte-continuite"'
 # A list view keeps at most this many built statements (`ComptesListView._built`).
@@ -121,16 +53,6 @@ PASSWORD_ACTIONS = ("notifier", "reinitialiser")
 @functools.cache
 def _row_type(fields: tuple[str, ...]):
     return namedtuple("ListRow", fields)
-
-
-def _cell(value) -> str:
-    # Formatters' Markup (badges, pictogram) is kept; anything else is escaped. html.escape is
-    # markupsafe.escape's rule (& < > " ') at a third of its cost per cell.
-    if value is None:
-        return ""
-    if isinstance(value, Markup):
-        return value
-    return html.escape(value if isinstance(value, str) else str(value))
 
 
 # ------------------------------------------------------------------------------ selection
@@ -195,19 +117,22 @@ class ComptesListView(TenantModelView):
         return getattr(flt, "url_key", None) or super().get_filter_arg(index, flt)
 
     def filter_bar(self, active_filters) -> list[dict]:
-        """The filter bar's fields: name, label, options (computed now), current values."""
+        """The filter bar's fields: name, label, options (computed now), current values, and
+        the options' `<option>` elements (`options_html`)."""
         current: dict[int, list[str]] = {}
         for idx, _name, value in active_filters or []:
             current.setdefault(idx, []).extend(v for v in str(value).split(",") if v)
         fields = []
         for idx, flt in enumerate(self._filters or []):
-            options = flt.get_options(self)
+            options = [(str(k), str(v)) for k, v in (flt.get_options(self) or [])]
+            values = current.get(idx, [])
             fields.append({
                 "name": f"flt{idx}_{self.get_filter_arg(idx, flt)}",
                 "label": str(flt.name),
                 "kind": getattr(flt, "bar_kind", type(flt).__name__),
-                "options": [(str(k), str(v)) for k, v in (options or [])],
-                "values": current.get(idx, []),
+                "options": options,
+                "values": values,
+                "options_html": option_elements(options, values),
             })
         return fields
 
@@ -240,7 +165,7 @@ class ComptesListView(TenantModelView):
         for row in data:
             row_id = row.id
             who = html.escape(self.row_label(row))
-            cells = "</td><td>".join([_cell(fmt(self, None, row, name))
+            cells = "</td><td>".join([cell(fmt(self, None, row, name))
                                       for name, fmt in formatters])
             out.append(
                 f'<tr{_CONTINUITE if row.continuite else ""} data-row-id="{row_id}">'

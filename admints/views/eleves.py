@@ -13,12 +13,12 @@ from ..extensions import db
 from ..i18n import format_date
 from ..models import Division, Eleve
 from . import comptes_actions, comptes_gerer, listes_classes
-from .comptes import (
+from .comptes import ComptesListView
+from .comptes_columns import (
     COMPTE_COLUMN_LABELS,
     COMPTE_FORMATTERS,
     COMPTE_SORTS,
     LIST_COMPTE_COLUMNS,
-    ComptesListView,
 )
 from .comptes_filtres import ETAT_OPTIONS_ELEVES, compte_filters
 

@@ -18,12 +18,12 @@ from ..email_syntax import email_status
 from ..extensions import db
 from ..models import Division, Eleve, Responsable, ResponsableEleve
 from . import comptes_actions, comptes_gerer, mailto, taches
-from .comptes import (
+from .comptes import ComptesListView
+from .comptes_columns import (
     COMPTE_COLUMN_LABELS,
     COMPTE_FORMATTERS,
     COMPTE_SORTS,
     LIST_COMPTE_COLUMNS,
-    ComptesListView,
 )
 from .comptes_filtres import compte_filters, qualite_filter
 
