@@ -284,12 +284,20 @@ def test_r_acc_4_list_cells_escaped_sorted_and_paged(client, auth, etab, other_e
     f.link(s["eleves"][0], hostile, 2)
     f.link(s["eleves"][1], f.make_responsable(etab, nom="SANSMAIL", email=None,
                                               adresse_ligne1="3 rue <b>Gras</b>"), 2)
+    # The filter bar's options (written in Python, comptes_columns.option_elements) too.
+    division = f.make_division(etab, code='3"><svg onload=alert(2)>')
+    f.make_mef(etab, code="20010012110", libelle="<i>MEF</i> & 'co'")
     db.session.commit()
     auth.login("chef.0999001a")
     html = client.get(BASE).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "D&#x27;Arc &amp; Fils" in html
     assert "3 rue &lt;b&gt;Gras&lt;/b&gt;" in html and "sur 54" in html
+    assert "<svg" not in html and "<i>MEF" not in html
+    assert f'<option value="{division.id}">3&quot;&gt;&lt;svg onload=alert(2)&gt;</option>' in html
+    assert "&lt;i&gt;MEF&lt;/i&gt; &amp; &#x27;co&#x27;</option>" in html
+    chosen = client.get(f"{BASE}?flt0_division={division.id}").get_data(as_text=True)
+    assert f'<option value="{division.id}" selected>3&quot;&gt;' in chosen
 
     def pupils(page: str) -> list[str]:
         return re.findall(r'data-row-id="\d+">.*?<td>(NOM\d+)</td>', page)
