@@ -240,12 +240,11 @@ class ComptesListView(TenantModelView):
         value)`)."""
         return account_filters([(self._filters[idx], value) for idx, _name, value in filters or ()])
 
-    def selection_query(self, filters, *, page: bool = False, count: bool = False) -> Select:
-        """The rows the request's active filters select (`page`, `count`: the forms a page of
-        shown rows, a count read fastest, `select_accounts`)."""
+    def selection_query(self, filters) -> Select:
+        """The rows the request's active filters select (`select_accounts`): what an action
+        on « every account matching the filters » acts on."""
         return comptes_selection.select_accounts(self.etablissement_id(), self.kind,
-                                                 self.domain_filters(filters), page=page,
-                                                 count=count)
+                                                 self.domain_filters(filters))
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):

@@ -120,49 +120,39 @@ class TachesView(TenantBaseView):
     @no_store  # the letters carry temporary passwords
     def job_pdf(self, job_id: int):
         job = self._job(job_id)
-        path = self._pdf_path(job)
-        if path is None or job.status != "done":
-            abort(404)
-        response = send_file(path, mimetype="application/pdf", as_attachment=True,
-                             download_name=f"notification_{job.id}.pdf", etag=False,
-                             last_modified=None, conditional=False)
-        return response
+        return _send_job_file(job, self._pdf_path(job), "application/pdf",
+                              f"notification_{job.id}.pdf")
 
     @expose("/<int:job_id>/supprimer/", methods=("POST",))
     def job_pdf_delete(self, job_id: int):
         """The guide asks to delete the letters' PDF after use (it holds passwords)."""
         job = self._job(job_id)
-        if self._pdf_path(job) is not None and not confirmed():
-            return ask(self, confirmations.delete_job_pdf(),
-                       cancel_url=self.get_url(".job_view", job_id=job.id))
-        if notification_jobs.delete_pdf(job, current_app.config["OUTPUT_DIR"],
-                                        by=current_user.login):
-            db.session.commit()
-            flash("Le document PDF a été supprimé.", "success")
-        return redirect(self.get_url(".job_view", job_id=job.id))
+        return self._delete_job_file(job, self._pdf_path(job), confirmations.delete_job_pdf,
+                                     notification_jobs.delete_pdf,
+                                     "Le document PDF a été supprimé.")
 
     @expose("/<int:job_id>/csv")
     @no_store  # the families' identifiers and addresses
     def job_csv(self, job_id: int):
         job = self._job(job_id)
-        path = self._csv_path(job)
-        if path is None or job.status != "done":
-            abort(404)
-        return send_file(path, mimetype="text/csv", as_attachment=True,
-                         download_name=export_jobs.download_name(job), etag=False,
-                         last_modified=None, conditional=False)
+        return _send_job_file(job, self._csv_path(job), "text/csv",
+                              export_jobs.download_name(job))
 
     @expose("/<int:job_id>/csv/supprimer/", methods=("POST",))
     def job_csv_delete(self, job_id: int):
         """The export's file off the server, after a confirmation."""
         job = self._job(job_id)
-        if self._csv_path(job) is not None and not confirmed():
-            return ask(self, confirmations.delete_job_csv(),
-                       cancel_url=self.get_url(".job_view", job_id=job.id))
-        if export_jobs.delete_csv(job, current_app.config["OUTPUT_DIR"],
-                                  by=current_user.login):
+        return self._delete_job_file(job, self._csv_path(job), confirmations.delete_job_csv,
+                                     export_jobs.delete_csv, "Le fichier CSV a été supprimé.")
+
+    def _delete_job_file(self, job: Job, path: Path | None, question, delete, done: str):
+        """A job's file off the server: asked first (`question`, a `confirmations` text) while
+        the file is there, then deleted and audited by the domain's `delete`."""
+        if path is not None and not confirmed():
+            return ask(self, question(), cancel_url=self.get_url(".job_view", job_id=job.id))
+        if delete(job, current_app.config["OUTPUT_DIR"], by=current_user.login):
             db.session.commit()
-            flash("Le fichier CSV a été supprimé.", "success")
+            flash(done, "success")
         return redirect(self.get_url(".job_view", job_id=job.id))
 
     def _csv_path(self, job: Job) -> Path | None:
@@ -177,6 +167,15 @@ class TachesView(TenantBaseView):
         area = permissions.JOB_AREAS.get(job.kind)
         return url_for("eleves.index_view" if area == permissions.ELEVES
                        else "responsables.index_view")
+
+
+def _send_job_file(job: Job, path: Path | None, mimetype: str, name: str):
+    """The file a finished job left (404 before the end or once deleted), never cached nor
+    revalidated: the letters hold passwords, the exports the families' details."""
+    if path is None or job.status != "done":
+        abort(404)
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
+                     etag=False, last_modified=None, conditional=False)
 
 
 def _n(count: int, one: str, many: str) -> str:
