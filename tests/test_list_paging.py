@@ -114,3 +114,28 @@ def test_r_acc_5_kept_page_statements_are_bounded_whatever_the_urls(client, auth
         assert response.status_code == 200
     assert 0 < len(view.__dict__["_built_queries"]) <= BUILT_MAX
     assert len(_rows(client, "/eleves/?page=0")) == 50
+
+
+CAPTION = re.compile(r'<caption id="comptes-caption"[^>]*>[^:]*: (\d+) compte\(s\)'
+                     r'(?:, page (\d+) sur (\d+))?')
+
+
+@pytest.mark.parametrize("base", ["/eleves/", "/responsables/"])
+def test_r_acc_5_count_and_page_shown_whatever_the_page_asked(client, auth, homonyms, base):
+    """R-ACC-5: the count rides on the page's statement (`ComptesListView.get_list`); a page
+    beyond the last — just beyond, beyond `GUESSED_PAGE_MAX`, or beyond any integer — shows
+    the last page with the true count, and an empty selection says 0 on its first page."""
+    from admints.views.comptes import GUESSED_PAGE_MAX
+
+    auth.login("chef.0999001a")
+    first, last = _rows(client, f"{base}?page=0"), _rows(client, f"{base}?page=1")
+    assert len(first) == 50 and len(last) == homonyms - 50
+    for page, rows in ((0, first), (1, last), (-3, first), (2, last), (GUESSED_PAGE_MAX, last),
+                       (GUESSED_PAGE_MAX + 1, last), (10**30, last)):
+        html = client.get(f"{base}?page={page}").get_data(as_text=True)
+        assert CAPTION.search(html).groups() == (str(homonyms), str(2 if rows is last else 1),
+                                                 "2"), page
+        assert ROW.findall(html) == rows, page
+    for page in (0, 5, GUESSED_PAGE_MAX + 1):
+        html = client.get(f"{base}?flt0_nom=ZZZ&page={page}").get_data(as_text=True)
+        assert CAPTION.search(html).group(1) == "0" and ROW.findall(html) == [], page

@@ -79,7 +79,8 @@ def test_r_acc_4_list_pages_scope_every_table(client, auth, etab, other_etab, st
     html = client.get(path).get_data(as_text=True)
     assert "compte(s)" in html
     lists = [sql for sql in statements if "count(" in sql or "ORDER BY eleve.nom" in sql]
-    assert len(lists) >= 2, statements
+    assert any("count(" in sql for sql in lists), statements  # with the page, or alone
+    assert any("ORDER BY eleve.nom" in sql for sql in lists), statements
     for sql in lists:
         assert unscoped(sql) == [], sql
     for sql in lists:  # the shown joins are scoped too

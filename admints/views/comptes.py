@@ -1,7 +1,7 @@
 """What the two account lists (« Accès des responsables », « Accès des élèves ») share.
 
-- The list page reads plain rows: a count and the rows of the shown columns, two Core
-  statements over the domain's one selection query (`comptes.selection.select_accounts`),
+- The list page reads plain rows: the rows of the shown columns and their count, one Core
+  statement over the domain's one selection query (`comptes.selection.select_accounts`),
   sorted and paged per request (`ComptesListView.get_list`, whatever asks: it has one face);
   the table body is built in Python (`table_rows`).
 - Filters (`comptes_filtres.py`) take several values (`?flt0_division=3&flt0_division=5`, or
@@ -46,6 +46,8 @@ from .comptes_filtres import account_filters
 _CONTINUITE = ' class="compte-continuite"'
 # A list view keeps at most this many built statements (`ComptesListView._built`).
 BUILT_MAX = 256
+# A list asked for a page beyond this one counts its rows first (`get_list`).
+GUESSED_PAGE_MAX = 10_000
 # The mass actions that hand out temporary passwords (refused before activation, R-SRV-1).
 PASSWORD_ACTIONS = ("notifier", "reinitialiser")
 
@@ -249,25 +251,43 @@ class ComptesListView(TenantModelView):
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
         """The count and one page of plain rows, from `select_accounts` (the query « Sélectionner
-        les M comptes » acts on): two Core statements on the session's connection — Flask-Admin's
+        les M comptes » acts on): one Core statement on the session's connection — Flask-Admin's
         way, rebuilding ORM queries and objects on each request, cost several times the SQL
         (bench/list_page.py). Only Flask-Admin's `index_view` calls it; `execute` is ignored."""
         # These lists have no search box (`column_searchable_list`): `search` is ignored, as
         # Flask-Admin does; the first letters of the name are a filter.
         etab_id, chosen = self.etablissement_id(), self.domain_filters(filters)
+        count = self._built(("count", etab_id, chosen), lambda: comptes_selection.count_statement(
+            comptes_selection.select_accounts(etab_id, self.kind, chosen, count=True)))
         connection = db.session.connection()
-        total = connection.execute(self._built(("count", etab_id, chosen), lambda: (
-            comptes_selection.count_statement(comptes_selection.select_accounts(
-                etab_id, self.kind, chosen, count=True))))).scalar()
-        # Beyond the last page: the last page (bounded.clamp_page).
-        shown = self.shown_page(page, total, page_size)
-        rows = connection.execute(self._built(
-            ("rows", etab_id, chosen, sort_column, bool(sort_desc), shown, page_size),
-            lambda: self.page_statement(etab_id, chosen, sort_column, sort_desc, shown,
-                                        page_size)))
+        # The count rides on the page's statement as one more column: one round trip, not two
+        # (each costs about as much as the page's SQL, bench/academie.py). Only an empty page
+        # asks the count alone: an empty list, or a page beyond the last, which shows the last.
+        wanted, total = bounded.clamp_page(page, None, None), None
+        if wanted > GUESSED_PAGE_MAX:  # counted first: such an offset could overflow
+            total = connection.execute(count).scalar()
+        while True:
+            shown = self.shown_page(wanted, total, page_size)
+            result = connection.execute(self.counted_page_statement(
+                count, etab_id, chosen, sort_column, sort_desc, shown, page_size))
+            rows = result.all()
+            if rows or total is not None:
+                break
+            total = connection.execute(count).scalar()
+            if self.shown_page(wanted, total, page_size) == shown:
+                break
+        total = rows[0][-1] if rows else total
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
-        row_type = _row_type(tuple(rows.keys()))
-        return total, [row_type._make(row) for row in rows.all()]
+        row_type = _row_type(tuple(result.keys())[:-1])
+        return total, [row_type._make(row[:-1]) for row in rows]
+
+    def counted_page_statement(self, count: Select, etab_id: int, chosen: AccountFilters,
+                               sort_column, sort_desc, page: int, page_size) -> Select:
+        """`page_statement` with the selection's `count` as a last column, kept per page."""
+        return self._built(
+            ("rows", etab_id, chosen, sort_column, bool(sort_desc), page, page_size),
+            lambda: self.page_statement(etab_id, chosen, sort_column, sort_desc, page, page_size)
+            .add_columns(count.scalar_subquery().label("list_total")))
 
     def page_statement(self, etab_id: int, chosen: AccountFilters, sort_column, sort_desc,
                        page: int, page_size) -> Select:
