@@ -71,3 +71,23 @@ def test_r_sec_3_beat_daily_task_deletes_old_job_files_too(app, db, etab):
     assert not path.exists()
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "notification.pdf_supprime", AuditEntry.login == "système")) == 1
+
+
+def test_r_sec_3_each_download_of_a_job_file_is_audited(app, client, auth, db, etab):
+    """R-SEC-3: the letters' PDF (temporary passwords) and an export's CSV (the families'
+    details) are audited at each download — who, which job — and the journal names it in
+    French; a refused download (another menu, a file gone) writes nothing."""
+    pdf, csv = make_job(app, db, etab, "eleve"), _csv_job(app, db, etab, 0)
+    auth.login("chef.0999001a")
+    for job, suffix, action in ((pdf, "pdf", "notification.pdf_telecharge"),
+                                (csv, "csv", "export_csv.telecharge")):
+        for _ in range(2):
+            assert client.get(f"/taches/{job.id}/{suffix}").status_code == 200
+        Path(job.file_path).unlink()
+        assert client.get(f"/taches/{job.id}/{suffix}").status_code == 404
+        audits = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == action)).all()
+        assert [(a.login, a.target, a.etablissement_id) for a in audits] == [
+            ("chef.0999001a", f"Tâche {job.id}", etab.id)] * 2
+    journal = client.get("/journal/").get_data(as_text=True)
+    assert "Téléchargement d&#39;un document de notification" in journal
+    assert "Téléchargement d&#39;un fichier d&#39;export CSV" in journal

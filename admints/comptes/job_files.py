@@ -4,6 +4,8 @@ the letters once printed; staff do it from the job page (« Supprimer »), and w
 is removed JOB_FILES_MAX_DAYS days after its job ended, by the daily pass (`admints
 purge-expired` from cron, Celery beat's daily task), audited like a deletion by hand (login
 « système »). Imports waiting for a confirmation (`siecle.pending`) are purged by the same pass.
+Each download of such a file is audited too (`record_download`): who took the passwords or the
+families' details, and when (R-SEC-3).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from pathlib import Path
 
 from flask import current_app
 
+from .. import audit
 from ..extensions import db
 from ..models import Job
 from ..siecle import pending
 from . import export_jobs, notification_jobs
 
 SYSTEM = "système"
+# The audit action of a download, by the file's suffix (the only files jobs leave).
+DOWNLOADED = {".pdf": "notification.pdf_telecharge", ".csv": "export_csv.telecharge"}
 
 
 def purge_old_files(*, now: dt.datetime, max_days: int | None = None,
@@ -41,3 +46,10 @@ def purge_old_files(*, now: dt.datetime, max_days: int | None = None,
                or export_jobs.delete_csv(job, out, by=SYSTEM)]
     pending.purge()
     return removed
+
+
+def record_download(job: Job, path: Path, *, by: str | None) -> None:
+    """A job's file (`notification_jobs.job_pdf`, `export_jobs.job_csv`) handed to `by`:
+    audited like its deletion. Flushes nothing, never commits."""
+    audit.record(DOWNLOADED[path.suffix], etablissement_id=job.etablissement_id, login=by,
+                 target=f"Tâche {job.id}")

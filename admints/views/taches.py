@@ -26,7 +26,7 @@ from flask_login import current_user
 
 from .. import confirmations, job_recovery, jobs, permissions
 from ..cache_control import no_store
-from ..comptes import export_jobs, notification_jobs, writing
+from ..comptes import export_jobs, job_files, notification_jobs, writing
 from ..errors import DomainError
 from ..extensions import db
 from ..formatting import format_number
@@ -171,9 +171,12 @@ class TachesView(TenantBaseView):
 
 def _send_job_file(job: Job, path: Path | None, mimetype: str, name: str):
     """The file a finished job left (404 before the end or once deleted), never cached nor
-    revalidated: the letters hold passwords, the exports the families' details."""
+    revalidated: the letters hold passwords, the exports the families' details. Each download
+    is audited (`job_files.record_download`)."""
     if path is None or job.status != "done":
         abort(404)
+    job_files.record_download(job, path, by=current_user.login)
+    db.session.commit()
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
                      etag=False, last_modified=None, conditional=False)
 
