@@ -27,6 +27,9 @@ JOB_AREAS = {"notification_eleve": ELEVES, "notification_responsable": RESPONSAB
              "export_eleve": ELEVES, "export_responsable": RESPONSABLES}  # comptes.export_jobs
 # Jobs only a mass action starts (an export): never the helpdesk's, whatever their size.
 MASS_JOBS = {"export_eleve", "export_responsable"}
+# « Tâches » also lists the SIECLE imports run as jobs (siecle.import_job.JOB_KIND) to whoever
+# may import; their page stays under « Données SIECLE ».
+LISTED_JOB_AREAS = {**JOB_AREAS, "import_siecle": DONNEES}
 
 
 def allowed(user: StaffUser | None, area: str) -> bool:
@@ -97,9 +100,18 @@ def can_edit_fiche(user: StaffUser | None) -> bool:
             and getattr(user, "role", None) in (Role.CHEF, Role.ACADEMIE))
 
 
-def job_kinds(user: StaffUser | None) -> list[str]:
-    """The job kinds whose menu `user` may open."""
-    return [kind for kind, area in JOB_AREAS.items() if allowed(user, area)]
+def listed_job_kinds(user: StaffUser | None) -> list[str]:
+    """The job kinds « Tâches » may list to `user`: those whose menu they may open."""
+    return [kind for kind, area in LISTED_JOB_AREAS.items() if allowed(user, area)]
+
+
+def can_list_job(user: StaffUser | None, job) -> bool:
+    """Whether « Tâches » lists `job` to `user`: a job they may open (`can_open_job`), or an
+    import if they may import (never the helpdesk's: not one of its menus)."""
+    if job.kind in JOB_AREAS:
+        return can_open_job(user, job)
+    area = LISTED_JOB_AREAS.get(job.kind)
+    return area is not None and allowed(user, area) and not _is_helpdesk(user)
 
 
 def can_open_job(user: StaffUser | None, job) -> bool:

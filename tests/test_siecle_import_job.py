@@ -360,3 +360,23 @@ def test_r_dat_1_issue14_import_whose_runner_died_keeps_no_file(app, client, che
     page = _page(client, job.id)
     assert "Import interrompu" in page and "déposez à nouveau les fichiers" in page
     assert not jobs.resumable(db.session.get(Job, job.id).params)
+
+
+def test_r_acc_6_issue14_import_jobs_listed_on_taches_to_whoever_may_import(app, client, chef,
+                                                                          db, etab):
+    """« Tâches » names the SIECLE imports run as jobs, « Import SIECLE », linked to their page
+    under « Données SIECLE » (never a /taches/ page: 404 there); a délégué of the account lists,
+    who may open « Tâches » but not import, does not see them."""
+    job_id = _job_of(_upload(client, chef, base_files()))
+    listing = client.get("/taches/").get_data(as_text=True)
+    assert f'href="{URL}tache/{job_id}/"' in listing and "Import SIECLE" in listing
+    assert f'href="/taches/{job_id}/"' not in listing
+    for suffix in ("", "etat.json", "pdf", "csv"):
+        assert client.get(f"/taches/{job_id}/{suffix}").status_code == 404, suffix
+    factories.make_user("delegue.listes", Role.DELEGUE, etab, droits=["eleves", "responsables"])
+    db.session.commit()
+    chef.logout()
+    chef.login("delegue.listes")
+    listing = client.get("/taches/")
+    assert listing.status_code == 200 and f"{URL}tache/{job_id}/" not in listing.get_data(
+        as_text=True)

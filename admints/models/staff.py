@@ -109,7 +109,8 @@ KIND_LABELS = {"notification_eleve": "Notification – élèves",
                "notification_responsable": "Notification – responsables",
                "ecriture_responsables": "Écrire à plusieurs responsables",
                "export_eleve": "Export CSV – élèves",
-               "export_responsable": "Export CSV – responsables"}
+               "export_responsable": "Export CSV – responsables",
+               "import_siecle": "Import SIECLE"}
 
 
 class Job(db.Model):

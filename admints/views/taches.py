@@ -1,5 +1,7 @@
 """« Tâches »: the progress page of a notification job (R-ACC-6), of a mass email to guardians
-(R-ACC-7) or of a large CSV export (issue 14, R-ACC-4), hidden from the menu.
+(R-ACC-7) or of a large CSV export (issue 14, R-ACC-4), hidden from the menu. Its list also
+names the SIECLE imports run as jobs, to whoever may import, linked to their page under
+« Données SIECLE » (`permissions.can_list_job`).
 
 The page polls `etat.json` every second (static `admints-comptes.js`), then shows the PDF link
 and the recap in place (notified, failed with reasons; for an email: sent, refused, without
@@ -31,6 +33,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..formatting import format_number
 from ..models import Job, Role
+from ..siecle import import_job
 from .base import TenantBaseView
 from .confirmation import ask, confirmed
 
@@ -61,12 +64,21 @@ class TachesView(TenantBaseView):
     def index(self):
         user = current_user._get_current_object()
         query = db.select(Job).where(Job.etablissement_id == self.etablissement_id(),
-                                     Job.kind.in_(permissions.job_kinds(user)))
+                                     Job.kind.in_(permissions.listed_job_kinds(user)))
         if user.role == Role.ASSISTANCE:
             query = query.where(Job.created_by == user.login, Job.total == 1)
-        jobs = [job for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
-                if permissions.can_open_job(user, job)][:50]
+        jobs = [(job, self._page_url(job))
+                for job in db.session.scalars(query.order_by(Job.id.desc()).limit(200))
+                if permissions.can_list_job(user, job)][:50]
         return self.render("admints/comptes/taches.html", jobs=jobs)
+
+    def _page_url(self, job: Job) -> str:
+        """A job's page: here, or under « Données SIECLE » for an import."""
+        from flask import url_for
+
+        if job.kind == import_job.JOB_KIND:
+            return url_for("import_siecle.job_view", job_id=job.id)
+        return self.get_url(".job_view", job_id=job.id)
 
     def _recovered(self, job_id: int) -> Job:
         """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
