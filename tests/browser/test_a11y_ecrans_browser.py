@@ -48,6 +48,25 @@ def csp_watch(page) -> list[str]:
     return seen
 
 
+def sweep(page, phone, live_server, user: str, urls) -> None:
+    """Each of `urls`, as `user`, on a desktop and at 390 px: one h1, no axe violation of the
+    forbidden impacts, no sideways scroll, no CSP violation nor script error."""
+    found: dict[str, list[str]] = {}
+    for browser_page, width in ((page, "desktop"), (phone, "390px")):
+        errors = csp_watch(browser_page)
+        login(browser_page, live_server, user, PASSWORD)
+        for url in urls:
+            browser_page.goto(f"{live_server}{url}")
+            assert browser_page.locator("h1").count() == 1, url
+            issues = problems(browser_page)
+            if browser_page.evaluate(SIDEWAYS) > 0:
+                issues.append("page scrolls sideways")
+            if issues:
+                found[f"{width} {url}"] = issues
+        assert errors == [], "\n".join(errors)
+    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
 @pytest.fixture
 def screens(db, known):  # noqa: F811
     etab = known["etab"]
@@ -83,20 +102,7 @@ def test_r_a11y_1_statistics_axe_clean_charts_drawn_no_sideways_scroll(
 def test_r_a11y_1_settings_screens_axe_clean_as_head(page, phone, live_server, screens):
     """R-PAR-*, R-SRV-*, R-DAT-1: every settings screen of the head passes axe; at 390 px the
     page does not scroll sideways."""
-    found: dict[str, list[str]] = {}
-    for browser_page, width in ((page, "desktop"), (phone, "390px")):
-        errors = csp_watch(browser_page)
-        login(browser_page, live_server, "chef.0999001a", PASSWORD)
-        for url in SETTINGS:
-            browser_page.goto(f"{live_server}{url}")
-            assert browser_page.locator("h1").count() == 1, url
-            issues = problems(browser_page)
-            if browser_page.evaluate(SIDEWAYS) > 0:
-                issues.append("page scrolls sideways")
-            if issues:
-                found[f"{width} {url}"] = issues
-        assert errors == [], "\n".join(errors)
-    assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+    sweep(page, phone, live_server, "chef.0999001a", SETTINGS)
 
 
 def test_r_a11y_1_mandatory_services_labelled_as_academie(page, live_server, screens, db):
@@ -138,3 +144,34 @@ def test_r_a11y_1_list_based_settings_screens_axe_clean(page, live_server, scree
     page.goto(f"{live_server}{url}")
     assert problems(page) == [], url
     assert errors == [], "\n".join(errors)
+
+
+def test_r_a11y_1_job_pages_axe_clean_no_sideways_scroll(page, phone, live_server, screens, app,
+                                                        db):
+    """R-ACC-6/7, R-ACC-4: the « Tâches » pages — the list, a notification with its PDF, an
+    export with its CSV, a mass email, an interrupted notification — pass axe on a desktop and
+    at 390 px, where they do not scroll sideways."""
+    from pathlib import Path
+
+    from admints.models import Job
+
+    from ..test_rights import make_job
+
+    etab = screens["etab"]
+    letters = make_job(app, db, etab, "responsable")
+    interrupted = make_job(app, db, etab, "eleve")
+    interrupted.status, interrupted.done = "interrupted", 1
+    interrupted.error = "Le processus qui menait la tâche s'est arrêté."
+    csv = Path(letters.file_path).with_name("export_responsable_ecrans.csv")
+    csv.write_text("\ufeffidentifiant;nom\r\nresp.x;DUPONT\r\n", encoding="utf-8")
+    export = Job(etablissement_id=etab.id, kind="export_responsable", status="done", total=1,
+                 done=1, created_by="chef.0999001a", file_path=str(csv),
+                 params={"kind": "responsable", "compte_ids": [1]}, result={"rows": 1})
+    email = Job(etablissement_id=etab.id, kind="ecriture_responsables", status="done", total=2,
+                done=2, created_by="chef.0999001a", params={"compte_ids": [1, 2]},
+                result={"sent": 1, "failed": [],
+                        "without_address": [{"compte_id": 2, "identifiant": "resp.y"}]})
+    db.session.add_all([export, email])
+    db.session.commit()
+    urls = ["/taches/", *(f"/taches/{job.id}/" for job in (letters, export, email, interrupted))]
+    sweep(page, phone, live_server, "chef.0999001a", urls)
