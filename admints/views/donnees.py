@@ -18,7 +18,7 @@ Uploads above MAX_CONTENT_LENGTH get the French 413 page of `security_headers`.
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, redirect, request
+from flask import abort, current_app, g, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEmpty, FilterLike, IntEqualFilter
 from flask_login import current_user
@@ -40,6 +40,7 @@ from ..siecle.importer import import_siecle
 from ..tenancy import current_etablissement
 from . import mailto
 from .base import TenantBaseView, TenantModelView, scoped_options
+from .taches import state_response
 
 CATEGORY = "Données SIECLE"
 NIVEAUX = {1: "légal 1", 2: "légal 2", 0: "autre"}
@@ -177,10 +178,7 @@ class ImportSiecleView(TenantBaseView):
 
     @expose("/tache/<int:job_id>/etat.json")
     def job_state(self, job_id: int):
-        job = self._job(job_id)
-        return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
-                       error=job.error if job.status in ("failed", "interrupted") else None,
-                       message=end_message(job))
+        return state_response(self._job(job_id), end_message)
 
 
 def end_message(job: Job) -> str | None:

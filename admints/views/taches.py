@@ -20,6 +20,7 @@ the file is the one `comptes.export_jobs.job_csv` finds, never a path from the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import abort, current_app, flash, jsonify, redirect, send_file
@@ -111,10 +112,7 @@ class TachesView(TenantBaseView):
 
     @expose("/<int:job_id>/etat.json")
     def job_state(self, job_id: int):
-        job = self._recovered(job_id)
-        return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
-                       error=job.error if job.status in ("failed", "interrupted") else None,
-                       message=end_message(job))
+        return state_response(self._recovered(job_id), end_message)
 
     @expose("/<int:job_id>/reprendre/", methods=("POST",))
     def job_resume(self, job_id: int):
@@ -191,6 +189,14 @@ def _send_job_file(job: Job, path: Path | None, mimetype: str, name: str):
     db.session.commit()
     return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name,
                      etag=False, last_modified=None, conditional=False)
+
+
+def state_response(job: Job, says: Callable[[Job], str | None]):
+    """A job page's `etat.json`, which its progress bar polls (`admints-comptes.js`): state,
+    progress, the error of a failed or interrupted job, and its end in words (`says`)."""
+    return jsonify(status=job.status, done=job.done, total=job.total, percent=job.percent,
+                   error=job.error if job.status in ("failed", "interrupted") else None,
+                   message=says(job))
 
 
 def _n(count: int, one: str, many: str) -> str:
