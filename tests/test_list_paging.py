@@ -139,3 +139,7 @@ def test_r_acc_5_count_and_page_shown_whatever_the_page_asked(client, auth, homo
     for page in (0, 5, GUESSED_PAGE_MAX + 1):
         html = client.get(f"{base}?flt0_nom=ZZZ&page={page}").get_data(as_text=True)
         assert CAPTION.search(html).group(1) == "0" and ROW.findall(html) == [], page
+    for size in ("500", "1000000000", "-5", "0", "abc", "9" * 40):  # only the offered sizes
+        response = client.get(f"{base}?page={GUESSED_PAGE_MAX}&page_size={size}")
+        assert response.status_code == 200, size
+        assert CAPTION.search(response.get_data(as_text=True)).group(1) == str(homonyms), size
