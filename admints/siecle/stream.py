@@ -48,7 +48,9 @@ CHUNK = 64 * 1024
 DENSITY_AFTER, MIN_BYTES_PER_ELEMENT = 100_000, 10
 ZIP_MAX_MEMBERS = 20
 _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
-# What reading a broken member raises: bad CRC or header, corrupted deflate/bzip2/lzma stream.
+# What reading a broken member raises: bad CRC or header, corrupted deflate/bzip2/lzma stream,
+# and NotImplementedError, zipfile's own answer to a compression method it cannot read (a
+# hostile archive's, refused in French like the others; nothing here is left unwritten).
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError,
                OSError, NotImplementedError)
 

@@ -34,6 +34,7 @@ from ..extensions import db
 from ..formatting import GroupedCount, format_date, format_datetime
 from ..models import ETAT_LABELS, AuditEntry, Etablissement, EtatCompte, Role
 from ..tenancy import current_etablissement_id, require_etablissement_id
+from . import per_request
 from .bounded_lists import BoundedListMixin
 from .confirmed_delete import ConfirmedDeleteMixin
 from .list_page import ListPageMixin
@@ -89,13 +90,9 @@ class AreaAccessMixin:
     area: str = permissions.ACADEMIE_ADMIN
 
     def is_accessible(self) -> bool:
-        # The menu asks every view (~90 calls a page): each area is decided once per request,
-        # kept on the request object itself (never shared with another request).
-        decided = request.__dict__.setdefault("_admints_areas", {})
-        if self.area not in decided:
-            decided[self.area] = permissions.allowed(current_user._get_current_object(),
-                                                     self.area)
-        return decided[self.area]
+        # The menu asks every view (~90 calls a page): each area is decided once per request.
+        return per_request.once(f"admints.area:{self.area}", lambda: permissions.allowed(
+            current_user._get_current_object(), self.area))
 
     def is_visible(self) -> bool:
         return self.is_accessible()

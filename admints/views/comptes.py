@@ -263,19 +263,22 @@ class ComptesListView(TenantModelView):
         # The count rides on the page's statement as one more column: one round trip, not two
         # (each costs about as much as the page's SQL, bench/academie.py). Only an empty page
         # asks the count alone: an empty list, or a page beyond the last, which shows the last.
+        def read(shown: int):
+            return connection.execute(self.counted_page_statement(
+                count, etab_id, chosen, sort_column, sort_desc, shown, page_size))
+
         wanted, total = bounded.clamp_page(page, None, None), None
         if wanted > GUESSED_PAGE_MAX:  # counted first: such an offset could overflow
             total = connection.execute(count).scalar()
-        while True:
-            shown = self.shown_page(wanted, total, page_size)
-            result = connection.execute(self.counted_page_statement(
-                count, etab_id, chosen, sort_column, sort_desc, shown, page_size))
-            rows = result.all()
-            if rows or total is not None:
-                break
+        shown = self.shown_page(wanted, total, page_size)
+        result = read(shown)
+        rows = result.all()
+        if not rows and total is None:
             total = connection.execute(count).scalar()
-            if self.shown_page(wanted, total, page_size) == shown:
-                break
+            last = self.shown_page(wanted, total, page_size)
+            if last != shown:
+                result = read(last)
+                rows = result.all()
         total = rows[0][-1] if rows else total
         # Named tuples: a hundred attribute reads per row are cheaper than on SQLAlchemy rows.
         row_type = _row_type(tuple(result.keys())[:-1])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
 from flask_admin.contrib.sqla import filters as sqla_filters
 from sqlalchemy import bindparam, literal, union_all
 
@@ -18,6 +17,7 @@ from .. import clock
 from ..comptes.selection import AccountFilters
 from ..extensions import db
 from ..models import ETAT_LABELS, Compte, Division, Eleve, EtatCompte, Mef, ResponsableEleve
+from . import per_request
 from .base import per_establishment
 
 
@@ -113,14 +113,15 @@ _OPTIONS = db.select(_BOTH).order_by(_BOTH.c.kind, _BOTH.c.label, _BOTH.c.id)
 
 
 def _options(etab_id, kind: str) -> list[tuple[str, str]]:
-    key = f"admints.filter_options:{etab_id}"
-    found = request.environ.get(key)
-    if found is None:
-        found = {"division": [], "mef": []}
-        for row in db.session.connection().execute(_OPTIONS, {"etab_id": etab_id}).all():
-            found[row.kind].append((str(row.id), row.label))
-        request.environ[key] = found
-    return found[kind]
+    return per_request.once(f"admints.filter_options:{etab_id}",
+                            lambda: _read_options(etab_id))[kind]
+
+
+def _read_options(etab_id) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {"division": [], "mef": []}
+    for row in db.session.connection().execute(_OPTIONS, {"etab_id": etab_id}).all():
+        found[row.kind].append((str(row.id), row.label))
+    return found
 
 
 def division_options(etab_id):

@@ -23,6 +23,7 @@ from ..models import Division, Mef
 from ..parametrage import versions
 from ..teleservices import notes, opening
 from ..tenancy import current_etablissement, require_etablissement_id
+from . import per_request
 from .base import TenantBaseView, TenantModelView, run, scoped_options
 from .confirmation import ask, confirmed
 
@@ -34,14 +35,13 @@ def _options(model, label, order_by):
 
 
 def notes_open() -> bool:
-    # Asked by two menu entries on every page: computed once per request (kept in the WSGI
-    # environ, which, unlike `g`, never outlives its request, even under the test client).
-    key = "admints.notes_open"
-    if key not in request.environ:
-        etab = current_etablissement()
-        request.environ[key] = (etab is not None and opening.is_activated(etab)
-                                and opening.is_open(etab, "notes"))
-    return request.environ[key]
+    # Asked by two menu entries on every page: computed once per request.
+    return per_request.once("admints.notes_open", _notes_open_now)
+
+
+def _notes_open_now() -> bool:
+    etab = current_etablissement()
+    return etab is not None and opening.is_activated(etab) and opening.is_open(etab, "notes")
 
 
 class NotesGateMixin:

@@ -25,6 +25,8 @@ from flask_admin.tools import rec_getattr
 from markupsafe import Markup
 from werkzeug.datastructures import iter_multi_items
 
+from . import per_request
+
 ROW_ARG = re.compile(r"^f(\d{1,3})_(op|val)$")
 URL_SAFE = "!$'()*,/:;?@"  # werkzeug.urls._urlencode's
 
@@ -120,10 +122,8 @@ class ListPageMixin:
         if endpoint != ".index_view" or not has_request_context():
             return super().get_url(endpoint, **kwargs)
         # ".index_view" is resolved against the request's blueprint, as url_for does.
-        key = f"admints.list_url:{request.blueprint}"
-        base = request.environ.get(key)
-        if base is None:
-            base = request.environ[key] = super().get_url(endpoint)
+        base = per_request.once(f"admints.list_url:{request.blueprint}",
+                                lambda: super(ListPageMixin, self).get_url(endpoint))
         query = urlencode([item for item in iter_multi_items(kwargs) if item[1] is not None],
                           safe=URL_SAFE)
         return f"{base}?{query}" if query else base

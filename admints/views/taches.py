@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import abort, current_app, flash, jsonify, redirect, send_file
+from flask import abort, current_app, flash, jsonify, redirect, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -75,18 +75,14 @@ class TachesView(TenantBaseView):
 
     def _page_url(self, job: Job) -> str:
         """A job's page: here, or under « Données SIECLE » for an import."""
-        from flask import url_for
-
         if job.kind == import_job.JOB_KIND:
             return url_for("import_siecle.job_view", job_id=job.id)
         return self.get_url(".job_view", job_id=job.id)
 
     def _recovered(self, job_id: int) -> Job:
         """The job, turned into « interrompue » first if its runner is gone (R-ACC-6)."""
-        from ..job_recovery import recover
-
         job = self._job(job_id)
-        if job.status in ("pending", "running") and recover(job_id=job.id):
+        if job.status in ("pending", "running") and job_recovery.recover(job_id=job.id):
             db.session.expire_all()
             job = self._job(job_id)
         return job
@@ -172,8 +168,6 @@ class TachesView(TenantBaseView):
         return notification_jobs.job_pdf(job, current_app.config["OUTPUT_DIR"])
 
     def _back_url(self, job: Job) -> str:
-        from flask import url_for
-
         area = permissions.JOB_AREAS.get(job.kind)
         return url_for("eleves.index_view" if area == permissions.ELEVES
                        else "responsables.index_view")
